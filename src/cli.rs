@@ -1,0 +1,91 @@
+//! The command line, as clap sees it. Nothing else in the crate uses clap: `run` turns these
+//! structs into each module's own options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "secretsync",
+    version,
+    about = "Make GitHub Actions secrets match where their values really live",
+    long_about = "Make GitHub Actions secrets match where their values really live.\n\n\
+        Declare secrets and their sources in secretsync.toml; `plan` shows what would change, \
+        `apply` makes GitHub match. The token comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token`, \
+        never from the command line."
+)]
+pub struct Cli {
+    /// Config file [default: $SECRETSYNC_CONFIG, else ./secretsync.toml]
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Folder for state (fingerprints of what was applied) [default: $XDG_STATE_HOME/secretsync]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// More diagnostics on stderr (-v: steps, -vv: every request); never values or tokens
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change; writes nothing
+    Plan(PlanArgs),
+    /// Make GitHub match the config
+    Apply(ApplyArgs),
+    /// Serve a local GitHub-compatible API for rehearsing offline
+    Sandbox(SandboxArgs),
+    /// Run the founding story end to end against an in-process sandbox
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Plan to delete secrets on GitHub that the config does not declare
+    #[arg(long)]
+    pub prune: bool,
+    /// Ask for values that come only from a prompt, so they can be compared
+    #[arg(long)]
+    pub interactive: bool,
+    /// Exit 2 when changes are pending (0 in sync, 1 on error)
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Delete secrets on GitHub that the config does not declare
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask for confirmation (needed when there is no terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback only)
+    #[arg(long, default_value = "127.0.0.1:8088")]
+    pub addr: SocketAddr,
+    /// Delay every answer by this many milliseconds
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub latency_ms: u64,
+    /// Only these repositories exist (repeatable); by default every repository exists
+    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    pub repos: Vec<String>,
+    /// Answer writes of NAME with STATUS, e.g. `--fail ALIYUN_PASSWORD=500` (repeatable)
+    #[arg(long = "fail", value_name = "NAME=STATUS")]
+    pub failures: Vec<String>,
+}

@@ -1,0 +1,44 @@
+//! The one error type that reaches the user. Each layer has its own enum; they convert into
+//! [`Error`], whose `Display` is one line that says what failed and what to do about it.
+
+use crate::config::ConfigError;
+use crate::github::GithubError;
+use crate::source::SourceError;
+use crate::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A value broke a rule (empty, too large); names the secret, never the value.
+    #[error("{0}")]
+    Value(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write output: {0}")]
+    Output(String),
+    /// Failures already reported in the output (failed writes, missing secrets): exit 1 quietly.
+    #[error("{0}")]
+    Reported(String),
+    #[error("internal error: {0}; this is a bug in secretsync, please report it")]
+    Internal(String),
+}
+
+impl Error {
+    /// Every error exits 1; 0 and 2 are for success (see `run`).
+    pub fn exit_code(&self) -> i32 {
+        1
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Output(e.to_string())
+    }
+}

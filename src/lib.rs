@@ -1,0 +1,23 @@
+//! secretsync makes GitHub Actions secrets match where their values really live.
+//!
+//! The binary is a thin shell over [`run`]. The plan is a pure function (`plan`); everything that
+//! touches the world (sources, GitHub, the state file, the terminal) sits at the edges.
+#![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod github;
+pub mod plan;
+pub mod render;
+pub mod run;
+pub mod sandbox;
+pub mod seal;
+pub mod source;
+pub mod state;
+pub mod sync;
+
+pub use run::run;

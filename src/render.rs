@@ -1,0 +1,311 @@
+//! Showing plans and results: an aligned text listing with `+ ~ = - ?` marks, or one JSON
+//! document (documented in README.md, "JSON output"). Writes to any writer; knows no terminal.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::apply::TargetReport;
+use crate::github::Written;
+use crate::plan::{Action, Summary};
+
+/// Colour or not; decided once by the caller (terminal and `NO_COLOR`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Plan,
+    Apply,
+}
+
+fn mark(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Create => ("+", "32"),
+        Action::Update => ("~", "33"),
+        Action::Unchanged => ("=", "2"),
+        Action::Delete => ("-", "31"),
+        Action::Extra => ("?", "36"),
+    }
+}
+
+/// The whole report: text or JSON.
+pub fn report(
+    out: &mut dyn Write,
+    reports: &[TargetReport],
+    mode: Mode,
+    json: bool,
+    style: Style,
+) -> io::Result<()> {
+    let refs: Vec<&TargetReport> = reports.iter().collect();
+    match (json, mode) {
+        (true, _) => write_json(out, &refs, mode),
+        (false, Mode::Plan) => plan_preview(out, &refs, style),
+        (false, Mode::Apply) if refs.iter().all(|r| r.results.is_empty()) => {
+            plan_preview(out, &refs, style)
+        }
+        (false, Mode::Apply) => results_text(out, &refs, style),
+    }
+}
+
+fn width(reports: &[&TargetReport]) -> usize {
+    reports
+        .iter()
+        .flat_map(|r| r.changes.iter().map(|c| c.name.len()))
+        .max()
+        .unwrap_or(0)
+}
+
+fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io::Result<()> {
+    if let Some(e) = &report.error {
+        writeln!(out, "  {} {}", style.paint("31", "!"), e)?;
+    }
+    Ok(())
+}
+
+/// The plan as text: one aligned line per change and a summary.
+pub fn plan_preview(out: &mut dyn Write, reports: &[&TargetReport], style: Style) -> io::Result<()> {
+    let w = width(reports);
+    let mut summary = Summary::default();
+    for report in reports {
+        writeln!(out, "{}", style.paint("1", &report.repo.to_string()))?;
+        for c in &report.changes {
+            let (m, color) = mark(c.action);
+            let source = c
+                .source
+                .map(|k| format!("  [{}]", k.as_str()))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {:<w$}  {:<9}  {}{}",
+                style.paint(color, m),
+                c.name,
+                c.action.as_str(),
+                c.reason,
+                style.paint("2", &source),
+            )?;
+        }
+        target_error(out, report, style)?;
+        summary.add(Summary::of(&report.changes));
+    }
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    writeln!(out, "{}", plan_summary(&summary, failed))
+}
+
+fn plan_summary(s: &Summary, failed_targets: usize) -> String {
+    let mut line = if s.pending() == 0 {
+        format!("In sync: {} unchanged, {} extra.", s.unchanged, s.extra)
+    } else {
+        format!(
+            "Plan: {} to create, {} to update, {} to delete; {} unchanged, {} extra.",
+            s.create, s.update, s.delete, s.unchanged, s.extra
+        )
+    };
+    if failed_targets > 0 {
+        line.push_str(&format!(" {failed_targets} target(s) could not be planned."));
+    }
+    line
+}
+
+/// What `apply` did, per change, and a summary.
+fn results_text(out: &mut dyn Write, reports: &[&TargetReport], style: Style) -> io::Result<()> {
+    let w = width(reports);
+    let mut totals = ApplyTotals::default();
+    for report in reports {
+        writeln!(out, "{}", style.paint("1", &report.repo.to_string()))?;
+        for c in &report.changes {
+            let (m, color) = mark(c.action);
+            let text = match report.results.get(&c.name) {
+                Some(Ok(_)) if c.action == Action::Delete => "deleted".to_string(),
+                Some(Ok(Written::Created)) => "created".to_string(),
+                Some(Ok(Written::Updated)) => "updated".to_string(),
+                Some(Err(e)) => style.paint("31", &format!("failed: {}", failure(e))),
+                None if c.action.writes() => style.paint("31", "not written"),
+                None => c.action.as_str().to_string(),
+            };
+            writeln!(out, "  {} {:<w$}  {}", style.paint(color, m), c.name, text)?;
+        }
+        target_error(out, report, style)?;
+        if !report.missing.is_empty() {
+            let line = format!("missing on GitHub after apply: {}", report.missing.join(", "));
+            writeln!(out, "  {} {}", style.paint("31", "!"), line)?;
+        }
+        totals.add(report);
+    }
+    writeln!(out, "{}", totals.line())
+}
+
+fn failure(e: &crate::github::GithubError) -> String {
+    match e.status() {
+        Some(status) => format!("{status} {}", e.message()),
+        None => e.to_string(),
+    }
+}
+
+#[derive(Default)]
+struct ApplyTotals {
+    created: usize,
+    updated: usize,
+    deleted: usize,
+    failed: usize,
+    unchanged: usize,
+    extra: usize,
+    missing: usize,
+    target_errors: usize,
+}
+
+impl ApplyTotals {
+    fn add(&mut self, report: &TargetReport) {
+        for c in &report.changes {
+            match (c.action, report.results.get(&c.name)) {
+                (Action::Unchanged, _) => self.unchanged += 1,
+                (Action::Extra, _) => self.extra += 1,
+                (Action::Delete, Some(Ok(_))) => self.deleted += 1,
+                (_, Some(Ok(Written::Created))) => self.created += 1,
+                (_, Some(Ok(Written::Updated))) => self.updated += 1,
+                _ => self.failed += 1,
+            }
+        }
+        self.missing += report.missing.len();
+        self.target_errors += usize::from(report.error.is_some());
+    }
+
+    fn line(&self) -> String {
+        let mut line = format!(
+            "Applied: {} created, {} updated, {} deleted, {} failed; {} unchanged, {} extra.",
+            self.created, self.updated, self.deleted, self.failed, self.unchanged, self.extra
+        );
+        if self.missing > 0 {
+            line.push_str(&format!(" {} declared secret(s) missing.", self.missing));
+        }
+        if self.target_errors > 0 {
+            line.push_str(&format!(" {} target(s) failed.", self.target_errors));
+        }
+        line
+    }
+}
+
+// ---- JSON ------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    version: u32,
+    command: &'static str,
+    ok: bool,
+    targets: Vec<JsonTarget<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonTarget<'a> {
+    repo: String,
+    error: Option<JsonError>,
+    changes: Vec<JsonChange<'a>>,
+    missing: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    name: &'a str,
+    action: Action,
+    reason: String,
+    reason_code: &'static str,
+    source: Option<&'static str>,
+    result: Option<JsonResult>,
+}
+
+#[derive(Serialize)]
+struct JsonResult {
+    ok: bool,
+    status: Option<u16>,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonError {
+    status: Option<u16>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    #[serde(flatten)]
+    actions: Summary,
+    pending: usize,
+    failed: usize,
+    missing: usize,
+    target_errors: usize,
+}
+
+fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io::Result<()> {
+    let mut actions = Summary::default();
+    let mut failed = 0;
+    let mut missing = 0;
+    let mut target_errors = 0;
+    let targets = reports
+        .iter()
+        .map(|r| {
+            actions.add(Summary::of(&r.changes));
+            failed += r.failed();
+            target_errors += usize::from(r.error.is_some());
+            if mode == Mode::Apply {
+                missing += r.missing.len();
+            }
+            JsonTarget {
+                repo: r.repo.to_string(),
+                error: r.error.as_ref().map(|e| JsonError {
+                    status: e.status(),
+                    message: e.to_string(),
+                }),
+                changes: r
+                    .changes
+                    .iter()
+                    .map(|c| JsonChange {
+                        name: &c.name,
+                        action: c.action,
+                        reason: c.reason.to_string(),
+                        reason_code: c.reason.code(),
+                        source: c.source.map(|k| k.as_str()),
+                        result: r.results.get(&c.name).map(|res| match res {
+                            Ok(Written::Created) => JsonResult { ok: true, status: Some(201), message: None },
+                            Ok(Written::Updated) => JsonResult { ok: true, status: Some(204), message: None },
+                            Err(e) => JsonResult { ok: false, status: e.status(), message: Some(e.message()) },
+                        }),
+                    })
+                    .collect(),
+                missing: &r.missing,
+            }
+        })
+        .collect();
+    let pending = if mode == Mode::Plan { actions.pending() } else { 0 };
+    let doc = JsonDoc {
+        version: 1,
+        command: match mode {
+            Mode::Plan => "plan",
+            Mode::Apply => "apply",
+        },
+        ok: failed == 0 && target_errors == 0 && (mode == Mode::Plan || missing == 0),
+        targets,
+        summary: JsonSummary {
+            actions,
+            pending,
+            failed,
+            missing,
+            target_errors,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,182 @@
+//! Parse the command line, run one subcommand, print any error, and return the exit code:
+//! 0 success and in sync, 1 any error (usage included), 2 `plan --detailed-exitcode` with changes.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, SandboxArgs};
+use crate::config;
+use crate::error::Error;
+use crate::render::Style;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::source::PromptMode;
+use crate::state::StateDir;
+use crate::sync::{self, Options};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_CHANGES: i32 = 2;
+
+/// Run secretsync with these arguments (the first is the program name).
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_tracing(cli.verbose);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match dispatch(cli, &mut out) {
+        Ok(code) => code,
+        Err(Error::Output(e)) if e.contains("Broken pipe") => EXIT_OK,
+        Err(Error::Reported(_)) => EXIT_ERROR,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
+    match cli.command {
+        Command::Plan(args) => {
+            let options = Options {
+                prune: args.prune,
+                json: args.json,
+                prompts: if args.interactive { PromptMode::Ask } else { PromptMode::Defer },
+                yes: false,
+                style: style(args.json),
+            };
+            let outcome = sync_command(&cli.config, &cli.state_dir, sync::Command::Plan, &options, out)?;
+            Ok(match outcome {
+                o if !o.ok => EXIT_ERROR,
+                o if o.pending > 0 && args.detailed_exitcode => EXIT_CHANGES,
+                _ => EXIT_OK,
+            })
+        }
+        Command::Apply(args) => {
+            let options = Options {
+                prune: args.prune,
+                json: args.json,
+                prompts: PromptMode::Ask,
+                yes: args.yes,
+                style: style(args.json),
+            };
+            let outcome = sync_command(&cli.config, &cli.state_dir, sync::Command::Apply, &options, out)?;
+            Ok(if outcome.ok { EXIT_OK } else { EXIT_ERROR })
+        }
+        Command::Sandbox(args) => sandbox(args, out),
+        Command::Demo => crate::demo::run(out, style(false)),
+    }
+}
+
+fn sync_command(
+    config_flag: &Option<std::path::PathBuf>,
+    state_flag: &Option<std::path::PathBuf>,
+    command: sync::Command,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<sync::Outcome, Error> {
+    let path = config::locate(config_flag.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
+    let config = config::load(&path)?;
+    let state = StateDir::locate(
+        state_flag.as_deref(),
+        std::env::var_os("XDG_STATE_HOME"),
+        std::env::var_os("HOME"),
+    )?;
+    sync::run(&config, &state, command, options, out)
+}
+
+/// Colour only on a terminal, never with `NO_COLOR` or for JSON.
+fn style(json: bool) -> Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style {
+        color: !json && !no_color && std::io::stdout().is_terminal(),
+    }
+}
+
+/// Diagnostics go to stderr, and only secretsync's own: other crates' debug output could show
+/// request headers, and so the token.
+fn init_tracing(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn",
+        1 => "warn,secretsync=info",
+        _ => "warn,secretsync=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn sandbox(args: SandboxArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    if !args.addr.ip().is_loopback() {
+        return Err(Error::Usage(format!(
+            "the sandbox listens on loopback only, not `{}`; use e.g. --addr 127.0.0.1:8088",
+            args.addr
+        )));
+    }
+    let mut failures = Vec::new();
+    for spec in &args.failures {
+        let parsed = spec
+            .split_once('=')
+            .and_then(|(name, status)| Some((name.to_string(), status.parse::<u16>().ok()?)))
+            .filter(|(_, status)| (400..600).contains(status));
+        match parsed {
+            Some(f) => failures.push(f),
+            None => {
+                return Err(Error::Usage(format!(
+                    "`--fail {spec}` is not NAME=STATUS with a status from 400 to 599, e.g. `--fail ALIYUN_PASSWORD=500`"
+                )))
+            }
+        }
+    }
+    let mut repos = std::collections::BTreeSet::new();
+    for repo in &args.repos {
+        if config::Repo::parse(repo).is_none() {
+            return Err(Error::Usage(format!("`--repo {repo}` is not of the form owner/name")));
+        }
+        repos.insert(repo.clone());
+    }
+    let env_token = std::env::var("SECRETSYNC_SANDBOX_TOKEN").ok().filter(|t| !t.is_empty());
+    let defaults = SandboxConfig::default();
+    let token_hint = match &env_token {
+        Some(_) => "the token in $SECRETSYNC_SANDBOX_TOKEN".to_string(),
+        None => format!("GH_TOKEN={}", defaults.token),
+    };
+    let config = SandboxConfig {
+        addr: args.addr,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        token: env_token.unwrap_or(defaults.token),
+        repos: (!repos.is_empty()).then_some(repos),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let sandbox = Sandbox::start(config)
+            .await
+            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}; pick another --addr", args.addr)))?;
+        for (name, status) in &failures {
+            sandbox.inject_write_failure("*", name, *status, "injected by --fail");
+        }
+        writeln!(out, "api_url = \"{}\"", sandbox.api_url())?;
+        writeln!(out, "Sandbox ready: put that api_url under [github] and use {token_hint}. Ctrl-C stops it.")?;
+        out.flush()?;
+        sandbox.run_until_ctrl_c().await;
+        Ok(EXIT_OK)
+    })
+}
