@@ -10,7 +10,7 @@ use crate::config::Repo;
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{Action, Change, Fingerprint, Record, Remote};
 use crate::seal;
-use crate::state::{StateDir, StateError};
+use crate::state::{Locked, StateDir, StateError};
 
 /// Everything known about one target after `plan` or `apply`: what renderers show.
 #[derive(Debug)]
@@ -84,6 +84,7 @@ pub async fn apply_target(
     if writes.is_empty() {
         return Ok(report);
     }
+    let locked = recorder.state.lock(recorder.host, repo)?;
     let key = if writes.iter().any(|c| c.action.seals()) {
         match client.public_key(repo).await {
             Ok(key) => Some(key),
@@ -136,14 +137,13 @@ pub async fn apply_target(
             return Ok(report);
         }
     };
-    record(recorder, repo, &report, values, &remote)?;
+    record(&locked, &report, values, &remote)?;
     report.missing = missing(&report.changes, &remote);
     Ok(report)
 }
 
 fn record(
-    recorder: &Recorder<'_>,
-    repo: &Repo,
+    locked: &Locked,
     report: &TargetReport,
     values: &BTreeMap<String, Ready>,
     remote: &[Remote],
@@ -152,7 +152,7 @@ fn record(
         .iter()
         .map(|r| (r.name.as_str(), r.updated_at.as_str()))
         .collect();
-    recorder.state.update(recorder.host, repo, |records| {
+    locked.update(|records| {
         for (name, result) in &report.results {
             if result.is_err() {
                 continue;

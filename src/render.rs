@@ -78,6 +78,11 @@ fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io:
 /// The plan as text: one aligned line per change and a summary.
 pub fn plan_preview(out: &mut dyn Write, reports: &[&TargetReport], style: Style) -> io::Result<()> {
     let w = width(reports);
+    let rw = reports
+        .iter()
+        .flat_map(|r| r.changes.iter().map(|c| c.reason.to_string().chars().count()))
+        .max()
+        .unwrap_or(0);
     let mut summary = Summary::default();
     for report in reports {
         writeln!(out, "{}", style.paint("1", &report.repo.to_string()))?;
@@ -87,15 +92,15 @@ pub fn plan_preview(out: &mut dyn Write, reports: &[&TargetReport], style: Style
                 .source
                 .map(|k| format!("  [{}]", k.as_str()))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "  {} {:<w$}  {:<9}  {}{}",
+            let line = format!(
+                "  {} {:<w$}  {:<9}  {:<rw$}{}",
                 style.paint(color, m),
                 c.name,
                 c.action.as_str(),
-                c.reason,
+                c.reason.to_string(),
                 style.paint("2", &source),
-            )?;
+            );
+            writeln!(out, "{}", line.trim_end())?;
         }
         target_error(out, report, style)?;
         summary.add(Summary::of(&report.changes));

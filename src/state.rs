@@ -7,7 +7,7 @@
 //! equal values elsewhere do not show up as equal fingerprints. Files are written atomically
 //! (temp file + rename) with mode 0600, under an exclusive lock on a sibling `.lock` file.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -151,6 +151,13 @@ impl StateDir {
         repo: &Repo,
         change: impl FnOnce(&mut Recorded),
     ) -> Result<(), StateError> {
+        self.lock(host, repo)?.update(change)
+    }
+
+    /// Hold one repository's lock until the guard drops. `apply` holds it from its first write
+    /// to its record, so that two applies to one repository take turns: otherwise one could
+    /// record the `updated_at` of the other's write against its own fingerprint.
+    pub fn lock(&self, host: &str, repo: &Repo) -> Result<Locked, StateError> {
         let path = self.file(host, repo);
         let dir = path.parent().expect("a state file has a folder");
         create_dir(dir)?;
@@ -163,12 +170,34 @@ impl StateDir {
             .open(&lock_path)
             .map_err(|e| io_error(&lock_path, e))?;
         lock.lock().map_err(|e| io_error(&lock_path, e))?;
-        let mut records = read_records(&path)?;
+        Ok(Locked {
+            _lock: lock,
+            path,
+            host: host.to_string(),
+            repo: repo.to_string(),
+        })
+    }
+}
+
+/// One repository's state, locked.
+pub struct Locked {
+    _lock: File,
+    path: PathBuf,
+    host: String,
+    repo: String,
+}
+
+impl Locked {
+    /// Read the records as they are now, change them, and write them back atomically.
+    pub fn update(&self, change: impl FnOnce(&mut Recorded)) -> Result<(), StateError> {
+        let path = &self.path;
+        let dir = path.parent().expect("a state file has a folder");
+        let mut records = read_records(path)?;
         change(&mut records);
         let file = StateFile {
             version: FORMAT_VERSION,
-            api: host.to_string(),
-            repo: repo.to_string(),
+            api: self.host.clone(),
+            repo: self.repo.clone(),
             secrets: records,
         };
         let json = serde_json::to_vec_pretty(&file).expect("state serialises");
@@ -179,9 +208,8 @@ impl StateDir {
             .map_err(|e| io_error(dir, e))?;
         tmp.write_all(&json)
             .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| io_error(&path, e))?;
-        tmp.persist(&path).map_err(|e| io_error(&path, e.error))?;
-        drop(lock);
+            .map_err(|e| io_error(path, e))?;
+        tmp.persist(path).map_err(|e| io_error(path, e.error))?;
         Ok(())
     }
 }
