@@ -842,6 +842,15 @@ repo = "o/r"
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let c = parse_ok(include_str!("../config.example.toml"));
+        let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();
+        assert_eq!(names, ["ALIYUN_NAMESPACE", "ALIYUN_PASSWORD", "ALIYUN_REGISTRY", "ALIYUN_USERNAME"]);
+        assert_eq!(c.secrets["ALIYUN_PASSWORD"].chain.len(), 3);
+        assert_eq!(c.targets[0].secrets.len(), 4);
+    }
+
+    #[test]
     fn locate_order() {
         assert_eq!(locate(Some(Path::new("a.toml")), Some("b".into())), PathBuf::from("a.toml"));
         assert_eq!(locate(None, Some("b.toml".into())), PathBuf::from("b.toml"));
