@@ -80,7 +80,11 @@ pub async fn apply_target(
         missing: Vec::new(),
         error: None,
     };
-    let writes: Vec<&Change> = report.changes.iter().filter(|c| c.action.writes()).collect();
+    let writes: Vec<&Change> = report
+        .changes
+        .iter()
+        .filter(|c| c.action.writes())
+        .collect();
     if writes.is_empty() {
         return Ok(report);
     }

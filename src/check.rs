@@ -32,12 +32,20 @@ mod tests {
     use super::*;
 
     fn decl(allow_empty: bool) -> SecretDecl {
-        SecretDecl { name: "S".into(), chain: vec![], allow_empty, line: 1 }
+        SecretDecl {
+            name: "S".into(),
+            chain: vec![],
+            allow_empty,
+            line: 1,
+        }
     }
 
     #[test]
     fn empty_and_size() {
-        assert_eq!(value_problems(&decl(false), &SecretString::from("x")).len(), 0);
+        assert_eq!(
+            value_problems(&decl(false), &SecretString::from("x")).len(),
+            0
+        );
         assert!(value_problems(&decl(false), &SecretString::from(""))[0].contains("is empty"));
         assert!(value_problems(&decl(true), &SecretString::from("")).is_empty());
         let exact = "v".repeat(MAX_VALUE_BYTES);

@@ -333,7 +333,12 @@ fn improve_message(message: &str) -> String {
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| (strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -467,7 +472,9 @@ impl Validator<'_> {
                 None if shorthand.is_empty() => {
                     self.problem(
                         at,
-                        format!("{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"),
+                        format!(
+                            "{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"
+                        ),
                     );
                     Vec::new()
                 }
@@ -735,7 +742,8 @@ repo = "o/r"
 
     #[test]
     fn unknown_key_names_line_and_nearest() {
-        let p = problems("[secrets.A]\nvalue = \"x\"\nallow_emtpy = true\n[[targets]]\nrepo=\"o/r\"\n");
+        let p =
+            problems("[secrets.A]\nvalue = \"x\"\nallow_emtpy = true\n[[targets]]\nrepo=\"o/r\"\n");
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].line, Some(3), "{p:?}");
         assert!(p[0].message.contains("unknown key `allow_emtpy`"), "{p:?}");
@@ -765,7 +773,9 @@ repo = "o/r"
 
     #[test]
     fn case_duplicates_are_refused() {
-        let p = problems("[secrets.abc]\nvalue=\"x\"\n[secrets.ABC]\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n");
+        let p = problems(
+            "[secrets.abc]\nvalue=\"x\"\n[secrets.ABC]\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n",
+        );
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].message.contains("ignore case"), "{p:?}");
     }
@@ -777,7 +787,10 @@ repo = "o/r"
         let p = problems("[secrets.A]\nallow_empty=true\n[[targets]]\nrepo=\"o/r\"\n");
         assert!(p[0].message.contains("has no source"), "{p:?}");
         let p = problems("[secrets.A]\nenv=\"X\"\nconfirm=true\n[[targets]]\nrepo=\"o/r\"\n");
-        assert!(p[0].message.contains("`confirm` goes only with `prompt`"), "{p:?}");
+        assert!(
+            p[0].message.contains("`confirm` goes only with `prompt`"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -787,8 +800,15 @@ repo = "o/r"
         );
         assert_eq!(c.targets[0].secrets, ["ALIYUN_A"]);
         let p = problems("[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"B*\"]\n");
-        assert!(p.iter().any(|p| p.message.contains("matches no declared secret")), "{p:?}");
-        assert!(p.iter().any(|p| p.message.contains("selects no secret")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.message.contains("matches no declared secret")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|p| p.message.contains("selects no secret")),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -805,14 +825,25 @@ repo = "o/r"
     #[test]
     fn api_urls() {
         assert!(ApiUrl::parse("https://ghe.example/api/v3/").is_ok());
-        assert_eq!(ApiUrl::parse("https://ghe.example/api/v3/").unwrap().as_str(), "https://ghe.example/api/v3");
+        assert_eq!(
+            ApiUrl::parse("https://ghe.example/api/v3/")
+                .unwrap()
+                .as_str(),
+            "https://ghe.example/api/v3"
+        );
         assert!(ApiUrl::parse("http://127.0.0.1:8080").is_ok());
         assert!(ApiUrl::parse("http://[::1]:8080").is_ok());
         assert!(ApiUrl::parse("http://localhost:8080").is_ok());
-        assert!(ApiUrl::parse("http://ghe.example").unwrap_err().contains("plain http"));
-        assert!(ApiUrl::parse("http://10.0.0.1").unwrap_err().contains("plain http"));
+        assert!(ApiUrl::parse("http://ghe.example")
+            .unwrap_err()
+            .contains("plain http"));
+        assert!(ApiUrl::parse("http://10.0.0.1")
+            .unwrap_err()
+            .contains("plain http"));
         assert!(ApiUrl::parse("ftp://x").is_err());
-        assert!(ApiUrl::parse("https://u:p@x").unwrap_err().contains("credentials"));
+        assert!(ApiUrl::parse("https://u:p@x")
+            .unwrap_err()
+            .contains("credentials"));
         let p = problems("[github]\napi_url=\"http://example.com\"\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
         assert_eq!(p[0].line, Some(2));
     }
@@ -823,21 +854,30 @@ repo = "o/r"
         assert!(Repo::parse("o/r/x").is_none());
         assert!(Repo::parse("o/..").is_none());
         assert!(Repo::parse("/r").is_none());
-        let p = problems("[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n[[targets]]\nrepo=\"O/R\"\n");
+        let p = problems(
+            "[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n[[targets]]\nrepo=\"O/R\"\n",
+        );
         assert!(p[0].message.contains("listed again"), "{p:?}");
     }
 
     #[test]
     fn file_paths_are_relative_to_the_config() {
         let c = parse_ok("[secrets.A]\nfile=\"pw.txt\"\n[[targets]]\nrepo=\"o/r\"\n");
-        assert_eq!(c.secrets["A"].chain[0], Source::File(PathBuf::from("/base/pw.txt")));
+        assert_eq!(
+            c.secrets["A"].chain[0],
+            Source::File(PathBuf::from("/base/pw.txt"))
+        );
     }
 
     #[test]
     fn token_source() {
-        let c = parse_ok("[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
+        let c = parse_ok(
+            "[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
+        );
         assert_eq!(c.token, vec![Source::Env("T".into())]);
-        let p = problems("[github]\ntoken={value=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
+        let p = problems(
+            "[github]\ntoken={value=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
+        );
         assert!(p[0].message.contains("literal or prompt"), "{p:?}");
     }
 
@@ -845,14 +885,25 @@ repo = "o/r"
     fn the_example_config_is_valid() {
         let c = parse_ok(include_str!("../config.example.toml"));
         let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();
-        assert_eq!(names, ["ALIYUN_NAMESPACE", "ALIYUN_PASSWORD", "ALIYUN_REGISTRY", "ALIYUN_USERNAME"]);
+        assert_eq!(
+            names,
+            [
+                "ALIYUN_NAMESPACE",
+                "ALIYUN_PASSWORD",
+                "ALIYUN_REGISTRY",
+                "ALIYUN_USERNAME"
+            ]
+        );
         assert_eq!(c.secrets["ALIYUN_PASSWORD"].chain.len(), 3);
         assert_eq!(c.targets[0].secrets.len(), 4);
     }
 
     #[test]
     fn locate_order() {
-        assert_eq!(locate(Some(Path::new("a.toml")), Some("b".into())), PathBuf::from("a.toml"));
+        assert_eq!(
+            locate(Some(Path::new("a.toml")), Some("b".into())),
+            PathBuf::from("a.toml")
+        );
         assert_eq!(locate(None, Some("b.toml".into())), PathBuf::from("b.toml"));
         assert_eq!(locate(None, None), PathBuf::from(DEFAULT_FILE));
     }

@@ -54,7 +54,11 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
     let token = sandbox_config.token.clone();
     let sandbox = Sandbox::spawn(sandbox_config)
         .map_err(|e| Error::Internal(format!("demo cannot start the sandbox: {e}")))?;
-    write(dir.path(), "secretsync.toml", &demo_config(&sandbox.api_url()))?;
+    write(
+        dir.path(),
+        "secretsync.toml",
+        &demo_config(&sandbox.api_url()),
+    )?;
     write(dir.path(), "token", &token)?;
     write(dir.path(), "password.txt", "Fixed-Registry-Pass1\n")?;
     let config = config::load(&dir.path().join("secretsync.toml"))?;
@@ -66,7 +70,11 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
         yes: true,
         style,
     };
-    writeln!(out, "secretsync demo: four ALIYUN_* secrets for `{REPO}`, against a local sandbox at {}\n", sandbox.api_url())?;
+    writeln!(
+        out,
+        "secretsync demo: four ALIYUN_* secrets for `{REPO}`, against a local sandbox at {}\n",
+        sandbox.api_url()
+    )?;
     let step = |n: u32, title: &str, command: Command, out: &mut dyn Write| -> Result<(), Error> {
         let shown = match command {
             Command::Plan => "secretsync plan",
@@ -81,11 +89,19 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
             Err(Error::Internal(format!("demo step {n} failed")))
         }
     };
-    step(1, "What would change on a fresh repository", Command::Plan, out)?;
+    step(
+        1,
+        "What would change on a fresh repository",
+        Command::Plan,
+        out,
+    )?;
     step(2, "Make GitHub match", Command::Apply, out)?;
     step(3, "Nothing left to do", Command::Plan, out)?;
     write(dir.path(), "password.txt", "Rotated-Registry-Pass2\n")?;
-    writeln!(out, "(the registry password was rotated: password.txt now holds a new value)\n")?;
+    writeln!(
+        out,
+        "(the registry password was rotated: password.txt now holds a new value)\n"
+    )?;
     step(4, "Exactly one update", Command::Plan, out)?;
     step(5, "Send just that one", Command::Apply, out)?;
     let writes = sandbox

@@ -181,7 +181,9 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(self.malformed(repo, Op::List, "more than 100 pages of secrets"));
             }
-            let reply = self.send(http::Method::GET, &uri, None, repo, &Op::List).await?;
+            let reply = self
+                .send(http::Method::GET, &uri, None, repo, &Op::List)
+                .await?;
             if reply.status != StatusCode::OK {
                 return Err(self.status_error(repo, Op::List, &reply));
             }
@@ -417,8 +419,14 @@ mod tests {
 
     #[test]
     fn server_messages_are_tamed() {
-        assert_eq!(server_message(r#"{"message":"Bad credentials"}"#), "Bad credentials");
-        assert_eq!(server_message("<html>\n<b>oops</b>\n</html>"), "<html> <b>oops</b> </html>");
+        assert_eq!(
+            server_message(r#"{"message":"Bad credentials"}"#),
+            "Bad credentials"
+        );
+        assert_eq!(
+            server_message("<html>\n<b>oops</b>\n</html>"),
+            "<html> <b>oops</b> </html>"
+        );
         assert_eq!(server_message(""), "(no message)");
         assert!(server_message(&"x".repeat(1000)).chars().count() <= MAX_MESSAGE + 1);
         assert!(!server_message("a\u{1b}[31mred").contains('\u{1b}'));

@@ -81,7 +81,10 @@ pub enum Reason {
     DeletedRemotely,
     ValueChanged,
     /// GitHub's `updated_at` moved after our last apply: someone else wrote it.
-    Drift { remote: String, recorded: String },
+    Drift {
+        remote: String,
+        recorded: String,
+    },
     /// Present on GitHub, but nothing recorded here: the value cannot be compared.
     Unrecorded,
     /// The value comes from a prompt that `plan` does not ask.
@@ -141,14 +144,22 @@ pub struct Change {
 }
 
 /// One change per name in `desired` ∪ `remote`, sorted by name.
-pub fn plan(desired: &[Desired], remote: &[Remote], recorded: &Recorded, prune: bool) -> Vec<Change> {
+pub fn plan(
+    desired: &[Desired],
+    remote: &[Remote],
+    recorded: &Recorded,
+    prune: bool,
+) -> Vec<Change> {
     let remote: BTreeMap<&str, &Remote> = remote.iter().map(|r| (r.name.as_str(), r)).collect();
     let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     let mut changes: Vec<Change> = desired
         .iter()
         .map(|d| {
-            let (action, reason) =
-                decide(d, remote.get(d.name.as_str()).copied(), recorded.get(&d.name));
+            let (action, reason) = decide(
+                d,
+                remote.get(d.name.as_str()).copied(),
+                recorded.get(&d.name),
+            );
             Change {
                 name: d.name.clone(),
                 action,
@@ -164,7 +175,11 @@ pub fn plan(desired: &[Desired], remote: &[Remote], recorded: &Recorded, prune: 
             .map(|name| Change {
                 name: (*name).to_string(),
                 action: if prune { Action::Delete } else { Action::Extra },
-                reason: if prune { Reason::Prune } else { Reason::Undeclared },
+                reason: if prune {
+                    Reason::Prune
+                } else {
+                    Reason::Undeclared
+                },
                 source: None,
             }),
     );
@@ -288,7 +303,8 @@ mod tests {
                                     .into_iter()
                                     .collect();
                                 let changes = plan(&desired, &remote, &rec, prune);
-                                let expected = expect(declared, value, present, recorded, drifted, prune);
+                                let expected =
+                                    expect(declared, value, present, recorded, drifted, prune);
                                 let got = changes.first().map(|c| (c.action, c.reason.code()));
                                 assert_eq!(
                                     got, expected,
@@ -350,12 +366,26 @@ mod tests {
     #[test]
     fn sorted_one_per_name_and_summarised() {
         let desired = vec![
-            Desired { name: "B".into(), fingerprint: Some(fp("x")), source: None },
-            Desired { name: "A".into(), fingerprint: Some(fp("x")), source: None },
+            Desired {
+                name: "B".into(),
+                fingerprint: Some(fp("x")),
+                source: None,
+            },
+            Desired {
+                name: "A".into(),
+                fingerprint: Some(fp("x")),
+                source: None,
+            },
         ];
         let remote = vec![
-            Remote { name: "Z".into(), updated_at: T0.into() },
-            Remote { name: "B".into(), updated_at: T0.into() },
+            Remote {
+                name: "Z".into(),
+                updated_at: T0.into(),
+            },
+            Remote {
+                name: "B".into(),
+                updated_at: T0.into(),
+            },
         ];
         let changes = plan(&desired, &remote, &Recorded::new(), false);
         let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
@@ -366,7 +396,13 @@ mod tests {
 
     #[test]
     fn drift_reason_gives_times() {
-        let r = Reason::Drift { remote: T1.into(), recorded: T0.into() };
-        assert_eq!(r.to_string(), format!("changed on GitHub at {T1}, after the last apply at {T0}"));
+        let r = Reason::Drift {
+            remote: T1.into(),
+            recorded: T0.into(),
+        };
+        assert_eq!(
+            r.to_string(),
+            format!("changed on GitHub at {T1}, after the last apply at {T0}")
+        );
     }
 }

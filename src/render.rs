@@ -76,11 +76,19 @@ fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io:
 }
 
 /// The plan as text: one aligned line per change and a summary.
-pub fn plan_preview(out: &mut dyn Write, reports: &[&TargetReport], style: Style) -> io::Result<()> {
+pub fn plan_preview(
+    out: &mut dyn Write,
+    reports: &[&TargetReport],
+    style: Style,
+) -> io::Result<()> {
     let w = width(reports);
     let rw = reports
         .iter()
-        .flat_map(|r| r.changes.iter().map(|c| c.reason.to_string().chars().count()))
+        .flat_map(|r| {
+            r.changes
+                .iter()
+                .map(|c| c.reason.to_string().chars().count())
+        })
         .max()
         .unwrap_or(0);
     let mut summary = Summary::default();
@@ -119,7 +127,9 @@ fn plan_summary(s: &Summary, failed_targets: usize) -> String {
         )
     };
     if failed_targets > 0 {
-        line.push_str(&format!(" {failed_targets} target(s) could not be planned."));
+        line.push_str(&format!(
+            " {failed_targets} target(s) could not be planned."
+        ));
     }
     line
 }
@@ -144,7 +154,10 @@ fn results_text(out: &mut dyn Write, reports: &[&TargetReport], style: Style) ->
         }
         target_error(out, report, style)?;
         if !report.missing.is_empty() {
-            let line = format!("missing on GitHub after apply: {}", report.missing.join(", "));
+            let line = format!(
+                "missing on GitHub after apply: {}",
+                report.missing.join(", ")
+            );
             writeln!(out, "  {} {}", style.paint("31", "!"), line)?;
         }
         totals.add(report);
@@ -284,9 +297,21 @@ fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io:
                         reason_code: c.reason.code(),
                         source: c.source.map(|k| k.as_str()),
                         result: r.results.get(&c.name).map(|res| match res {
-                            Ok(Written::Created) => JsonResult { ok: true, status: Some(201), message: None },
-                            Ok(Written::Updated) => JsonResult { ok: true, status: Some(204), message: None },
-                            Err(e) => JsonResult { ok: false, status: e.status(), message: Some(e.message()) },
+                            Ok(Written::Created) => JsonResult {
+                                ok: true,
+                                status: Some(201),
+                                message: None,
+                            },
+                            Ok(Written::Updated) => JsonResult {
+                                ok: true,
+                                status: Some(204),
+                                message: None,
+                            },
+                            Err(e) => JsonResult {
+                                ok: false,
+                                status: e.status(),
+                                message: Some(e.message()),
+                            },
                         }),
                     })
                     .collect(),
@@ -294,7 +319,11 @@ fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io:
             }
         })
         .collect();
-    let pending = if mode == Mode::Plan { actions.pending() } else { 0 };
+    let pending = if mode == Mode::Plan {
+        actions.pending()
+    } else {
+        0
+    };
     let doc = JsonDoc {
         version: 1,
         command: match mode {

@@ -54,11 +54,21 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             let options = Options {
                 prune: args.prune,
                 json: args.json,
-                prompts: if args.interactive { PromptMode::Ask } else { PromptMode::Defer },
+                prompts: if args.interactive {
+                    PromptMode::Ask
+                } else {
+                    PromptMode::Defer
+                },
                 yes: false,
                 style: style(args.json),
             };
-            let outcome = sync_command(&cli.config, &cli.state_dir, sync::Command::Plan, &options, out)?;
+            let outcome = sync_command(
+                &cli.config,
+                &cli.state_dir,
+                sync::Command::Plan,
+                &options,
+                out,
+            )?;
             Ok(match outcome {
                 o if !o.ok => EXIT_ERROR,
                 o if o.pending > 0 && args.detailed_exitcode => EXIT_CHANGES,
@@ -73,7 +83,13 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 yes: args.yes,
                 style: style(args.json),
             };
-            let outcome = sync_command(&cli.config, &cli.state_dir, sync::Command::Apply, &options, out)?;
+            let outcome = sync_command(
+                &cli.config,
+                &cli.state_dir,
+                sync::Command::Apply,
+                &options,
+                out,
+            )?;
             Ok(if outcome.ok { EXIT_OK } else { EXIT_ERROR })
         }
         Command::Sandbox(args) => sandbox(args, out),
@@ -88,7 +104,10 @@ fn sync_command(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<sync::Outcome, Error> {
-    let path = config::locate(config_flag.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
+    let path = config::locate(
+        config_flag.as_deref(),
+        std::env::var_os("SECRETSYNC_CONFIG"),
+    );
     let config = config::load(&path)?;
     let state = StateDir::locate(
         state_flag.as_deref(),
@@ -146,11 +165,15 @@ fn sandbox(args: SandboxArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let mut repos = std::collections::BTreeSet::new();
     for repo in &args.repos {
         if config::Repo::parse(repo).is_none() {
-            return Err(Error::Usage(format!("`--repo {repo}` is not of the form owner/name")));
+            return Err(Error::Usage(format!(
+                "`--repo {repo}` is not of the form owner/name"
+            )));
         }
         repos.insert(repo.clone());
     }
-    let env_token = std::env::var("SECRETSYNC_SANDBOX_TOKEN").ok().filter(|t| !t.is_empty());
+    let env_token = std::env::var("SECRETSYNC_SANDBOX_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     let defaults = SandboxConfig::default();
     let token_hint = match &env_token {
         Some(_) => "the token in $SECRETSYNC_SANDBOX_TOKEN".to_string(),
@@ -167,14 +190,20 @@ fn sandbox(args: SandboxArgs, out: &mut dyn Write) -> Result<i32, Error> {
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let sandbox = Sandbox::start(config)
-            .await
-            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}; pick another --addr", args.addr)))?;
+        let sandbox = Sandbox::start(config).await.map_err(|e| {
+            Error::Usage(format!(
+                "cannot listen on {}: {e}; pick another --addr",
+                args.addr
+            ))
+        })?;
         for (name, status) in &failures {
             sandbox.inject_write_failure("*", name, *status, "injected by --fail");
         }
         writeln!(out, "api_url = \"{}\"", sandbox.api_url())?;
-        writeln!(out, "Sandbox ready: put that api_url under [github] and use {token_hint}. Ctrl-C stops it.")?;
+        writeln!(
+            out,
+            "Sandbox ready: put that api_url under [github] and use {token_hint}. Ctrl-C stops it."
+        )?;
         out.flush()?;
         sandbox.run_until_ctrl_c().await;
         Ok(EXIT_OK)

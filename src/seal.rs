@@ -95,8 +95,14 @@ mod tests {
 
     #[test]
     fn bad_keys() {
-        assert_eq!(PublicKey::parse("", "AAAA").unwrap_err(), KeyError::MissingKeyId);
-        assert_eq!(PublicKey::parse("k", "not base64!").unwrap_err(), KeyError::NotBase64);
+        assert_eq!(
+            PublicKey::parse("", "AAAA").unwrap_err(),
+            KeyError::MissingKeyId
+        );
+        assert_eq!(
+            PublicKey::parse("k", "not base64!").unwrap_err(),
+            KeyError::NotBase64
+        );
         assert_eq!(
             PublicKey::parse("k", &STANDARD.encode([1u8; 31])).unwrap_err(),
             KeyError::WrongLength(31)

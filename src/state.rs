@@ -89,7 +89,13 @@ impl StateDir {
     pub fn file(&self, host: &str, repo: &Repo) -> PathBuf {
         let host: String = host
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':') { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':') {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.root
             .join(host)
@@ -280,7 +286,13 @@ impl Fingerprinter {
     }
 
     /// HMAC-SHA256 over host, repository, name and value, each separated by a NUL.
-    pub fn fingerprint(&self, host: &str, repo: &Repo, name: &str, value: &SecretString) -> Fingerprint {
+    pub fn fingerprint(
+        &self,
+        host: &str,
+        repo: &Repo,
+        name: &str,
+        value: &SecretString,
+    ) -> Fingerprint {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         for part in [
             b"secretsync-v1".as_slice(),
@@ -292,7 +304,10 @@ impl Fingerprinter {
             mac.update(part);
             mac.update(&[0]);
         }
-        Fingerprint(format!("hmac-sha256:{}", hex_encode(&mac.finalize().into_bytes())))
+        Fingerprint(format!(
+            "hmac-sha256:{}",
+            hex_encode(&mac.finalize().into_bytes())
+        ))
     }
 }
 
@@ -320,7 +335,10 @@ mod tests {
         assert_ne!(fa, b.fingerprint("h", &repo(), "N", &v));
         assert_ne!(fa, a.fingerprint("h", &repo(), "M", &v));
         assert_ne!(fa, a.fingerprint("h2", &repo(), "N", &v));
-        assert_ne!(fa, a.fingerprint("h", &repo(), "N", &SecretString::from("hunter3")));
+        assert_ne!(
+            fa,
+            a.fingerprint("h", &repo(), "N", &SecretString::from("hunter3"))
+        );
         assert!(!fa.0.contains("hunter2"));
     }
 
@@ -332,10 +350,19 @@ mod tests {
         let k1 = state.key().unwrap();
         let k2 = state.key().unwrap();
         let v = SecretString::from("x");
-        assert_eq!(k1.fingerprint("h", &repo(), "N", &v), k2.fingerprint("h", &repo(), "N", &v));
-        let mode = fs::metadata(dir.path().join("s/key")).unwrap().permissions().mode();
+        assert_eq!(
+            k1.fingerprint("h", &repo(), "N", &v),
+            k2.fingerprint("h", &repo(), "N", &v)
+        );
+        let mode = fs::metadata(dir.path().join("s/key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let dir_mode = fs::metadata(dir.path().join("s")).unwrap().permissions().mode();
+        let dir_mode = fs::metadata(dir.path().join("s"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dir_mode & 0o777, 0o700);
     }
 
@@ -356,7 +383,10 @@ mod tests {
         assert_eq!(loaded.get("A"), Some(&rec));
         let path = state.file("127.0.0.1:9", &repo());
         assert!(path.ends_with("127.0.0.1:9/o/r.json"));
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -394,7 +424,10 @@ mod tests {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, "{not json").unwrap();
         let err = state.load("h", &repo()).unwrap_err().to_string();
-        assert!(err.contains("damaged") && err.contains("delete it"), "{err}");
+        assert!(
+            err.contains("damaged") && err.contains("delete it"),
+            "{err}"
+        );
     }
 
     #[test]

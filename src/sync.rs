@@ -37,8 +37,11 @@ struct Value {
 
 /// Resolve every value a target uses, and check it. Reports every bad value, not just the first.
 fn resolve_values(config: &Config, prompts: PromptMode) -> Result<BTreeMap<String, Value>, Error> {
-    let used: std::collections::BTreeSet<&String> =
-        config.targets.iter().flat_map(|t| t.secrets.iter()).collect();
+    let used: std::collections::BTreeSet<&String> = config
+        .targets
+        .iter()
+        .flat_map(|t| t.secrets.iter())
+        .collect();
     let mut values = BTreeMap::new();
     let mut problems = Vec::new();
     for name in used {
@@ -165,15 +168,17 @@ pub fn run(
             };
             planned.push((report, ready));
         }
-        let summary = planned
-            .iter()
-            .fold(Summary::default(), |mut s, (r, _)| {
-                s.add(Summary::of(&r.changes));
-                s
-            });
+        let summary = planned.iter().fold(Summary::default(), |mut s, (r, _)| {
+            s.add(Summary::of(&r.changes));
+            s
+        });
         if command == Command::Plan || summary.pending() == 0 {
             let reports: Vec<TargetReport> = planned.into_iter().map(|(r, _)| r).collect();
-            let mode = if command == Command::Plan { Mode::Plan } else { Mode::Apply };
+            let mode = if command == Command::Plan {
+                Mode::Plan
+            } else {
+                Mode::Apply
+            };
             render::report(out, &reports, mode, options.json, options.style)?;
             let ok = reports.iter().all(|r| r.error.is_none());
             return Ok(Outcome {
@@ -196,7 +201,9 @@ pub fn run(
                 continue;
             }
             let repo = report.repo.clone();
-            reports.push(apply::apply_target(&client, &repo, report.changes, &ready, &recorder).await?);
+            reports.push(
+                apply::apply_target(&client, &repo, report.changes, &ready, &recorder).await?,
+            );
         }
         render::report(out, &reports, Mode::Apply, options.json, options.style)?;
         let ok = reports

@@ -10,11 +10,9 @@ fn aliyun() -> Env {
 }
 
 fn apply_with(env: &Env, password: &str) -> crate::support::Output {
-    let out = env
-        .cmd(&["apply", "--yes"])
+    env.cmd(&["apply", "--yes"])
         .env("ALIYUN_PASSWORD", password)
-        .run();
-    out
+        .run()
 }
 
 #[test]
@@ -22,17 +20,35 @@ fn first_apply_creates_all_and_second_writes_nothing() {
     let env = aliyun();
     let out = apply_with(&env, "Pass-word1");
     out.assert_code(0);
-    assert!(out.stdout.contains("Applied: 4 created, 0 updated"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Applied: 4 created, 0 updated"),
+        "{}",
+        out.stdout
+    );
     // one list before, one public key, four writes, one list after
     assert_eq!(env.counts(), (2, 1, 4, 0));
-    assert_eq!(env.plaintext("ALIYUN_PASSWORD").as_deref(), Some("Pass-word1"));
-    assert_eq!(env.plaintext("ALIYUN_USERNAME").as_deref(), Some("acme-account"));
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Pass-word1")
+    );
+    assert_eq!(
+        env.plaintext("ALIYUN_USERNAME").as_deref(),
+        Some("acme-account")
+    );
 
     env.sandbox.clear_requests();
     let out = apply_with(&env, "Pass-word1");
     out.assert_code(0);
-    assert!(out.stdout.contains("In sync: 4 unchanged"), "{}", out.stdout);
-    assert_eq!(env.counts(), (1, 0, 0, 0), "a no-op apply is one list request");
+    assert!(
+        out.stdout.contains("In sync: 4 unchanged"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        env.counts(),
+        (1, 0, 0, 0),
+        "a no-op apply is one list request"
+    );
 }
 
 #[test]
@@ -46,7 +62,11 @@ fn rotation_plans_and_writes_exactly_one() {
         .env("ALIYUN_PASSWORD", "Pass-word2")
         .run();
     plan.assert_code(0);
-    let updates: Vec<&str> = plan.stdout.lines().filter(|l| l.contains(" update ")).collect();
+    let updates: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" update "))
+        .collect();
     assert_eq!(updates.len(), 1, "{}", plan.stdout);
     assert!(updates[0].contains("ALIYUN_PASSWORD") && updates[0].contains("value changed"));
     assert_eq!(env.counts(), (1, 0, 0, 0), "plan only lists");
@@ -54,40 +74,73 @@ fn rotation_plans_and_writes_exactly_one() {
     env.sandbox.clear_requests();
     apply_with(&env, "Pass-word2").assert_code(0);
     assert_eq!(env.counts(), (2, 1, 1, 0));
-    assert_eq!(env.plaintext("ALIYUN_PASSWORD").as_deref(), Some("Pass-word2"));
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Pass-word2")
+    );
 }
 
 #[test]
 fn drift_on_github_is_detected_and_repaired() {
     let env = aliyun();
     apply_with(&env, "Pass-word1").assert_code(0);
-    env.sandbox.put_outside(REPO, "ALIYUN_USERNAME", b"acme-nickname");
+    env.sandbox
+        .put_outside(REPO, "ALIYUN_USERNAME", b"acme-nickname");
     let changed_at = env.sandbox.updated_at(REPO, "ALIYUN_USERNAME").unwrap();
 
-    let plan = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "Pass-word1").run();
+    let plan = env
+        .cmd(&["plan"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run();
     let line = plan
         .stdout
         .lines()
         .find(|l| l.contains("ALIYUN_USERNAME"))
         .unwrap_or_default();
-    assert!(line.contains("update") && line.contains("changed on GitHub at"), "{line}");
-    assert!(line.contains(&changed_at), "the reason gives the time: {line}");
+    assert!(
+        line.contains("update") && line.contains("changed on GitHub at"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&changed_at),
+        "the reason gives the time: {line}"
+    );
 
     apply_with(&env, "Pass-word1").assert_code(0);
-    assert_eq!(env.plaintext("ALIYUN_USERNAME").as_deref(), Some("acme-account"));
-    let again = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "Pass-word1").run();
+    assert_eq!(
+        env.plaintext("ALIYUN_USERNAME").as_deref(),
+        Some("acme-account")
+    );
+    let again = env
+        .cmd(&["plan"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run();
     assert!(again.stdout.contains("In sync"), "{}", again.stdout);
 }
 
 #[test]
 fn unrecorded_secret_is_updated_with_a_reason() {
     let env = aliyun();
-    env.sandbox.put_outside(REPO, "ALIYUN_PASSWORD", b"set-by-hand");
-    let plan = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "Pass-word1").run();
-    let line = plan.stdout.lines().find(|l| l.contains("ALIYUN_PASSWORD")).unwrap_or_default();
-    assert!(line.contains("update") && line.contains("cannot be compared"), "{line}");
+    env.sandbox
+        .put_outside(REPO, "ALIYUN_PASSWORD", b"set-by-hand");
+    let plan = env
+        .cmd(&["plan"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run();
+    let line = plan
+        .stdout
+        .lines()
+        .find(|l| l.contains("ALIYUN_PASSWORD"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("update") && line.contains("cannot be compared"),
+        "{line}"
+    );
     apply_with(&env, "Pass-word1").assert_code(0);
-    assert_eq!(env.plaintext("ALIYUN_PASSWORD").as_deref(), Some("Pass-word1"));
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Pass-word1")
+    );
 }
 
 #[test]
@@ -98,8 +151,15 @@ fn extras_are_kept_unless_pruned() {
     assert!(out.stdout.contains("? OLD_TOKEN"), "{}", out.stdout);
     assert!(env.sandbox.names(REPO).contains(&"OLD_TOKEN".to_string()));
 
-    let plan = env.cmd(&["plan", "--prune"]).env("ALIYUN_PASSWORD", "p").run();
-    assert!(plan.stdout.contains("- OLD_TOKEN") && plan.stdout.contains("delete"), "{}", plan.stdout);
+    let plan = env
+        .cmd(&["plan", "--prune"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
+    assert!(
+        plan.stdout.contains("- OLD_TOKEN") && plan.stdout.contains("delete"),
+        "{}",
+        plan.stdout
+    );
     env.sandbox.clear_requests();
     env.cmd(&["apply", "--prune", "--yes"])
         .env("ALIYUN_PASSWORD", "p")
@@ -113,13 +173,25 @@ fn extras_are_kept_unless_pruned() {
 fn listing_follows_pages_past_100() {
     let env = aliyun();
     for i in 0..150 {
-        env.sandbox.put_outside(REPO, &format!("EXTRA_{i:03}"), b"x");
+        env.sandbox
+            .put_outside(REPO, &format!("EXTRA_{i:03}"), b"x");
     }
     let out = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "p").run();
     out.assert_code(0);
-    assert_eq!(out.stdout.lines().filter(|l| l.contains(" extra ")).count(), 150);
-    let lists: Vec<_> = env.requests().into_iter().filter(|r| r.method == "GET").collect();
-    assert_eq!(lists.len(), 2, "150 secrets are two pages of 100: {lists:?}");
+    assert_eq!(
+        out.stdout.lines().filter(|l| l.contains(" extra ")).count(),
+        150
+    );
+    let lists: Vec<_> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .collect();
+    assert_eq!(
+        lists.len(),
+        2,
+        "150 secrets are two pages of 100: {lists:?}"
+    );
     assert!(lists[0].query.contains("per_page=100"));
 }
 
@@ -135,19 +207,41 @@ fn one_failed_write_does_not_stop_the_others_and_a_rerun_converges() {
         .lines()
         .find(|l| l.contains("ALIYUN_PASSWORD") && l.contains("failed"))
         .unwrap_or_default();
-    assert!(line.contains("failed: 500 Server Error: injected"), "{}", out.stdout);
-    assert!(out.stdout.contains("missing on GitHub after apply: ALIYUN_PASSWORD"), "{}", out.stdout);
+    assert!(
+        line.contains("failed: 500 Server Error: injected"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("missing on GitHub after apply: ALIYUN_PASSWORD"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(env.sandbox.names(REPO).len(), 3);
     let state = env.state_files();
-    let recorded = state.iter().find(|(p, _)| p.ends_with("shop.json")).expect("state file");
+    let recorded = state
+        .iter()
+        .find(|(p, _)| p.ends_with("shop.json"))
+        .expect("state file");
     let text = String::from_utf8_lossy(&recorded.1);
-    assert!(text.contains("ALIYUN_USERNAME") && !text.contains("ALIYUN_PASSWORD"), "{text}");
+    assert!(
+        text.contains("ALIYUN_USERNAME") && !text.contains("ALIYUN_PASSWORD"),
+        "{text}"
+    );
 
     env.sandbox.clear_failures();
     env.sandbox.clear_requests();
     apply_with(&env, "Pass-word1").assert_code(0);
-    assert_eq!(env.counts(), (2, 1, 1, 0), "the re-run writes only what failed");
-    assert_eq!(env.plaintext("ALIYUN_PASSWORD").as_deref(), Some("Pass-word1"));
+    assert_eq!(
+        env.counts(),
+        (2, 1, 1, 0),
+        "the re-run writes only what failed"
+    );
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Pass-word1")
+    );
 }
 
 #[test]

@@ -125,7 +125,10 @@ fn bad_input_catalogue() {
         let env = Env::new();
         // A good apply first, so there is state that must survive the bad run untouched.
         env.config(ALIYUN);
-        env.cmd(&["apply", "--yes"]).env("ALIYUN_PASSWORD", "Pass-word1").run().assert_code(0);
+        env.cmd(&["apply", "--yes"])
+            .env("ALIYUN_PASSWORD", "Pass-word1")
+            .run()
+            .assert_code(0);
         let state_before = env.state_files();
         let names_before = env.sandbox.names(REPO);
         if let Some(body) = case.config {
@@ -144,11 +147,23 @@ fn bad_input_catalogue() {
                 run = run.env(k, v);
             }
             let out = run.run();
-            assert_eq!(out.code, 1, "{}: {command:?} exit code; stderr: {}", case.name, out.stderr);
-            let error_lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+            assert_eq!(
+                out.code, 1,
+                "{}: {command:?} exit code; stderr: {}",
+                case.name, out.stderr
+            );
+            let error_lines: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("error: "))
+                .collect();
             let shown = format!("{}{}", out.stdout, out.stderr);
             for needle in case.expect {
-                assert!(shown.contains(needle), "{}: {command:?}: missing `{needle}` in:\n{shown}", case.name);
+                assert!(
+                    shown.contains(needle),
+                    "{}: {command:?}: missing `{needle}` in:\n{shown}",
+                    case.name
+                );
             }
             assert!(
                 !error_lines.is_empty() || out.stdout.contains('!'),
@@ -156,12 +171,21 @@ fn bad_input_catalogue() {
                 case.name
             );
             for line in &error_lines {
-                assert!(line.len() < 400, "{}: error is not one short line: {line}", case.name);
+                assert!(
+                    line.len() < 400,
+                    "{}: error is not one short line: {line}",
+                    case.name
+                );
             }
         }
         let writes = env.requests().iter().filter(|r| r.method != "GET").count();
         assert_eq!(writes, 0, "{}: nothing is written", case.name);
-        assert_eq!(env.state_files(), state_before, "{}: state is untouched", case.name);
+        assert_eq!(
+            env.state_files(),
+            state_before,
+            "{}: state is untouched",
+            case.name
+        );
         assert_eq!(env.sandbox.names(REPO), names_before, "{}", case.name);
     }
 }
@@ -185,7 +209,11 @@ fn plain_http_to_a_remote_host_is_refused() {
     );
     let out = env.cmd(&["plan"]).run();
     out.assert_code(1);
-    assert!(out.stderr.contains("secretsync.toml:2:") && out.stderr.contains("plain http"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("secretsync.toml:2:") && out.stderr.contains("plain http"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -193,7 +221,11 @@ fn missing_config_and_missing_token() {
     let env = Env::new();
     let out = env.cmd(&["plan"]).run();
     out.assert_code(1);
-    assert!(out.stderr.contains("no config file at") && out.stderr.contains("--config"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no config file at") && out.stderr.contains("--config"),
+        "{}",
+        out.stderr
+    );
 
     env.config(ALIYUN);
     let out = env
@@ -213,5 +245,9 @@ fn failing_command_source_shows_its_stderr() {
     env.config("[secrets.A]\ncommand = [\"sh\", \"-c\", \"echo vault is sealed >&2; exit 3\"]\n[[targets]]\nrepo = \"acme/shop\"\n");
     let out = env.cmd(&["plan"]).run();
     out.assert_code(1);
-    assert!(out.stderr.contains("`A`") && out.stderr.contains("vault is sealed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`A`") && out.stderr.contains("vault is sealed"),
+        "{}",
+        out.stderr
+    );
 }

@@ -22,12 +22,21 @@ fn help_version_and_usage() {
 fn detailed_exitcode() {
     let env = Env::new();
     env.config(ALIYUN);
-    let pending = env.cmd(&["plan", "--detailed-exitcode"]).env("ALIYUN_PASSWORD", "p").run();
+    let pending = env
+        .cmd(&["plan", "--detailed-exitcode"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
     pending.assert_code(2);
     let plain = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "p").run();
     plain.assert_code(0);
-    env.cmd(&["apply", "--yes"]).env("ALIYUN_PASSWORD", "p").run().assert_code(0);
-    let in_sync = env.cmd(&["plan", "--detailed-exitcode"]).env("ALIYUN_PASSWORD", "p").run();
+    env.cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run()
+        .assert_code(0);
+    let in_sync = env
+        .cmd(&["plan", "--detailed-exitcode"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
     in_sync.assert_code(0);
 }
 
@@ -37,7 +46,11 @@ fn apply_without_terminal_needs_yes() {
     env.config(ALIYUN);
     let out = env.cmd(&["apply"]).env("ALIYUN_PASSWORD", "p").run();
     out.assert_code(1);
-    assert!(out.stderr.contains("--yes") && out.stderr.contains("no terminal"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--yes") && out.stderr.contains("no terminal"),
+        "{}",
+        out.stderr
+    );
     assert!(env.requests().is_empty(), "refused before any request");
 }
 
@@ -47,7 +60,18 @@ fn demo_runs_offline() {
     let out = env.cmd(&["demo"]).env_remove("GH_TOKEN").run();
     out.assert_code(0);
     assert!(out.stdout.contains("Plan: 4 to create"), "{}", out.stdout);
-    assert!(out.stdout.contains("Plan: 0 to create, 1 to update"), "{}", out.stdout);
-    assert!(out.stdout.contains("In sync: 4 unchanged"), "{}", out.stdout);
-    assert!(!out.stdout.contains("Fixed-Registry-Pass1") && !out.stdout.contains("Rotated-Registry-Pass2"));
+    assert!(
+        out.stdout.contains("Plan: 0 to create, 1 to update"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("In sync: 4 unchanged"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("Fixed-Registry-Pass1")
+            && !out.stdout.contains("Rotated-Registry-Pass2")
+    );
 }

@@ -65,7 +65,8 @@ struct Summary {
 }
 
 fn parse(stdout: &str) -> Doc {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not the documented JSON ({e}):\n{stdout}"))
+    serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("not the documented JSON ({e}):\n{stdout}"))
 }
 
 #[test]
@@ -73,41 +74,92 @@ fn plan_and_apply_json() {
     let env = Env::new();
     env.config(ALIYUN);
     env.sandbox.put_outside(REPO, "EXTRA_ONE", b"x");
-    let out = env.cmd(&["plan", "--json"]).env("ALIYUN_PASSWORD", "p").run();
+    let out = env
+        .cmd(&["plan", "--json"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
     out.assert_code(0);
     let doc = parse(&out.stdout);
-    assert_eq!((doc.version, doc.command.as_str(), doc.ok), (1, "plan", true));
+    assert_eq!(
+        (doc.version, doc.command.as_str(), doc.ok),
+        (1, "plan", true)
+    );
     assert_eq!(doc.targets.len(), 1);
     let t = &doc.targets[0];
     assert_eq!(t.repo, REPO);
     assert!(t.error.is_none());
     assert_eq!(t.missing.len(), 4);
-    let pw = t.changes.iter().find(|c| c.name == "ALIYUN_PASSWORD").unwrap();
-    assert_eq!((pw.action.as_str(), pw.reason_code.as_str()), ("create", "absent"));
+    let pw = t
+        .changes
+        .iter()
+        .find(|c| c.name == "ALIYUN_PASSWORD")
+        .unwrap();
+    assert_eq!(
+        (pw.action.as_str(), pw.reason_code.as_str()),
+        ("create", "absent")
+    );
     assert_eq!(pw.source.as_deref(), Some("env"));
     assert_eq!(pw.reason, "absent on GitHub");
     assert!(pw.result.is_none());
     let extra = t.changes.iter().find(|c| c.name == "EXTRA_ONE").unwrap();
-    assert_eq!((extra.action.as_str(), extra.source.as_deref()), ("extra", None));
+    assert_eq!(
+        (extra.action.as_str(), extra.source.as_deref()),
+        ("extra", None)
+    );
     let s = &doc.summary;
-    assert_eq!((s.create, s.update, s.unchanged, s.extra, s.delete, s.pending), (4, 0, 0, 1, 0, 4));
+    assert_eq!(
+        (
+            s.create,
+            s.update,
+            s.unchanged,
+            s.extra,
+            s.delete,
+            s.pending
+        ),
+        (4, 0, 0, 1, 0, 4)
+    );
     assert_eq!((s.failed, s.missing, s.target_errors), (0, 0, 0));
 
-    env.sandbox.inject_write_failure(REPO, "ALIYUN_USERNAME", 422, "Bad thing");
-    let out = env.cmd(&["apply", "--yes", "--json"]).env("ALIYUN_PASSWORD", "p").run();
+    env.sandbox
+        .inject_write_failure(REPO, "ALIYUN_USERNAME", 422, "Bad thing");
+    let out = env
+        .cmd(&["apply", "--yes", "--json"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
     out.assert_code(1);
     let doc = parse(&out.stdout);
     assert_eq!((doc.command.as_str(), doc.ok), ("apply", false));
     let t = &doc.targets[0];
-    let pw = t.changes.iter().find(|c| c.name == "ALIYUN_PASSWORD").unwrap();
+    let pw = t
+        .changes
+        .iter()
+        .find(|c| c.name == "ALIYUN_PASSWORD")
+        .unwrap();
     let r = pw.result.as_ref().unwrap();
-    assert_eq!((r.ok, r.status, r.message.as_deref()), (true, Some(201), None));
-    let user = t.changes.iter().find(|c| c.name == "ALIYUN_USERNAME").unwrap();
+    assert_eq!(
+        (r.ok, r.status, r.message.as_deref()),
+        (true, Some(201), None)
+    );
+    let user = t
+        .changes
+        .iter()
+        .find(|c| c.name == "ALIYUN_USERNAME")
+        .unwrap();
     let r = user.result.as_ref().unwrap();
-    assert_eq!((r.ok, r.status, r.message.as_deref()), (false, Some(422), Some("Bad thing")));
+    assert_eq!(
+        (r.ok, r.status, r.message.as_deref()),
+        (false, Some(422), Some("Bad thing"))
+    );
     assert_eq!(t.missing, ["ALIYUN_USERNAME"]);
-    assert_eq!((doc.summary.failed, doc.summary.missing, doc.summary.pending), (1, 1, 0));
-    assert!(out.stderr.is_empty(), "nothing but JSON on stdout, nothing on stderr: {}", out.stderr);
+    assert_eq!(
+        (doc.summary.failed, doc.summary.missing, doc.summary.pending),
+        (1, 1, 0)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "nothing but JSON on stdout, nothing on stderr: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -123,6 +175,10 @@ fn target_error_in_json() {
     let e = nope.error.as_ref().unwrap();
     assert_eq!(e.status, Some(404));
     assert!(e.message.contains("not found"));
-    assert_eq!(doc.targets[1].changes.len(), 1, "the other target is still planned");
+    assert_eq!(
+        doc.targets[1].changes.len(),
+        1,
+        "the other target is still planned"
+    );
     assert_eq!(doc.summary.target_errors, 1);
 }

@@ -28,11 +28,21 @@ fn assert_clean(what: &str, out: &Output, env: &Env) {
     for (path, bytes) in env.state_files() {
         places.push((format!("{what}: {}", path.display()), bytes));
     }
-    for canary in [CANARY_TOKEN, CANARY_ENV, CANARY_FILE, CANARY_CMD, CANARY_LITERAL] {
+    for canary in [
+        CANARY_TOKEN,
+        CANARY_ENV,
+        CANARY_FILE,
+        CANARY_CMD,
+        CANARY_LITERAL,
+    ] {
         for form in forms(canary) {
             for (place, bytes) in &places {
                 let found = bytes.windows(form.len()).any(|w| w == form.as_bytes());
-                assert!(!found, "`{form}` leaked into {place}:\n{}", String::from_utf8_lossy(bytes));
+                assert!(
+                    !found,
+                    "`{form}` leaked into {place}:\n{}",
+                    String::from_utf8_lossy(bytes)
+                );
             }
         }
     }
@@ -72,7 +82,11 @@ fn no_canary_anywhere() {
     let none = |_: &Env| {};
     // Success paths.
     run("first plan", &["plan"], &none);
-    run("plan json", &["plan", "--json", "--detailed-exitcode"], &none);
+    run(
+        "plan json",
+        &["plan", "--json", "--detailed-exitcode"],
+        &none,
+    );
     run("first apply", &["apply", "--yes"], &none);
     run("no-op apply json", &["apply", "--yes", "--json"], &none);
     run("drift", &["apply", "--yes", "--prune"], &|e: &Env| {
@@ -82,16 +96,23 @@ fn no_canary_anywhere() {
     // Failure paths: failed writes, a bad key, a refused token, an unreachable API.
     run("write failure", &["apply", "--yes"], &|e: &Env| {
         e.sandbox.put_outside(REPO, "FROM_FILE", b"x");
-        e.sandbox.inject_write_failure(REPO, "FROM_FILE", 500, "boom");
+        e.sandbox
+            .inject_write_failure(REPO, "FROM_FILE", 500, "boom");
     });
-    run("write failure json", &["apply", "--yes", "--json"], &|e: &Env| {
-        e.sandbox.put_outside(REPO, "FROM_CMD", b"x");
-        e.sandbox.inject_write_failure(REPO, "FROM_CMD", 422, "nope");
-    });
+    run(
+        "write failure json",
+        &["apply", "--yes", "--json"],
+        &|e: &Env| {
+            e.sandbox.put_outside(REPO, "FROM_CMD", b"x");
+            e.sandbox
+                .inject_write_failure(REPO, "FROM_CMD", 422, "nope");
+        },
+    );
     run("bad key", &["apply", "--yes"], &|e: &Env| {
         e.sandbox.clear_failures();
         e.sandbox.put_outside(REPO, "FROM_LITERAL", b"x");
-        e.sandbox.override_public_key(Some(r#"{"key_id":"k","key":"!!"}"#.into()));
+        e.sandbox
+            .override_public_key(Some(r#"{"key_id":"k","key":"!!"}"#.into()));
     });
     run("no terminal", &["apply"], &none);
     env.sandbox.override_public_key(None);
@@ -134,5 +155,8 @@ fn no_canary_anywhere() {
     assert_clean("oversized", &out, &env);
     assert!(runs >= 27);
     // The sandbox did receive the real values, so the canaries did travel through secretsync.
-    assert_eq!(env.sandbox.plaintext(REPO, "FROM_ENV").as_deref(), Some(CANARY_ENV.as_bytes()));
+    assert_eq!(
+        env.sandbox.plaintext(REPO, "FROM_ENV").as_deref(),
+        Some(CANARY_ENV.as_bytes())
+    );
 }

@@ -67,7 +67,10 @@ impl Env {
 
     /// Write `secretsync.toml`: the sandbox's `[github]` table, then `body`.
     pub fn config(&self, body: &str) {
-        let text = format!("[github]\napi_url = \"{}\"\n\n{body}", self.sandbox.api_url());
+        let text = format!(
+            "[github]\napi_url = \"{}\"\n\n{body}",
+            self.sandbox.api_url()
+        );
         self.write("secretsync.toml", &text);
     }
 
@@ -107,7 +110,12 @@ impl Env {
                 .filter(|x| x.method == m && x.path.ends_with("/public-key") == key)
                 .count()
         };
-        (n("GET", false), n("GET", true), n("PUT", false), n("DELETE", false))
+        (
+            n("GET", false),
+            n("GET", true),
+            n("PUT", false),
+            n("DELETE", false),
+        )
     }
 
     pub fn plaintext(&self, name: &str) -> Option<String> {
