@@ -91,7 +91,10 @@ pub async fn apply_target(
     let locked = recorder.state.lock(recorder.host, repo)?;
     let key = if writes.iter().any(|c| c.action.seals()) {
         match client.public_key(repo).await {
-            Ok(key) => Some(key),
+            Ok(key) => {
+                tracing::info!(repo = %repo, key_id = %key.key_id, "fetched the public key");
+                Some(key)
+            }
             Err(e) => {
                 report.error = Some(e);
                 None
@@ -121,10 +124,10 @@ pub async fn apply_target(
                 client.put_secret(repo, &change.name, &sealed).await
             }
         };
-        if let Err(e) = &result {
-            if e.is_fatal() {
-                fatal = Some(e.clone());
-            }
+        match &result {
+            Ok(written) => tracing::info!(repo = %repo, name = %change.name, ?written, "written"),
+            Err(e) if e.is_fatal() => fatal = Some(e.clone()),
+            Err(_) => {}
         }
         results.insert(change.name.clone(), result);
     }

@@ -157,6 +157,7 @@ pub fn run(
             let report = match client.list_secrets(&target.repo).await {
                 Err(e) => TargetReport::failed_at_start(target.repo.clone(), e),
                 Ok(remote) => {
+                    tracing::info!(repo = %target.repo, listed = remote.len(), "listed secrets");
                     let recorded = if have_key {
                         state.load(host, &target.repo)?
                     } else {

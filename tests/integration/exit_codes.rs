@@ -29,6 +29,14 @@ fn detailed_exitcode() {
     pending.assert_code(2);
     let plain = env.cmd(&["plan"]).env("ALIYUN_PASSWORD", "p").run();
     plain.assert_code(0);
+    assert!(
+        env.state_files().is_empty(),
+        "plan writes no state, not even the key"
+    );
+    assert!(
+        env.requests().iter().all(|r| r.method == "GET"),
+        "plan only reads"
+    );
     env.cmd(&["apply", "--yes"])
         .env("ALIYUN_PASSWORD", "p")
         .run()

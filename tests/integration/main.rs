@@ -2,6 +2,7 @@
 //! One module per feature; `support` holds the small test builder they share.
 
 mod apply;
+mod confirm;
 mod errors;
 mod exit_codes;
 mod json;

@@ -162,6 +162,12 @@ impl Run {
         self
     }
 
+    /// The command, for a pseudo-terminal to run: its standard streams are left to the pty.
+    pub fn into_pty_command(mut self) -> Command {
+        self.cmd.stdin(Stdio::inherit());
+        self.cmd
+    }
+
     pub fn run(mut self) -> Output {
         let out = self.cmd.output().expect("the binary runs");
         Output {
