@@ -119,7 +119,7 @@ pub enum SourceError {
     TokenEmpty { origin: String },
     #[error("env `{var}` for `{secret}` is not valid UTF-8; set it to text")]
     EnvNotUtf8 { secret: String, var: String },
-    #[error("cannot read `{secret}` from the keyring: the Secret Service over D-Bus isn't reachable ({detail}); provide it with `env = ...` or a `prompt` in its `from` chain")]
+    #[error("cannot read `{secret}` from the keyring: the Secret Service over D-Bus is not reachable ({detail}); start a keyring (a desktop session, or gnome-keyring-daemon), or put a source that has the value, such as `env = ...`, before the keyring in its `from` chain")]
     KeyringUnavailable { secret: String, detail: String },
     #[error("keyring is locked or access was refused for `{secret}` (service `{service}`, user `{user}`): {detail}; unlock the keyring and retry")]
     KeyringLocked {
