@@ -119,10 +119,13 @@ fn sync_command(
 
 /// Colour only on a terminal, never with `NO_COLOR` or for JSON.
 fn style(json: bool) -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Style {
-        color: !json && !no_color && std::io::stdout().is_terminal(),
+        color: !json && !no_color() && std::io::stdout().is_terminal(),
     }
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 /// Diagnostics go to stderr, and only secretsync's own: other crates' debug output could show
@@ -135,6 +138,7 @@ fn init_tracing(verbose: u8) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::stderr().is_terminal() && !no_color())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
@@ -199,12 +203,13 @@ fn sandbox(args: SandboxArgs, out: &mut dyn Write) -> Result<i32, Error> {
         for (name, status) in &failures {
             sandbox.inject_write_failure("*", name, *status, "injected by --fail");
         }
-        writeln!(out, "api_url = \"{}\"", sandbox.api_url())?;
-        writeln!(
-            out,
-            "Sandbox ready: put that api_url under [github] and use {token_hint}. Ctrl-C stops it."
-        )?;
-        out.flush()?;
+        // Serving must not depend on whoever reads stdout: a closed pipe only loses the banner.
+        let banner = format!(
+            "api_url = \"{}\"\nSandbox ready: put that api_url under [github] and use \
+             {token_hint}. Ctrl-C stops it.\n",
+            sandbox.api_url()
+        );
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
         sandbox.run_until_ctrl_c().await;
         Ok(EXIT_OK)
     })

@@ -7,4 +7,5 @@ mod errors;
 mod exit_codes;
 mod json;
 mod leak;
+mod sandbox_cli;
 mod support;
