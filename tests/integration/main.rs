@@ -1,11 +1,16 @@
 //! Integration tests: the real `secretsync` binary against the in-process sandbox.
 //! One module per feature; `support` holds the small test builder they share.
+//! `real_keyring`, `interop_libsodium` and `prompt_pty` also drive real components (a Secret
+//! Service, libsodium, a pty); see `.ci/install-real-components`.
 
 mod apply;
 mod confirm;
 mod errors;
 mod exit_codes;
+mod interop_libsodium;
 mod json;
 mod leak;
+mod prompt_pty;
+mod real_keyring;
 mod sandbox_cli;
 mod support;

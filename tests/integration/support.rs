@@ -1,9 +1,13 @@
 //! A small test builder: a temp folder with a config, a sandbox playing GitHub, and a way to run
-//! the binary with a clean environment (no real token, no terminal) and collect everything.
+//! the binary with a clean environment (no real token, no terminal) and collect everything; also
+//! the check that the real components some tests drive are installed.
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use secretsync::sandbox::{RequestRecord, Sandbox, SandboxConfig};
 
@@ -74,21 +78,32 @@ impl Env {
         self.write("secretsync.toml", &text);
     }
 
-    /// The binary, in the temp folder, with only the environment a test gives it.
-    pub fn cmd(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_secretsync"));
+    /// Write `secretsync.toml` with `secrets` and one target, [`REPO`], taking them all.
+    pub fn config_for_repo(&self, secrets: &str) {
+        self.config(&format!("{secrets}\n[[targets]]\nrepo = \"{REPO}\"\n"));
+    }
+
+    /// `program`, in the temp folder, with nothing from the test's own environment but PATH:
+    /// HOME is the temp folder and the only GitHub token is the sandbox's.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Run {
+        let mut cmd = Command::new(program);
         cmd.current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("GH_TOKEN", TOKEN)
+            .stdin(Stdio::null());
+        Run { cmd }
+    }
+
+    /// The binary, in the temp folder, with only the environment a test gives it.
+    pub fn cmd(&self, args: &[&str]) -> Run {
+        self.command(env!("CARGO_BIN_EXE_secretsync"))
             .arg("--config")
             .arg(self.path("secretsync.toml"))
             .arg("--state-dir")
             .arg(self.state_dir())
             .args(args)
-            .stdin(Stdio::null());
-        Run { cmd }
     }
 
     /// `apply --yes`, expected to succeed.
@@ -147,12 +162,23 @@ fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
     }
 }
 
+/// A command to run: the binary from [`Env::cmd`], or another program from [`Env::command`].
 pub struct Run {
     cmd: Command,
 }
 
 impl Run {
-    pub fn env(mut self, key: &str, value: &str) -> Run {
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Run {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Run {
         self.cmd.env(key, value);
         self
     }
@@ -160,6 +186,30 @@ impl Run {
     pub fn env_remove(mut self, key: &str) -> Run {
         self.cmd.env_remove(key);
         self
+    }
+
+    /// This command run by a launcher: `launcher[0] launcher[1..] PROGRAM ARGS`, with the same
+    /// environment and folder, e.g. `&["setsid", "--wait"]`, or `&["sh", "-c", SCRIPT, "sh"]`
+    /// for a script that ends in `exec "$@"`.
+    pub fn wrap(self, launcher: &[&str]) -> Run {
+        let (program, launcher_args) = launcher.split_first().expect("a launcher program");
+        // Every `Run` starts from a cleared environment, so the variables set are all there is.
+        let mut cmd = Command::new(program);
+        cmd.env_clear();
+        for (key, value) in self.cmd.get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.cmd.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        cmd.args(launcher_args)
+            .arg(self.cmd.get_program())
+            .args(self.cmd.get_args())
+            .stdin(Stdio::null());
+        Run { cmd }
     }
 
     /// The command, for a pseudo-terminal to run: its standard streams are left to the pty.
@@ -176,6 +226,113 @@ impl Run {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+
+    /// Run with stdout and stderr in files (a daemon that keeps a pipe open cannot block us), in
+    /// its own process group, killed whole if it is still running after `timeout`. The code is
+    /// -1 when a signal ended it.
+    pub fn run_with_timeout(mut self, timeout: Duration) -> Output {
+        use std::os::unix::process::CommandExt as _;
+        let mut out = tempfile::tempfile().expect("stdout file");
+        let mut err = tempfile::tempfile().expect("stderr file");
+        self.cmd
+            .stdout(out.try_clone().expect("stdout file"))
+            .stderr(err.try_clone().expect("stderr file"))
+            .process_group(0);
+        let program = self.cmd.get_program().to_string_lossy().into_owned();
+        let mut child = self.cmd.spawn().expect("spawn");
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.wait();
+                panic!(
+                    "{program}: still running after {timeout:?}; stderr so far:\n{}",
+                    read_all(&mut err)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: read_all(&mut out),
+            stderr: read_all(&mut err),
+        }
+    }
+}
+
+fn read_all(file: &mut std::fs::File) -> String {
+    let mut bytes = Vec::new();
+    file.rewind().expect("rewind");
+    file.read_to_end(&mut bytes).expect("read back");
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A file's text, or "" when it is not there.
+pub fn read_text(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+}
+
+/// Whether the real components `test` drives are here: each `(program, Debian package)` on PATH.
+/// A missing one skips the test with a line on stderr, except under `CI`, where it fails.
+/// `.ci/install-real-components` installs them all.
+pub fn require_tools(test: &str, tools: &[(&str, &str)]) -> bool {
+    let missing: Vec<String> = tools
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|(program, package)| format!("{program} (Debian package {package})"))
+        .collect();
+    require(test, &missing)
+}
+
+/// Whether `python3` on PATH can import `module` (from the PyPI package `package`); otherwise
+/// as [`require_tools`].
+pub fn require_python_module(test: &str, module: &str, package: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let missing = if found {
+        vec![]
+    } else {
+        vec![format!(
+            "python3 with {package} (`python3 -m pip install {package}`)"
+        )]
+    };
+    require(test, &missing)
+}
+
+fn require(test: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return true;
+    }
+    let what = missing.join(", ");
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: missing {what}; install with .ci/install-real-components");
+    }
+    // Straight to stderr, in one write: the test harness captures `eprintln!`, and a skip must
+    // be seen.
+    let line = format!("{test}: skipped: install {what} (see .ci/install-real-components)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    false
+}
+
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            dir.join(program)
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// The founding story's four secrets, with the password from an env var.

@@ -9,9 +9,8 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use secretsync::sandbox::{Sandbox, SandboxConfig};
+use crate::support::{require_python_module, Env, REPO};
 
-const REPO: &str = "acme/shop";
 /// `crypto_box_SEALBYTES`: an ephemeral public key (32) and a MAC (16).
 const SEAL_OVERHEAD: usize = 48;
 /// GitHub's limit, and the largest value secretsync accepts.
@@ -34,28 +33,6 @@ for line in lines[1:]:
     except Exception as e:
         print("ERR " + type(e).__name__)
 "#;
-
-fn pynacl_present() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import nacl.public"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        return true;
-    }
-    let what = "python3 with PyNaCl (`python3 -m pip install pynacl`)";
-    if std::env::var_os("CI").is_some() {
-        panic!("missing {what}; install it with .ci/install-real-components");
-    }
-    // Straight to stderr, in one write: the test harness captures `eprintln!`, and a skip must
-    // be seen.
-    let line = format!("sealed_values_open_with_real_libsodium: skipped: install {what} (see .ci/install-real-components)\n");
-    let _ = std::io::stderr().write_all(line.as_bytes());
-    false
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -129,16 +106,19 @@ fn big_value() -> String {
 
 #[test]
 fn sealed_values_open_with_real_libsodium() {
-    if !pynacl_present() {
+    if !require_python_module(
+        "sealed_values_open_with_real_libsodium",
+        "nacl.public",
+        "pynacl",
+    ) {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::spawn(SandboxConfig::default()).expect("sandbox");
+    let env = Env::new();
 
     let big = big_value();
     assert_eq!(big.len(), BIG_LEN);
     // A file source loses one trailing newline; this one has none.
-    std::fs::write(dir.path().join("big.txt"), &big).expect("write big value");
+    env.write("big.txt", &big);
     let unicode = "pässwörd ✓ 密码 🔑 \"quoted\" \\ tab\tend";
     let values: [(&str, &str); 4] = [
         ("EMPTY_VALUE", ""),
@@ -146,11 +126,8 @@ fn sealed_values_open_with_real_libsodium() {
         ("UNICODE_VALUE", unicode),
         ("BIG_VALUE", &big),
     ];
-    let config = format!(
-        r#"[github]
-api_url = "{api}"
-
-[secrets.EMPTY_VALUE]
+    env.config_for_repo(
+        r#"[secrets.EMPTY_VALUE]
 value = ""
 allow_empty = true
 
@@ -162,38 +139,14 @@ value = "pässwörd ✓ 密码 🔑 \"quoted\" \\ tab\tend"
 
 [secrets.BIG_VALUE]
 file = "big.txt"
-
-[[targets]]
-repo = "{REPO}"
 "#,
-        api = sandbox.api_url()
     );
-    let config_path = dir.path().join("secretsync.toml");
-    std::fs::write(&config_path, config).expect("write config");
-
-    let output = Command::new(env!("CARGO_BIN_EXE_secretsync"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .args(["apply", "--yes"])
-        .env("GH_TOKEN", SandboxConfig::default().token)
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("SECRETSYNC_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run secretsync");
-    assert!(
-        output.status.success(),
-        "apply failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    env.apply();
 
     let mut ciphertexts = Vec::new();
     for (name, value) in &values {
-        let ciphertext = sandbox
+        let ciphertext = env
+            .sandbox
             .ciphertext(REPO, name)
             .unwrap_or_else(|| panic!("the sandbox has no `{name}`"));
         assert_eq!(
@@ -204,10 +157,10 @@ repo = "{REPO}"
         ciphertexts.push(ciphertext);
     }
 
-    let (public, plaintexts) = open_with_libsodium(&sandbox.secret_key_bytes(), &ciphertexts);
+    let (public, plaintexts) = open_with_libsodium(&env.sandbox.secret_key_bytes(), &ciphertexts);
     assert_eq!(
         public,
-        sandbox.public_key_bytes(),
+        env.sandbox.public_key_bytes(),
         "libsodium derives another public key from the sandbox's private key"
     );
     for ((name, value), plaintext) in values.iter().zip(&plaintexts) {
