@@ -187,9 +187,12 @@ pub fn run(
                 ok,
             });
         }
+        let reports: Vec<&TargetReport> = planned.iter().map(|(r, _)| r).collect();
         if !options.json {
-            let reports: Vec<&TargetReport> = planned.iter().map(|(r, _)| r).collect();
             render::plan_preview(out, &reports, options.style)?;
+        } else if !options.yes {
+            // stdout carries only the JSON document; the person confirming still sees the plan.
+            render::plan_preview(&mut std::io::stderr(), &reports, Style::default())?;
         }
         if !options.yes && !confirm(summary.pending())? {
             return Err(Error::Usage("nothing was written: not confirmed".into()));
