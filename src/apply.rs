@@ -1,24 +1,29 @@
-//! Carrying out a plan for one repository: fetch the public key only when something is sealed,
-//! write each change, list again, and record what succeeded. It decides nothing itself: what to
-//! write comes from the plan, and a failed write never stops the others (but a revoked token does).
+//! Carrying out one scope's plan: create a missing environment if asked, fetch the public key only
+//! when a value is sealed, write each change (concurrently, within the client's bound), list
+//! again, and record what succeeded. It decides nothing itself: what to write comes from the
+//! plan. A failed write never stops the others, but a rejected token stops all further writes.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
 
-use crate::config::Repo;
 use crate::github::{Client, GithubError, Written};
-use crate::plan::{Action, Change, Fingerprint, Record, Remote};
+use crate::plan::{
+    Action, Change, Fingerprint, Kind, OrgAccess, Reason, Record, Remote, RemoteVariable,
+};
+use crate::scope::Scope;
 use crate::seal;
 use crate::state::{Locked, StateDir, StateError};
 
 /// Everything known about one target after `plan` or `apply`: what renderers show.
 #[derive(Debug)]
 pub struct TargetReport {
-    pub repo: Repo,
+    /// How the target is named for people.
+    pub target: String,
     pub changes: Vec<Change>,
-    /// Per written name: how the write went. Empty for `plan`.
-    pub results: BTreeMap<String, Result<Written, GithubError>>,
+    /// Per written (kind, name): how the write went. Empty for `plan`.
+    pub results: BTreeMap<(Kind, String), Result<Written, GithubError>>,
     /// Declared names absent on GitHub (after the writes, for `apply`).
     pub missing: Vec<String>,
     /// A failure of the target as a whole (listing, public key, final listing).
@@ -26,10 +31,14 @@ pub struct TargetReport {
 }
 
 impl TargetReport {
-    /// A target whose listing failed: nothing is known about it.
-    pub fn failed_at_start(repo: Repo, error: GithubError) -> TargetReport {
+    pub fn failed(&self) -> usize {
+        self.results.values().filter(|r| r.is_err()).count()
+    }
+
+    /// A target that failed before it could be planned.
+    pub fn failed_at_start(target: String, error: GithubError) -> TargetReport {
         TargetReport {
-            repo,
+            target,
             changes: Vec::new(),
             results: BTreeMap::new(),
             missing: Vec::new(),
@@ -38,25 +47,42 @@ impl TargetReport {
     }
 
     /// A planned target: what is missing is what is declared and not listed.
-    pub fn planned(repo: Repo, changes: Vec<Change>, remote: &[Remote]) -> TargetReport {
+    pub fn planned(target: String, changes: Vec<Change>) -> TargetReport {
         TargetReport {
-            missing: missing(&changes, remote),
-            repo,
+            missing: changes
+                .iter()
+                .filter(|c| c.action == Action::Create)
+                .map(|c| c.name.clone())
+                .collect(),
+            target,
             changes,
             results: BTreeMap::new(),
             error: None,
         }
     }
 
-    pub fn failed(&self) -> usize {
-        self.results.values().filter(|r| r.is_err()).count()
+    pub fn result(&self, change: &Change) -> Option<&Result<Written, GithubError>> {
+        self.results.get(&(change.kind, change.name.clone()))
     }
 }
 
-/// A value ready to seal, with the fingerprint to record once it is written.
+/// A secret value ready to seal, with the fingerprint to record once it is written.
 pub struct Ready {
     pub value: SecretString,
     pub fingerprint: Fingerprint,
+}
+
+/// What one scope's writes need besides the plan.
+pub struct Work<'a> {
+    pub scope: &'a Scope,
+    pub secrets: &'a BTreeMap<String, Ready>,
+    pub variables: &'a BTreeMap<String, String>,
+    /// Who may use an organization's items, wanted; and as GitHub has it now.
+    pub access: Option<&'a OrgAccess>,
+    pub remote_secrets: &'a [Remote],
+    pub remote_variables: &'a [RemoteVariable],
+    /// The environment is missing and is to be created first.
+    pub create_environment: bool,
 }
 
 /// Where records go: the state folder, and the API host they belong to.
@@ -65,21 +91,12 @@ pub struct Recorder<'a> {
     pub host: &'a str,
 }
 
-/// Write `changes` to `repo`. `values` holds a ready value for every create and update.
 pub async fn apply_target(
     client: &Client,
-    repo: &Repo,
-    changes: Vec<Change>,
-    values: &BTreeMap<String, Ready>,
+    mut report: TargetReport,
+    work: &Work<'_>,
     recorder: &Recorder<'_>,
 ) -> Result<TargetReport, StateError> {
-    let mut report = TargetReport {
-        repo: repo.clone(),
-        changes,
-        results: BTreeMap::new(),
-        missing: Vec::new(),
-        error: None,
-    };
     let writes: Vec<&Change> = report
         .changes
         .iter()
@@ -88,65 +105,179 @@ pub async fn apply_target(
     if writes.is_empty() {
         return Ok(report);
     }
-    let locked = recorder.state.lock(recorder.host, repo)?;
-    let key = if writes.iter().any(|c| c.action.seals()) {
-        match client.public_key(repo).await {
+    let scope = work.scope;
+    let secret_writes = writes.iter().any(|c| c.kind == Kind::Secret);
+    let locked = match secret_writes {
+        true => Some(recorder.state.lock(recorder.host, scope)?),
+        false => None,
+    };
+    if work.create_environment {
+        if let Scope::Environment { repo, environment } = scope {
+            if let Err(e) = client.ensure_environment(repo, environment, true).await {
+                report.error = Some(e);
+                return Ok(report);
+            }
+        }
+    }
+    let needs_key = writes.iter().any(|c| {
+        c.kind == Kind::Secret
+            && c.action.seals()
+            && !matches!(c.reason, Reason::AccessChanged { .. })
+    });
+    let key = match needs_key {
+        false => None,
+        true => match client.public_key(scope).await {
             Ok(key) => {
-                tracing::info!(repo = %repo, key_id = %key.key_id, "fetched the public key");
+                tracing::info!(target = %scope, key_id = %key.key_id, "fetched the public key");
                 Some(key)
             }
             Err(e) => {
                 report.error = Some(e);
                 None
             }
-        }
-    } else {
-        None
+        },
     };
-    let mut results = BTreeMap::new();
-    let mut fatal: Option<GithubError> = None;
-    for change in &writes {
-        if let Some(e) = &fatal {
-            results.insert(change.name.clone(), Err(e.clone()));
-            continue;
-        }
-        let result = match change.action {
-            Action::Delete => client
-                .delete_secret(repo, &change.name)
-                .await
-                .map(|()| Written::Updated),
-            _ => {
-                let (Some(key), Some(ready)) = (&key, values.get(&change.name)) else {
-                    // No key (already reported as the target's error) or no value: not written.
-                    continue;
-                };
-                let sealed = seal::seal(key, &ready.value);
-                client.put_secret(repo, &change.name, &sealed).await
+    let fatal = AtomicBool::new(false);
+    let outcomes = futures::future::join_all(writes.iter().map(|change| {
+        let key = key.as_ref();
+        let fatal = &fatal;
+        async move {
+            if fatal.load(Ordering::SeqCst) {
+                return None;
             }
-        };
-        match &result {
-            Ok(written) => tracing::info!(repo = %repo, name = %change.name, ?written, "written"),
-            Err(e) if e.is_fatal() => fatal = Some(e.clone()),
-            Err(_) => {}
+            let result = write(client, change, work, key).await?;
+            match &result {
+                Ok(written) => {
+                    tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written")
+                }
+                Err(e) if e.is_fatal() => fatal.store(true, Ordering::SeqCst),
+                Err(_) => {}
+            }
+            Some(((change.kind, change.name.clone()), result))
         }
-        results.insert(change.name.clone(), result);
-    }
-    report.results = results;
+    }))
+    .await;
+    report.results = outcomes.into_iter().flatten().collect();
 
-    // GitHub's `updated_at` after our writes is what the next plan compares against.
-    let listed = client.list_secrets(repo).await;
-    let remote: Vec<Remote> = match listed {
-        Ok(remote) => remote,
-        Err(e) => {
-            report.error.get_or_insert(e);
+    let mut missing = Vec::new();
+    if secret_writes {
+        // GitHub's `updated_at` after our writes is what the next plan compares against.
+        match client.list_secrets(scope).await {
+            Ok(remote) => {
+                if let Some(locked) = &locked {
+                    record(locked, &report, work.secrets, &remote)?;
+                }
+                missing.extend(absent(
+                    &report.changes,
+                    Kind::Secret,
+                    remote.iter().map(|r| r.name.as_str()),
+                ));
+            }
             // Without the listing there is no timestamp to record: leave the records as they
             // were, so the next run re-sends these values rather than trusting a guess.
-            return Ok(report);
+            Err(e) => {
+                report.error.get_or_insert(e);
+            }
         }
-    };
-    record(&locked, &report, values, &remote)?;
-    report.missing = missing(&report.changes, &remote);
+    }
+    if writes.iter().any(|c| c.kind == Kind::Variable) {
+        match client.list_variables(scope).await {
+            Ok(remote) => missing.extend(absent(
+                &report.changes,
+                Kind::Variable,
+                remote.iter().map(|r| r.name.as_str()),
+            )),
+            Err(e) => {
+                report.error.get_or_insert(e);
+            }
+        }
+    }
+    report.missing = missing;
     Ok(report)
+}
+
+/// One write. `None` when it was not attempted (no key: the target's error says why).
+async fn write(
+    client: &Client,
+    change: &Change,
+    work: &Work<'_>,
+    key: Option<&seal::PublicKey>,
+) -> Option<Result<Written, GithubError>> {
+    let scope = work.scope;
+    let name = change.name.as_str();
+    let access_only = matches!(change.reason, Reason::AccessChanged { .. });
+    Some(match (change.kind, change.action) {
+        (Kind::Secret, Action::Delete) => client
+            .delete_secret(scope, name)
+            .await
+            .map(|()| Written::Updated),
+        (Kind::Variable, Action::Delete) => client
+            .delete_variable(scope, name)
+            .await
+            .map(|()| Written::Updated),
+        (kind, _) if access_only => {
+            let remote = match kind {
+                Kind::Secret => work
+                    .remote_secrets
+                    .iter()
+                    .find(|r| r.name == name)
+                    .and_then(|r| r.access.as_ref()),
+                Kind::Variable => work
+                    .remote_variables
+                    .iter()
+                    .find(|r| r.name == name)
+                    .and_then(|r| r.access.as_ref()),
+            };
+            let want = work.access?;
+            change_access(client, scope, name, kind, want, remote, work).await
+        }
+        (Kind::Secret, _) => {
+            let ready = work.secrets.get(name)?;
+            let sealed = seal::seal(key?, &ready.value);
+            client
+                .put_secret(scope, name, Some(&sealed), work.access)
+                .await
+        }
+        (Kind::Variable, Action::Create) => {
+            client
+                .create_variable(scope, name, work.variables.get(name)?, work.access)
+                .await
+        }
+        (Kind::Variable, _) => {
+            client
+                .update_variable(scope, name, work.variables.get(name)?, work.access)
+                .await
+        }
+    })
+}
+
+/// Change who may use an organization item without sending its value: the selected-repositories
+/// endpoint when only the list changed, else a write of the visibility alone.
+async fn change_access(
+    client: &Client,
+    scope: &Scope,
+    name: &str,
+    kind: Kind,
+    want: &OrgAccess,
+    have: Option<&OrgAccess>,
+    work: &Work<'_>,
+) -> Result<Written, GithubError> {
+    if have.is_some_and(|h| h.visibility == want.visibility) {
+        return client
+            .set_selected(scope, name, kind == Kind::Variable, &want.repositories)
+            .await
+            .map(|()| Written::Updated);
+    }
+    match kind {
+        Kind::Secret => client.put_secret(scope, name, None, Some(want)).await,
+        Kind::Variable => match work.variables.get(name) {
+            Some(value) => client.update_variable(scope, name, value, Some(want)).await,
+            None => client
+                .set_selected(scope, name, true, &want.repositories)
+                .await
+                .map(|()| Written::Updated),
+        },
+    }
 }
 
 fn record(
@@ -160,8 +291,10 @@ fn record(
         .map(|r| (r.name.as_str(), r.updated_at.as_str()))
         .collect();
     locked.update(|records| {
-        for (name, result) in &report.results {
-            if result.is_err() {
+        // Access-only writes land here too: they move `updated_at`, and the fingerprint is the
+        // unchanged value's.
+        for ((kind, name), result) in &report.results {
+            if *kind != Kind::Secret || result.is_err() {
                 continue;
             }
             match (values.get(name), listed.get(name.as_str())) {
@@ -184,12 +317,17 @@ fn record(
     })
 }
 
-/// Declared names (every change that is not an extra or delete) that GitHub does not list.
-pub fn missing(changes: &[Change], remote: &[Remote]) -> Vec<String> {
+/// Declared names of `kind` (every change that is not an extra or delete) that GitHub does not list.
+fn absent<'a>(
+    changes: &[Change],
+    kind: Kind,
+    listed: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let listed: std::collections::BTreeSet<&str> = listed.collect();
     changes
         .iter()
-        .filter(|c| !matches!(c.action, Action::Extra | Action::Delete))
-        .filter(|c| !remote.iter().any(|r| r.name == c.name))
+        .filter(|c| c.kind == kind && !matches!(c.action, Action::Extra | Action::Delete))
+        .filter(|c| !listed.contains(c.name.as_str()))
         .map(|c| c.name.clone())
         .collect()
 }

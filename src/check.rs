@@ -3,13 +3,13 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::SecretDecl;
+use crate::config::Decl;
 
 /// GitHub's limit on a secret's plaintext: 48 KB.
 pub const MAX_VALUE_BYTES: usize = 48 * 1024;
 
 /// Every problem with one value, as one-line messages.
-pub fn value_problems(decl: &SecretDecl, value: &SecretString) -> Vec<String> {
+pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
     let len = value.expose_secret().len();
     let mut problems = Vec::new();
     if len == 0 && !decl.allow_empty {
@@ -31,8 +31,8 @@ pub fn value_problems(decl: &SecretDecl, value: &SecretString) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn decl(allow_empty: bool) -> SecretDecl {
-        SecretDecl {
+    fn decl(allow_empty: bool) -> Decl {
+        Decl {
             name: "S".into(),
             chain: vec![],
             allow_empty,

@@ -29,6 +29,18 @@ pub struct Cli {
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
+    /// Requests to GitHub in flight at once (GitHub advises few concurrent writes)
+    #[arg(long, global = true, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// The most seconds, in all, to wait out GitHub's rate limits before failing
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 900)]
+    pub max_wait: u64,
+
+    /// Retries of a request that failed with a 5xx answer or a broken connection
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -69,6 +69,8 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
         prompts: PromptMode::Defer,
         yes: true,
         style,
+        pacing: Default::default(),
+        progress: false,
     };
     writeln!(
         out,

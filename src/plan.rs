@@ -2,14 +2,42 @@
 //!
 //! GitHub never returns secret values, so "did it change?" is answered from what secretsync
 //! recorded at its last apply: a keyed fingerprint of the value and the `updated_at` GitHub then
-//! listed. No I/O and no values here; only names, fingerprints and timestamps.
+//! listed. Variables are readable, so their plan compares the values themselves. Organization
+//! items also compare who may use them. No I/O and no secret values here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scope::Visibility;
 use crate::source::SourceKind;
+
+/// Who may use an organization secret or variable: the visibility and, for `selected`, the
+/// repository ids (sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgAccess {
+    pub visibility: Visibility,
+    pub repositories: Vec<u64>,
+}
+
+impl fmt::Display for OrgAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.visibility {
+            Visibility::Selected => {
+                write!(f, "selected ({} repositories)", self.repositories.len())
+            }
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Secret,
+    Variable,
+}
 
 /// A keyed fingerprint of a value (see `state`); comparable, but useless for guessing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +51,8 @@ pub struct Desired {
     /// `None` when the value is unknown until a prompt on `apply`.
     pub fingerprint: Option<Fingerprint>,
     pub source: Option<SourceKind>,
+    /// Organization scopes only.
+    pub access: Option<OrgAccess>,
 }
 
 /// A secret as GitHub lists it.
@@ -30,6 +60,26 @@ pub struct Desired {
 pub struct Remote {
     pub name: String,
     pub updated_at: String,
+    /// Organization scopes only.
+    pub access: Option<OrgAccess>,
+}
+
+/// A declared variable: its value is not secret, so the plan sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredVariable {
+    pub name: String,
+    /// `None` when the value is unknown until a prompt on `apply`.
+    pub value: Option<String>,
+    pub source: Option<SourceKind>,
+    pub access: Option<OrgAccess>,
+}
+
+/// A variable as GitHub lists it, value included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteVariable {
+    pub name: String,
+    pub value: String,
+    pub access: Option<OrgAccess>,
 }
 
 /// What the last successful apply wrote.
@@ -92,6 +142,18 @@ pub enum Reason {
     Same,
     Undeclared,
     Prune,
+    /// Only who may use it changed: written without sending the value again.
+    AccessChanged {
+        from: String,
+        to: String,
+    },
+    /// A variable's value on GitHub differs from the declared one (variables are not secret).
+    VariableChanged {
+        old: String,
+        new: String,
+    },
+    /// A variable's value on GitHub is the declared one.
+    Equal,
 }
 
 impl Reason {
@@ -106,6 +168,9 @@ impl Reason {
             Reason::Same => "same",
             Reason::Undeclared => "undeclared",
             Reason::Prune => "prune",
+            Reason::AccessChanged { .. } => "access_changed",
+            Reason::VariableChanged { .. } => "value_differs",
+            Reason::Equal => "equal",
         }
     }
 }
@@ -131,19 +196,23 @@ impl fmt::Display for Reason {
             Reason::Same => f.write_str("same as the last apply"),
             Reason::Undeclared => f.write_str("on GitHub, not declared; kept"),
             Reason::Prune => f.write_str("on GitHub, not declared; --prune deletes it"),
+            Reason::AccessChanged { from, to } => write!(f, "access {from} -> {to}; value kept"),
+            Reason::VariableChanged { old, new } => write!(f, "{old:?} -> {new:?}"),
+            Reason::Equal => f.write_str("same value on GitHub"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    pub kind: Kind,
     pub name: String,
     pub action: Action,
     pub reason: Reason,
     pub source: Option<SourceKind>,
 }
 
-/// One change per name in `desired` ∪ `remote`, sorted by name.
+/// One change per secret name in `desired` ∪ `remote`, sorted by name.
 pub fn plan(
     desired: &[Desired],
     remote: &[Remote],
@@ -151,7 +220,6 @@ pub fn plan(
     prune: bool,
 ) -> Vec<Change> {
     let remote: BTreeMap<&str, &Remote> = remote.iter().map(|r| (r.name.as_str(), r)).collect();
-    let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     let mut changes: Vec<Change> = desired
         .iter()
         .map(|d| {
@@ -161,6 +229,7 @@ pub fn plan(
                 recorded.get(&d.name),
             );
             Change {
+                kind: Kind::Secret,
                 name: d.name.clone(),
                 action,
                 reason,
@@ -168,26 +237,103 @@ pub fn plan(
             }
         })
         .collect();
-    changes.extend(
-        remote
-            .keys()
-            .filter(|name| !declared.contains(*name))
-            .map(|name| Change {
-                name: (*name).to_string(),
-                action: if prune { Action::Delete } else { Action::Extra },
-                reason: if prune {
-                    Reason::Prune
-                } else {
-                    Reason::Undeclared
-                },
-                source: None,
-            }),
-    );
+    let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    changes.extend(extras(
+        Kind::Secret,
+        remote.keys().copied(),
+        &declared,
+        prune,
+    ));
     changes.sort_by(|a, b| a.name.cmp(&b.name));
     changes
 }
 
+/// One change per variable name in `desired` ∪ `remote`, sorted by name.
+pub fn plan_variables(
+    desired: &[DesiredVariable],
+    remote: &[RemoteVariable],
+    prune: bool,
+) -> Vec<Change> {
+    let remote: BTreeMap<&str, &RemoteVariable> =
+        remote.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut changes: Vec<Change> = desired
+        .iter()
+        .map(|d| {
+            let (action, reason) = decide_variable(d, remote.get(d.name.as_str()).copied());
+            Change {
+                kind: Kind::Variable,
+                name: d.name.clone(),
+                action,
+                reason,
+                source: d.source,
+            }
+        })
+        .collect();
+    let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    changes.extend(extras(
+        Kind::Variable,
+        remote.keys().copied(),
+        &declared,
+        prune,
+    ));
+    changes.sort_by(|a, b| a.name.cmp(&b.name));
+    changes
+}
+
+fn extras<'a>(
+    kind: Kind,
+    remote: impl Iterator<Item = &'a str>,
+    declared: &BTreeSet<&str>,
+    prune: bool,
+) -> Vec<Change> {
+    remote
+        .filter(|name| !declared.contains(name))
+        .map(|name| Change {
+            kind,
+            name: name.to_string(),
+            action: if prune { Action::Delete } else { Action::Extra },
+            reason: if prune {
+                Reason::Prune
+            } else {
+                Reason::Undeclared
+            },
+            source: None,
+        })
+        .collect()
+}
+
 fn decide(desired: &Desired, remote: Option<&Remote>, record: Option<&Record>) -> (Action, Reason) {
+    let (action, reason) = decide_value(desired, remote, record);
+    match (action, remote) {
+        (Action::Unchanged, Some(remote)) => {
+            access_change(&desired.access, &remote.access).unwrap_or((action, reason))
+        }
+        _ => (action, reason),
+    }
+}
+
+/// An update of who may use it, when that is all that differs.
+fn access_change(
+    desired: &Option<OrgAccess>,
+    remote: &Option<OrgAccess>,
+) -> Option<(Action, Reason)> {
+    match (desired, remote) {
+        (Some(want), Some(have)) if want != have => Some((
+            Action::Update,
+            Reason::AccessChanged {
+                from: have.to_string(),
+                to: want.to_string(),
+            },
+        )),
+        _ => None,
+    }
+}
+
+fn decide_value(
+    desired: &Desired,
+    remote: Option<&Remote>,
+    record: Option<&Record>,
+) -> (Action, Reason) {
     let Some(remote) = remote else {
         let reason = match (record, &desired.fingerprint) {
             (_, None) => Reason::UnknownUntilPrompt,
@@ -212,6 +358,27 @@ fn decide(desired: &Desired, remote: Option<&Remote>, record: Option<&Record>) -
         None => (Action::Update, Reason::UnknownUntilPrompt),
         Some(fp) if *fp != record.fingerprint => (Action::Update, Reason::ValueChanged),
         Some(_) => (Action::Unchanged, Reason::Same),
+    }
+}
+
+fn decide_variable(desired: &DesiredVariable, remote: Option<&RemoteVariable>) -> (Action, Reason) {
+    let Some(remote) = remote else {
+        return match desired.value {
+            None => (Action::Create, Reason::UnknownUntilPrompt),
+            Some(_) => (Action::Create, Reason::Absent),
+        };
+    };
+    match &desired.value {
+        None => (Action::Update, Reason::UnknownUntilPrompt),
+        Some(value) if *value != remote.value => (
+            Action::Update,
+            Reason::VariableChanged {
+                old: remote.value.clone(),
+                new: value.clone(),
+            },
+        ),
+        Some(_) => access_change(&desired.access, &remote.access)
+            .unwrap_or((Action::Unchanged, Reason::Equal)),
     }
 }
 
@@ -280,6 +447,7 @@ mod tests {
                                         name: "A".into(),
                                         fingerprint: value.map(fp),
                                         source: Some(SourceKind::Env),
+                                        access: None,
                                     })
                                     .into_iter()
                                     .collect();
@@ -287,6 +455,7 @@ mod tests {
                                     .then(|| Remote {
                                         name: "A".into(),
                                         updated_at: if drifted { T1 } else { T0 }.into(),
+                                        access: None,
                                     })
                                     .into_iter()
                                     .collect();
@@ -370,21 +539,25 @@ mod tests {
                 name: "B".into(),
                 fingerprint: Some(fp("x")),
                 source: None,
+                access: None,
             },
             Desired {
                 name: "A".into(),
                 fingerprint: Some(fp("x")),
                 source: None,
+                access: None,
             },
         ];
         let remote = vec![
             Remote {
                 name: "Z".into(),
                 updated_at: T0.into(),
+                access: None,
             },
             Remote {
                 name: "B".into(),
                 updated_at: T0.into(),
+                access: None,
             },
         ];
         let changes = plan(&desired, &remote, &Recorded::new(), false);
@@ -403,6 +576,162 @@ mod tests {
         assert_eq!(
             r.to_string(),
             format!("changed on GitHub at {T1}, after the last apply at {T0}")
+        );
+    }
+
+    fn org(visibility: Visibility, repositories: &[u64]) -> Option<OrgAccess> {
+        Some(OrgAccess {
+            visibility,
+            repositories: repositories.to_vec(),
+        })
+    }
+
+    #[test]
+    fn access_only_changes_are_updates_that_keep_the_value() {
+        let rec: Recorded = [(
+            "A".to_string(),
+            Record {
+                fingerprint: fp("v"),
+                updated_at: T0.into(),
+            },
+        )]
+        .into();
+        let remote = |access| {
+            vec![Remote {
+                name: "A".into(),
+                updated_at: T0.into(),
+                access,
+            }]
+        };
+        let desired = |access| {
+            vec![Desired {
+                name: "A".into(),
+                fingerprint: Some(fp("v")),
+                source: None,
+                access,
+            }]
+        };
+        let cases = [
+            (
+                org(Visibility::All, &[]),
+                org(Visibility::All, &[]),
+                Action::Unchanged,
+                "same",
+            ),
+            (
+                org(Visibility::Selected, &[1, 2]),
+                org(Visibility::Selected, &[1, 2]),
+                Action::Unchanged,
+                "same",
+            ),
+            (
+                org(Visibility::Selected, &[1, 2]),
+                org(Visibility::Selected, &[1]),
+                Action::Update,
+                "access_changed",
+            ),
+            (
+                org(Visibility::Private, &[]),
+                org(Visibility::All, &[]),
+                Action::Update,
+                "access_changed",
+            ),
+        ];
+        for (want, have, action, code) in cases {
+            let c = &plan(&desired(want.clone()), &remote(have.clone()), &rec, false)[0];
+            assert_eq!(
+                (c.action, c.reason.code()),
+                (action, code),
+                "{want:?} vs {have:?}"
+            );
+        }
+        // A changed value wins: the write sends value and access together.
+        let c = &plan(
+            &[Desired {
+                name: "A".into(),
+                fingerprint: Some(fp("new")),
+                source: None,
+                access: org(Visibility::All, &[]),
+            }],
+            &remote(org(Visibility::Private, &[])),
+            &rec,
+            false,
+        )[0];
+        assert_eq!(c.reason.code(), "value_changed");
+        let c = &plan(
+            &desired(org(Visibility::Selected, &[3])),
+            &remote(org(Visibility::Selected, &[1])),
+            &rec,
+            false,
+        )[0];
+        assert_eq!(
+            c.reason.to_string(),
+            "access selected (1 repositories) -> selected (1 repositories); value kept"
+        );
+    }
+
+    #[test]
+    fn variables_compare_values() {
+        let dv = |value: Option<&str>| {
+            vec![DesiredVariable {
+                name: "V".into(),
+                value: value.map(String::from),
+                source: None,
+                access: None,
+            }]
+        };
+        let rv = |value: &str| {
+            vec![RemoteVariable {
+                name: "V".into(),
+                value: value.into(),
+                access: None,
+            }]
+        };
+        let code = |c: &[Change]| (c[0].kind, c[0].action, c[0].reason.code());
+        assert_eq!(
+            code(&plan_variables(&dv(Some("a")), &[], false)),
+            (Kind::Variable, Action::Create, "absent")
+        );
+        assert_eq!(
+            code(&plan_variables(&dv(None), &[], false)),
+            (Kind::Variable, Action::Create, "unknown_until_prompt")
+        );
+        assert_eq!(
+            code(&plan_variables(&dv(Some("a")), &rv("a"), false)),
+            (Kind::Variable, Action::Unchanged, "equal")
+        );
+        assert_eq!(
+            code(&plan_variables(&dv(None), &rv("a"), false)),
+            (Kind::Variable, Action::Update, "unknown_until_prompt")
+        );
+        let changed = plan_variables(&dv(Some("b")), &rv("a"), false);
+        assert_eq!(
+            code(&changed),
+            (Kind::Variable, Action::Update, "value_differs")
+        );
+        assert_eq!(changed[0].reason.to_string(), "\"a\" -> \"b\"");
+        assert_eq!(
+            code(&plan_variables(&[], &rv("a"), false)),
+            (Kind::Variable, Action::Extra, "undeclared")
+        );
+        assert_eq!(
+            code(&plan_variables(&[], &rv("a"), true)),
+            (Kind::Variable, Action::Delete, "prune")
+        );
+        let with_access = vec![DesiredVariable {
+            name: "V".into(),
+            value: Some("a".into()),
+            source: None,
+            access: org(Visibility::All, &[]),
+        }];
+        let remote = vec![RemoteVariable {
+            name: "V".into(),
+            value: "a".into(),
+            access: org(Visibility::Private, &[]),
+        }];
+        assert_eq!(
+            code(&plan_variables(&with_access, &remote, false)),
+            (Kind::Variable, Action::Update, "access_changed")
         );
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::apply::TargetReport;
 use crate::github::Written;
-use crate::plan::{Action, Summary};
+use crate::plan::{Action, Change, Kind, Summary};
 
 /// Colour or not; decided once by the caller (terminal and `NO_COLOR`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,25 +45,41 @@ fn mark(action: Action) -> (&'static str, &'static str) {
 pub fn report(
     out: &mut dyn Write,
     reports: &[TargetReport],
+    warnings: &[String],
     mode: Mode,
     json: bool,
     style: Style,
 ) -> io::Result<()> {
     let refs: Vec<&TargetReport> = reports.iter().collect();
     match (json, mode) {
-        (true, _) => write_json(out, &refs, mode),
-        (false, Mode::Plan) => plan_preview(out, &refs, style),
+        (true, _) => write_json(out, &refs, warnings, mode),
+        (false, Mode::Plan) => plan_preview(out, &refs, warnings, style),
         (false, Mode::Apply) if refs.iter().all(|r| r.results.is_empty()) => {
-            plan_preview(out, &refs, style)
+            plan_preview(out, &refs, warnings, style)
         }
-        (false, Mode::Apply) => results_text(out, &refs, style),
+        (false, Mode::Apply) => results_text(out, &refs, warnings, style),
     }
+}
+
+/// How a change is named: secrets bare, variables as workflows spell them (`vars.NAME`).
+fn shown_name(change: &Change) -> String {
+    match change.kind {
+        Kind::Secret => change.name.clone(),
+        Kind::Variable => format!("vars.{}", change.name),
+    }
+}
+
+fn write_warnings(out: &mut dyn Write, warnings: &[String], style: Style) -> io::Result<()> {
+    for w in warnings {
+        writeln!(out, "{} {w}", style.paint("33", "warning:"))?;
+    }
+    Ok(())
 }
 
 fn width(reports: &[&TargetReport]) -> usize {
     reports
         .iter()
-        .flat_map(|r| r.changes.iter().map(|c| c.name.len()))
+        .flat_map(|r| r.changes.iter().map(|c| shown_name(c).len()))
         .max()
         .unwrap_or(0)
 }
@@ -79,6 +95,7 @@ fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io:
 pub fn plan_preview(
     out: &mut dyn Write,
     reports: &[&TargetReport],
+    warnings: &[String],
     style: Style,
 ) -> io::Result<()> {
     let w = width(reports);
@@ -93,7 +110,7 @@ pub fn plan_preview(
         .unwrap_or(0);
     let mut summary = Summary::default();
     for report in reports {
-        writeln!(out, "{}", style.paint("1", &report.repo.to_string()))?;
+        writeln!(out, "{}", style.paint("1", &report.target))?;
         for c in &report.changes {
             let (m, color) = mark(c.action);
             let source = c
@@ -103,7 +120,7 @@ pub fn plan_preview(
             let line = format!(
                 "  {} {:<w$}  {:<9}  {:<rw$}{}",
                 style.paint(color, m),
-                c.name,
+                shown_name(c),
                 c.action.as_str(),
                 c.reason.to_string(),
                 style.paint("2", &source),
@@ -114,6 +131,7 @@ pub fn plan_preview(
         summary.add(Summary::of(&report.changes));
     }
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    write_warnings(out, warnings, style)?;
     writeln!(out, "{}", plan_summary(&summary, failed))
 }
 
@@ -135,14 +153,19 @@ fn plan_summary(s: &Summary, failed_targets: usize) -> String {
 }
 
 /// What `apply` did, per change, and a summary.
-fn results_text(out: &mut dyn Write, reports: &[&TargetReport], style: Style) -> io::Result<()> {
+fn results_text(
+    out: &mut dyn Write,
+    reports: &[&TargetReport],
+    warnings: &[String],
+    style: Style,
+) -> io::Result<()> {
     let w = width(reports);
     let mut totals = ApplyTotals::default();
     for report in reports {
-        writeln!(out, "{}", style.paint("1", &report.repo.to_string()))?;
+        writeln!(out, "{}", style.paint("1", &report.target))?;
         for c in &report.changes {
             let (m, color) = mark(c.action);
-            let text = match report.results.get(&c.name) {
+            let text = match report.result(c) {
                 Some(Ok(_)) if c.action == Action::Delete => "deleted".to_string(),
                 Some(Ok(Written::Created)) => "created".to_string(),
                 Some(Ok(Written::Updated)) => "updated".to_string(),
@@ -150,7 +173,13 @@ fn results_text(out: &mut dyn Write, reports: &[&TargetReport], style: Style) ->
                 None if c.action.writes() => style.paint("31", "not written"),
                 None => c.action.as_str().to_string(),
             };
-            writeln!(out, "  {} {:<w$}  {}", style.paint(color, m), c.name, text)?;
+            writeln!(
+                out,
+                "  {} {:<w$}  {}",
+                style.paint(color, m),
+                shown_name(c),
+                text
+            )?;
         }
         target_error(out, report, style)?;
         if !report.missing.is_empty() {
@@ -162,6 +191,7 @@ fn results_text(out: &mut dyn Write, reports: &[&TargetReport], style: Style) ->
         }
         totals.add(report);
     }
+    write_warnings(out, warnings, style)?;
     writeln!(out, "{}", totals.line())
 }
 
@@ -187,7 +217,7 @@ struct ApplyTotals {
 impl ApplyTotals {
     fn add(&mut self, report: &TargetReport) {
         for c in &report.changes {
-            match (c.action, report.results.get(&c.name)) {
+            match (c.action, report.result(c)) {
                 (Action::Unchanged, _) => self.unchanged += 1,
                 (Action::Extra, _) => self.extra += 1,
                 (Action::Delete, Some(Ok(_))) => self.deleted += 1,
@@ -223,12 +253,13 @@ struct JsonDoc<'a> {
     command: &'static str,
     ok: bool,
     targets: Vec<JsonTarget<'a>>,
+    warnings: &'a [String],
     summary: JsonSummary,
 }
 
 #[derive(Serialize)]
 struct JsonTarget<'a> {
-    repo: String,
+    target: &'a str,
     error: Option<JsonError>,
     changes: Vec<JsonChange<'a>>,
     missing: &'a [String],
@@ -236,6 +267,7 @@ struct JsonTarget<'a> {
 
 #[derive(Serialize)]
 struct JsonChange<'a> {
+    kind: Kind,
     name: &'a str,
     action: Action,
     reason: String,
@@ -267,7 +299,12 @@ struct JsonSummary {
     target_errors: usize,
 }
 
-fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io::Result<()> {
+fn write_json(
+    out: &mut dyn Write,
+    reports: &[&TargetReport],
+    warnings: &[String],
+    mode: Mode,
+) -> io::Result<()> {
     let mut actions = Summary::default();
     let mut failed = 0;
     let mut missing = 0;
@@ -282,7 +319,7 @@ fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io:
                 missing += r.missing.len();
             }
             JsonTarget {
-                repo: r.repo.to_string(),
+                target: &r.target,
                 error: r.error.as_ref().map(|e| JsonError {
                     status: e.status(),
                     message: e.to_string(),
@@ -291,12 +328,13 @@ fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io:
                     .changes
                     .iter()
                     .map(|c| JsonChange {
+                        kind: c.kind,
                         name: &c.name,
                         action: c.action,
                         reason: c.reason.to_string(),
                         reason_code: c.reason.code(),
                         source: c.source.map(|k| k.as_str()),
-                        result: r.results.get(&c.name).map(|res| match res {
+                        result: r.result(c).map(|res| match res {
                             Ok(Written::Created) => JsonResult {
                                 ok: true,
                                 status: Some(201),
@@ -332,6 +370,7 @@ fn write_json(out: &mut dyn Write, reports: &[&TargetReport], mode: Mode) -> io:
         },
         ok: failed == 0 && target_errors == 0 && (mode == Mode::Plan || missing == 0),
         targets,
+        warnings,
         summary: JsonSummary {
             actions,
             pending,

@@ -9,6 +9,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command, SandboxArgs};
 use crate::config;
 use crate::error::Error;
+use crate::github::Pacing;
 use crate::render::Style;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::source::PromptMode;
@@ -49,6 +50,12 @@ where
 }
 
 fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
+    let pacing = Pacing {
+        concurrency: usize::from(cli.concurrency),
+        max_wait: std::time::Duration::from_secs(cli.max_wait),
+        retries: cli.retries,
+        ..Pacing::default()
+    };
     match cli.command {
         Command::Plan(args) => {
             let options = Options {
@@ -61,6 +68,8 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 },
                 yes: false,
                 style: style(args.json),
+                pacing,
+                progress: progress(args.json),
             };
             let outcome = sync_command(
                 &cli.config,
@@ -82,6 +91,8 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 prompts: PromptMode::Ask,
                 yes: args.yes,
                 style: style(args.json),
+                pacing,
+                progress: progress(args.json),
             };
             let outcome = sync_command(
                 &cli.config,
@@ -122,6 +133,11 @@ fn style(json: bool) -> Style {
     Style {
         color: !json && !no_color() && std::io::stdout().is_terminal(),
     }
+}
+
+/// Progress only on a terminal, never for JSON.
+fn progress(json: bool) -> bool {
+    !json && std::io::stderr().is_terminal()
 }
 
 fn no_color() -> bool {

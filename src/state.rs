@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::config::Repo;
 use crate::plan::{Fingerprint, Recorded};
+use crate::scope::Scope;
 
 const KEY_FILE: &str = "key";
 const FORMAT_VERSION: u32 = 1;
@@ -84,9 +84,9 @@ impl StateDir {
         &self.root
     }
 
-    /// `root/<host>/<owner>/<repo>.json`. Host and names are already restricted to safe
-    /// characters (`config::Repo`), except the port's `:`, which is fine in a file name.
-    pub fn file(&self, host: &str, repo: &Repo) -> PathBuf {
+    /// `root/<host>/<scope's file>`, e.g. `root/api.github.com/owner/repo.json`. Names are
+    /// already restricted to safe characters (`scope`), except the port's `:`, fine in a file name.
+    pub fn file(&self, host: &str, scope: &Scope) -> PathBuf {
         let host: String = host
             .chars()
             .map(|c| {
@@ -97,10 +97,7 @@ impl StateDir {
                 }
             })
             .collect();
-        self.root
-            .join(host)
-            .join(&repo.owner)
-            .join(format!("{}.json", repo.name))
+        self.root.join(host).join(scope.state_file())
     }
 
     /// The fingerprint key, if one exists. `plan` uses this: it never creates files.
@@ -144,8 +141,8 @@ impl StateDir {
     }
 
     /// The records for one repository; empty when there is no file yet.
-    pub fn load(&self, host: &str, repo: &Repo) -> Result<Recorded, StateError> {
-        let path = self.file(host, repo);
+    pub fn load(&self, host: &str, scope: &Scope) -> Result<Recorded, StateError> {
+        let path = self.file(host, scope);
         read_records(&path)
     }
 
@@ -154,17 +151,17 @@ impl StateDir {
     pub fn update(
         &self,
         host: &str,
-        repo: &Repo,
+        scope: &Scope,
         change: impl FnOnce(&mut Recorded),
     ) -> Result<(), StateError> {
-        self.lock(host, repo)?.update(change)
+        self.lock(host, scope)?.update(change)
     }
 
     /// Hold one repository's lock until the guard drops. `apply` holds it from its first write
     /// to its record, so that two applies to one repository take turns: otherwise one could
     /// record the `updated_at` of the other's write against its own fingerprint.
-    pub fn lock(&self, host: &str, repo: &Repo) -> Result<Locked, StateError> {
-        let path = self.file(host, repo);
+    pub fn lock(&self, host: &str, scope: &Scope) -> Result<Locked, StateError> {
+        let path = self.file(host, scope);
         let dir = path.parent().expect("a state file has a folder");
         create_dir(dir)?;
         let lock_path = path.with_extension("json.lock");
@@ -180,7 +177,7 @@ impl StateDir {
             _lock: lock,
             path,
             host: host.to_string(),
-            repo: repo.to_string(),
+            repo: scope.to_string(),
         })
     }
 }
@@ -285,11 +282,11 @@ impl Fingerprinter {
         }
     }
 
-    /// HMAC-SHA256 over host, repository, name and value, each separated by a NUL.
+    /// HMAC-SHA256 over host, scope, name and value, each separated by a NUL.
     pub fn fingerprint(
         &self,
         host: &str,
-        repo: &Repo,
+        scope: &Scope,
         name: &str,
         value: &SecretString,
     ) -> Fingerprint {
@@ -297,7 +294,7 @@ impl Fingerprinter {
         for part in [
             b"secretsync-v1".as_slice(),
             host.as_bytes(),
-            repo.to_string().as_bytes(),
+            scope.to_string().as_bytes(),
             name.as_bytes(),
             value.expose_secret().as_bytes(),
         ] {
@@ -321,8 +318,11 @@ mod tests {
     use crate::plan::Record;
     use std::os::unix::fs::PermissionsExt;
 
-    fn repo() -> Repo {
-        Repo::parse("o/r").unwrap()
+    fn repo() -> Scope {
+        Scope::Repo {
+            repo: crate::scope::Repo::parse("o/r").unwrap(),
+            app: crate::scope::App::Actions,
+        }
     }
 
     #[test]

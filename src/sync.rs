@@ -1,19 +1,24 @@
 //! One run of `plan` or `apply` from start to end: resolve the token and every value, check them,
-//! list each target, plan, and (for `apply`) write. Each step is a call into its own module; this
-//! one only puts them in order, and does everything that can fail locally before the network.
+//! expand the targets into scopes, plan every scope concurrently, and (for `apply`) write. Each
+//! step is a call into its own module; this one only puts them in order, and does everything
+//! that can fail locally before the network.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::apply::{self, Ready, Recorder, TargetReport};
+use crate::apply::{self, Ready, Recorder, TargetReport, Work};
 use crate::check;
-use crate::config::{Config, Target};
+use crate::config::{Access, Config, Decl, Place};
 use crate::error::Error;
-use crate::github::Client;
-use crate::plan::{self, Desired, Summary};
+use crate::github::{Client, GithubError, Pacing};
+use crate::plan::{self, Desired, DesiredVariable, OrgAccess, Remote, RemoteVariable, Summary};
+use crate::precedence::{self, Placed};
+use crate::progress::Progress;
 use crate::render::{self, Mode, Style};
+use crate::scope::{Scope, Visibility};
 use crate::source::{self, PromptMode, Resolution, SourceKind};
 use crate::state::{Fingerprinter, StateDir};
 
@@ -27,76 +32,16 @@ pub struct Options {
     /// `apply --yes`.
     pub yes: bool,
     pub style: Style,
+    pub pacing: Pacing,
+    /// Draw progress on stderr (a terminal, and not `--json`).
+    pub progress: bool,
 }
 
-/// A resolved value, or the knowledge that a prompt will give it on `apply`.
-struct Value {
-    secret: Option<SecretString>,
-    kind: Option<SourceKind>,
-}
-
-/// Resolve every value a target uses, and check it. Reports every bad value, not just the first.
-fn resolve_values(config: &Config, prompts: PromptMode) -> Result<BTreeMap<String, Value>, Error> {
-    let used: std::collections::BTreeSet<&String> = config
-        .targets
-        .iter()
-        .flat_map(|t| t.secrets.iter())
-        .collect();
-    let mut values = BTreeMap::new();
-    let mut problems = Vec::new();
-    for name in used {
-        let decl = &config.secrets[name];
-        let value = match source::resolve(&decl.name, &decl.chain, prompts)? {
-            Resolution::Value { value, kind } => {
-                problems.extend(check::value_problems(decl, &value));
-                Value {
-                    secret: Some(value),
-                    kind: Some(kind),
-                }
-            }
-            Resolution::Deferred => Value {
-                secret: None,
-                kind: Some(SourceKind::Prompt),
-            },
-        };
-        values.insert(name.clone(), value);
-    }
-    if problems.is_empty() {
-        Ok(values)
-    } else {
-        Err(Error::Value(problems.join("\nerror: ")))
-    }
-}
-
-/// What the plan of one target needs from the values: fingerprints, never values.
-fn desired(
-    target: &Target,
-    values: &BTreeMap<String, Value>,
-    host: &str,
-    key: &Fingerprinter,
-) -> (Vec<Desired>, BTreeMap<String, Ready>) {
-    let mut desired = Vec::new();
-    let mut ready = BTreeMap::new();
-    for name in &target.secrets {
-        let value = &values[name];
-        let fingerprint = value.secret.as_ref().map(|secret| {
-            let fingerprint = key.fingerprint(host, &target.repo, name, secret);
-            ready.insert(
-                name.clone(),
-                Ready {
-                    value: secret.clone(),
-                    fingerprint: fingerprint.clone(),
-                },
-            );
-            fingerprint
-        });
-        desired.push(Desired {
-            name: name.clone(),
-            fingerprint,
-            source: value.kind,
-        });
-    }
-    (desired, ready)
+/// Whether this is `plan` (never writes) or `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Plan,
+    Apply,
 }
 
 /// What a run ended with, for the exit code.
@@ -108,11 +53,49 @@ pub struct Outcome {
     pub ok: bool,
 }
 
-/// Whether this is `plan` (never writes) or `apply`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    Plan,
-    Apply,
+/// A resolved value, or the knowledge that a prompt will give it on `apply`.
+struct Value {
+    secret: Option<SecretString>,
+    kind: SourceKind,
+}
+
+/// Every value the run uses, resolved and checked.
+struct Values {
+    secrets: BTreeMap<String, Value>,
+    variables: BTreeMap<String, Value>,
+}
+
+/// One scope's share of the run, after `repos = { org, match }` is expanded.
+struct Job {
+    scope: Scope,
+    secrets: Vec<String>,
+    variables: Vec<String>,
+    access: Option<Access>,
+    create_environment: bool,
+}
+
+/// A planned job, with what applying it needs.
+struct Planned {
+    job: Job,
+    report: TargetReport,
+    ready: BTreeMap<String, Ready>,
+    variables: BTreeMap<String, String>,
+    access: Option<OrgAccess>,
+    remote_secrets: Vec<Remote>,
+    remote_variables: Vec<RemoteVariable>,
+    create_environment: bool,
+}
+
+/// Read-only things every job's planning needs.
+struct Context<'a> {
+    client: &'a Client,
+    values: &'a Values,
+    key: &'a Fingerprinter,
+    have_key: bool,
+    state: &'a StateDir,
+    host: &'a str,
+    prune: bool,
+    progress: &'a Progress,
 }
 
 /// `secretsync plan` and `secretsync apply`, from a loaded config to the rendered report.
@@ -149,72 +132,427 @@ pub fn run(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let client = Client::new(&config.api_url, token.value)?;
-        let host = config.api_url.host();
+        let client = Client::new(&config.api_url, token.value, options.pacing)?;
+        let progress = Progress::start(options.progress);
+        let (jobs, failed) = expand(config, &client).await?;
+        let warnings = precedence::warnings(&placed(&jobs));
+        progress
+            .targets
+            .store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+        let context = Context {
+            client: &client,
+            values: &values,
+            key: &key,
+            have_key,
+            state,
+            host: config.api_url.host(),
+            prune: options.prune,
+            progress: &progress,
+        };
         let mut planned = Vec::new();
-        for target in &config.targets {
-            let (desired, ready) = desired(target, &values, host, &key);
-            let report = match client.list_secrets(&target.repo).await {
-                Err(e) => TargetReport::failed_at_start(target.repo.clone(), e),
-                Ok(remote) => {
-                    tracing::info!(repo = %target.repo, listed = remote.len(), "listed secrets");
-                    let recorded = if have_key {
-                        state.load(host, &target.repo)?
-                    } else {
-                        Default::default()
-                    };
-                    let changes = plan::plan(&desired, &remote, &recorded, options.prune);
-                    TargetReport::planned(target.repo.clone(), changes, &remote)
-                }
-            };
-            planned.push((report, ready));
+        for result in
+            futures::future::join_all(jobs.into_iter().map(|job| plan_job(&context, job))).await
+        {
+            planned.push(result?);
         }
-        let summary = planned.iter().fold(Summary::default(), |mut s, (r, _)| {
-            s.add(Summary::of(&r.changes));
+        let mut reports: Vec<TargetReport> = failed;
+        let summary = planned.iter().fold(Summary::default(), |mut s, p| {
+            s.add(Summary::of(&p.report.changes));
             s
         });
         if command == Command::Plan || summary.pending() == 0 {
-            let reports: Vec<TargetReport> = planned.into_iter().map(|(r, _)| r).collect();
+            progress.finish();
+            reports.extend(planned.into_iter().map(|p| p.report));
             let mode = if command == Command::Plan {
                 Mode::Plan
             } else {
                 Mode::Apply
             };
-            render::report(out, &reports, mode, options.json, options.style)?;
-            let ok = reports.iter().all(|r| r.error.is_none());
+            render::report(out, &reports, &warnings, mode, options.json, options.style)?;
             return Ok(Outcome {
                 pending: summary.pending(),
-                ok,
+                ok: reports.iter().all(|r| r.error.is_none()),
             });
         }
-        let reports: Vec<&TargetReport> = planned.iter().map(|(r, _)| r).collect();
+        progress.finish();
+        let preview: Vec<&TargetReport> = reports
+            .iter()
+            .chain(planned.iter().map(|p| &p.report))
+            .collect();
         if !options.json {
-            render::plan_preview(out, &reports, options.style)?;
+            render::plan_preview(out, &preview, &warnings, options.style)?;
         } else if !options.yes {
             // stdout carries only the JSON document; the person confirming still sees the plan.
-            render::plan_preview(&mut std::io::stderr(), &reports, Style::default())?;
+            render::plan_preview(
+                &mut std::io::stderr(),
+                &preview,
+                &warnings,
+                Style::default(),
+            )?;
         }
         if !options.yes && !confirm(summary.pending())? {
             return Err(Error::Usage("nothing was written: not confirmed".into()));
         }
-        let recorder = Recorder { state, host };
-        let mut reports = Vec::new();
-        for (report, ready) in planned {
-            if report.error.is_some() {
-                reports.push(report);
-                continue;
-            }
-            let repo = report.repo.clone();
-            reports.push(
-                apply::apply_target(&client, &repo, report.changes, &ready, &recorder).await?,
-            );
+        let progress = Progress::start(options.progress);
+        progress
+            .targets
+            .store(planned.len(), std::sync::atomic::Ordering::Relaxed);
+        progress
+            .planned
+            .store(planned.len(), std::sync::atomic::Ordering::Relaxed);
+        progress
+            .writes
+            .store(summary.pending(), std::sync::atomic::Ordering::Relaxed);
+        let recorder = Recorder {
+            state,
+            host: config.api_url.host(),
+        };
+        let applied = futures::future::join_all(
+            planned
+                .into_iter()
+                .map(|p| apply_job(&client, p, &recorder, &progress)),
+        )
+        .await;
+        progress.finish();
+        for report in applied {
+            reports.push(report?);
         }
-        render::report(out, &reports, Mode::Apply, options.json, options.style)?;
+        render::report(
+            out,
+            &reports,
+            &warnings,
+            Mode::Apply,
+            options.json,
+            options.style,
+        )?;
         let ok = reports
             .iter()
             .all(|r| r.error.is_none() && r.failed() == 0 && r.missing.is_empty());
         Ok(Outcome { pending: 0, ok })
     })
+}
+
+/// Resolve every value a target uses, and check it. Reports every bad value, not just the first.
+fn resolve_values(config: &Config, prompts: PromptMode) -> Result<Values, Error> {
+    let mut problems = Vec::new();
+    let mut resolve_all = |declared: &BTreeMap<String, Decl>,
+                           used: BTreeSet<&String>|
+     -> Result<BTreeMap<String, Value>, Error> {
+        let mut values = BTreeMap::new();
+        for name in used {
+            let decl = &declared[name];
+            let value = match source::resolve(&decl.name, &decl.chain, prompts)? {
+                Resolution::Value { value, kind } => {
+                    problems.extend(check::value_problems(decl, &value));
+                    Value {
+                        secret: Some(value),
+                        kind,
+                    }
+                }
+                Resolution::Deferred => Value {
+                    secret: None,
+                    kind: SourceKind::Prompt,
+                },
+            };
+            values.insert(name.clone(), value);
+        }
+        Ok(values)
+    };
+    let secrets = resolve_all(
+        &config.secrets,
+        config
+            .targets
+            .iter()
+            .flat_map(|t| t.secrets.iter())
+            .collect(),
+    )?;
+    let variables = resolve_all(
+        &config.variables,
+        config
+            .targets
+            .iter()
+            .flat_map(|t| t.variables.iter())
+            .collect(),
+    )?;
+    if problems.is_empty() {
+        Ok(Values { secrets, variables })
+    } else {
+        Err(Error::Value(problems.join("\nerror: ")))
+    }
+}
+
+/// Targets into jobs: `repos = { org, match }` asks GitHub for the organization's repositories.
+/// A target that cannot be expanded becomes a failed report; a scope reached twice is an error.
+async fn expand(config: &Config, client: &Client) -> Result<(Vec<Job>, Vec<TargetReport>), Error> {
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut failed = Vec::new();
+    for target in &config.targets {
+        let scopes = match &target.place {
+            Place::Scope(scope) => vec![scope.clone()],
+            Place::Match {
+                org,
+                pattern,
+                app,
+                environment,
+            } => match client.org_repositories(org).await {
+                Err(e) => {
+                    failed.push(TargetReport::failed_at_start(target.place.to_string(), e));
+                    continue;
+                }
+                Ok(names) => {
+                    let glob =
+                        glob::Pattern::new(pattern).map_err(|e| Error::Internal(e.to_string()))?;
+                    names
+                        .into_iter()
+                        .filter(|n| glob.matches(n))
+                        .map(|name| {
+                            let repo = crate::scope::Repo {
+                                owner: org.clone(),
+                                name,
+                            };
+                            match environment {
+                                Some(environment) => Scope::Environment {
+                                    repo,
+                                    environment: environment.clone(),
+                                },
+                                None => Scope::Repo { repo, app: *app },
+                            }
+                        })
+                        .collect()
+                }
+            },
+        };
+        for scope in scopes {
+            let key = scope.to_string().to_lowercase();
+            if jobs
+                .iter()
+                .any(|j| j.scope.to_string().to_lowercase() == key)
+            {
+                return Err(Error::Usage(format!(
+                    "`{scope}` is reached by two targets (line {} among them); a scope may appear in one target only",
+                    target.line
+                )));
+            }
+            jobs.push(Job {
+                scope,
+                secrets: target.secrets.clone(),
+                variables: target.variables.clone(),
+                access: target.access.clone(),
+                create_environment: target.create_environment,
+            });
+        }
+    }
+    Ok((jobs, failed))
+}
+
+fn placed(jobs: &[Job]) -> Vec<Placed<'_>> {
+    jobs.iter()
+        .map(|j| Placed {
+            scope: &j.scope,
+            secrets: &j.secrets,
+            variables: &j.variables,
+            reach: j
+                .access
+                .as_ref()
+                .map(|a| (a.visibility, a.repositories.as_slice())),
+        })
+        .collect()
+}
+
+async fn plan_job(cx: &Context<'_>, job: Job) -> Result<Planned, Error> {
+    let result = gather(cx, &job).await;
+    Progress::tick(&cx.progress.planned);
+    let label = job.scope.to_string();
+    Ok(match result {
+        Ok(Gathered {
+            changes,
+            ready,
+            variables,
+            access,
+            remote_secrets,
+            remote_variables,
+            create_environment,
+        }) => Planned {
+            report: TargetReport::planned(label, changes),
+            job,
+            ready,
+            variables,
+            access,
+            remote_secrets,
+            remote_variables,
+            create_environment,
+        },
+        Err(GatherError::Github(e)) => Planned {
+            report: TargetReport::failed_at_start(label, e),
+            job,
+            ready: BTreeMap::new(),
+            variables: BTreeMap::new(),
+            access: None,
+            remote_secrets: Vec::new(),
+            remote_variables: Vec::new(),
+            create_environment: false,
+        },
+        Err(GatherError::Other(e)) => return Err(e),
+    })
+}
+
+struct Gathered {
+    changes: Vec<plan::Change>,
+    ready: BTreeMap<String, Ready>,
+    variables: BTreeMap<String, String>,
+    access: Option<OrgAccess>,
+    remote_secrets: Vec<Remote>,
+    remote_variables: Vec<RemoteVariable>,
+    create_environment: bool,
+}
+
+/// A GitHub failure belongs to its target; anything else stops the run.
+enum GatherError {
+    Github(GithubError),
+    Other(Error),
+}
+
+impl From<GithubError> for GatherError {
+    fn from(e: GithubError) -> Self {
+        GatherError::Github(e)
+    }
+}
+
+/// List what GitHub has for one job, and plan it against the values and the records.
+async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
+    let scope = &job.scope;
+    let mut create_environment = false;
+    if let Scope::Environment { repo, environment } = scope {
+        match cx.client.ensure_environment(repo, environment, false).await {
+            Ok(()) => {}
+            Err(GithubError::NoEnvironment { .. }) if job.create_environment => {
+                create_environment = true
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let access = match (scope, &job.access) {
+        (Scope::Org { org, .. }, Some(access)) => Some(OrgAccess {
+            visibility: access.visibility,
+            repositories: match access.visibility {
+                Visibility::Selected => cx.client.repository_ids(org, &access.repositories).await?,
+                _ => Vec::new(),
+            },
+        }),
+        _ => None,
+    };
+    // A missing environment to be created holds nothing yet: everything is a create.
+    let remote_secrets = match job.secrets.is_empty() || create_environment {
+        true => Vec::new(),
+        false => cx.client.list_secrets(scope).await?,
+    };
+    let remote_variables = match job.variables.is_empty() || create_environment {
+        true => Vec::new(),
+        false => cx.client.list_variables(scope).await?,
+    };
+    tracing::info!(target = %scope, secrets = remote_secrets.len(), variables = remote_variables.len(), "listed");
+    let recorded = match cx.have_key && !job.secrets.is_empty() {
+        true => cx
+            .state
+            .load(cx.host, scope)
+            .map_err(|e| GatherError::Other(e.into()))?,
+        false => Default::default(),
+    };
+    let mut ready = BTreeMap::new();
+    let desired: Vec<Desired> = job
+        .secrets
+        .iter()
+        .map(|name| {
+            let value = &cx.values.secrets[name];
+            let fingerprint = value.secret.as_ref().map(|secret| {
+                let fingerprint = cx.key.fingerprint(cx.host, scope, name, secret);
+                ready.insert(
+                    name.clone(),
+                    Ready {
+                        value: secret.clone(),
+                        fingerprint: fingerprint.clone(),
+                    },
+                );
+                fingerprint
+            });
+            Desired {
+                name: name.clone(),
+                fingerprint,
+                source: Some(value.kind),
+                access: access.clone(),
+            }
+        })
+        .collect();
+    let mut variables = BTreeMap::new();
+    let desired_variables: Vec<DesiredVariable> = job
+        .variables
+        .iter()
+        .map(|name| {
+            let value = &cx.values.variables[name];
+            // Variables are not secret: GitHub shows them to anyone who can read the repository.
+            let text = value.secret.as_ref().map(|s| s.expose_secret().to_string());
+            if let Some(text) = &text {
+                variables.insert(name.clone(), text.clone());
+            }
+            DesiredVariable {
+                name: name.clone(),
+                value: text,
+                source: Some(value.kind),
+                access: access.clone(),
+            }
+        })
+        .collect();
+    let mut changes = plan::plan(
+        &desired,
+        &remote_secrets,
+        &recorded,
+        cx.prune && !job.secrets.is_empty(),
+    );
+    changes.extend(plan::plan_variables(
+        &desired_variables,
+        &remote_variables,
+        cx.prune && !job.variables.is_empty(),
+    ));
+    Ok(Gathered {
+        changes,
+        ready,
+        variables,
+        access,
+        remote_secrets,
+        remote_variables,
+        create_environment,
+    })
+}
+
+async fn apply_job(
+    client: &Client,
+    planned: Planned,
+    recorder: &Recorder<'_>,
+    progress: &Arc<Progress>,
+) -> Result<TargetReport, Error> {
+    if planned.report.error.is_some() {
+        return Ok(planned.report);
+    }
+    let writes = planned
+        .report
+        .changes
+        .iter()
+        .filter(|c| c.action.writes())
+        .count();
+    let work = Work {
+        scope: &planned.job.scope,
+        secrets: &planned.ready,
+        variables: &planned.variables,
+        access: planned.access.as_ref(),
+        remote_secrets: &planned.remote_secrets,
+        remote_variables: &planned.remote_variables,
+        create_environment: planned.create_environment,
+    };
+    let report = apply::apply_target(client, planned.report, &work, recorder).await?;
+    progress
+        .written
+        .fetch_add(writes, std::sync::atomic::Ordering::Relaxed);
+    Ok(report)
 }
 
 /// Ask on the terminal; anything but yes is no.

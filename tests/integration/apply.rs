@@ -202,6 +202,15 @@ fn one_failed_write_does_not_stop_the_others_and_a_rerun_converges() {
         .inject_write_failure(REPO, "ALIYUN_PASSWORD", 500, "Server Error: injected");
     let out = apply_with(&env, "Pass-word1");
     out.assert_code(1);
+    let attempts = env
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/ALIYUN_PASSWORD"))
+        .count();
+    assert_eq!(
+        attempts, 4,
+        "a 500 is retried 3 times by default, then reported"
+    );
     let line = out
         .stdout
         .lines()

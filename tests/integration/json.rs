@@ -12,13 +12,14 @@ struct Doc {
     command: String,
     ok: bool,
     targets: Vec<Target>,
+    warnings: Vec<String>,
     summary: Summary,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Target {
-    repo: String,
+    target: String,
     error: Option<ErrorBody>,
     changes: Vec<Change>,
     missing: Vec<String>,
@@ -34,6 +35,7 @@ struct ErrorBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Change {
+    kind: String,
     name: String,
     action: String,
     reason: String,
@@ -86,7 +88,8 @@ fn plan_and_apply_json() {
     );
     assert_eq!(doc.targets.len(), 1);
     let t = &doc.targets[0];
-    assert_eq!(t.repo, REPO);
+    assert_eq!(t.target, REPO);
+    assert!(doc.warnings.is_empty());
     assert!(t.error.is_none());
     assert_eq!(t.missing.len(), 4);
     let pw = t
@@ -100,6 +103,7 @@ fn plan_and_apply_json() {
     );
     assert_eq!(pw.source.as_deref(), Some("env"));
     assert_eq!(pw.reason, "absent on GitHub");
+    assert_eq!(pw.kind, "secret");
     assert!(pw.result.is_none());
     let extra = t.changes.iter().find(|c| c.name == "EXTRA_ONE").unwrap();
     assert_eq!(
@@ -171,7 +175,7 @@ fn target_error_in_json() {
     let doc = parse(&out.stdout);
     assert!(!doc.ok);
     let nope = &doc.targets[0];
-    assert_eq!(nope.repo, "acme/nope");
+    assert_eq!(nope.target, "acme/nope");
     let e = nope.error.as_ref().unwrap();
     assert_eq!(e.status, Some(404));
     assert!(e.message.contains("not found"));

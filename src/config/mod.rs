@@ -12,8 +12,11 @@ use toml::Spanned;
 
 use crate::source::Source;
 
-/// GitHub's documented limit of secrets in one repository.
-pub const MAX_SECRETS_PER_REPO: usize = 100;
+pub use crate::scope::{App, Repo, Scope, Visibility};
+
+mod targets;
+pub use targets::{Access, Place, Target};
+
 /// A config larger than this is refused before parsing: no sane config is that big.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -27,55 +30,18 @@ pub struct Config {
     /// Where the token comes from, before the usual `GH_TOKEN`/`GITHUB_TOKEN`/`gh` fallbacks.
     pub token: Vec<Source>,
     /// Keyed by the name as GitHub stores it: upper case.
-    pub secrets: BTreeMap<String, SecretDecl>,
+    pub secrets: BTreeMap<String, Decl>,
+    pub variables: BTreeMap<String, Decl>,
     pub targets: Vec<Target>,
 }
 
+/// A declared secret or variable: its name and where its value comes from.
 #[derive(Debug, Clone)]
-pub struct SecretDecl {
+pub struct Decl {
     pub name: String,
     pub chain: Vec<Source>,
     pub allow_empty: bool,
     pub line: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub repo: Repo,
-    /// The declared names this target carries, sorted.
-    pub secrets: Vec<String>,
-    pub line: usize,
-}
-
-/// `owner/name` of a repository.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Repo {
-    pub owner: String,
-    pub name: String,
-}
-
-impl fmt::Display for Repo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
-
-impl Repo {
-    pub fn parse(text: &str) -> Option<Repo> {
-        let (owner, name) = text.split_once('/')?;
-        let ok = |part: &str| {
-            !part.is_empty()
-                && part != "."
-                && part != ".."
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        (ok(owner) && ok(name)).then(|| Repo {
-            owner: owner.to_string(),
-            name: name.to_string(),
-        })
-    }
 }
 
 /// The API base URL, without a trailing slash. Only `https`, or `http` on a loopback address.
@@ -233,7 +199,9 @@ struct RawConfig {
     #[serde(default)]
     secrets: BTreeMap<Spanned<String>, Spanned<RawSecret>>,
     #[serde(default)]
-    targets: Vec<Spanned<RawTarget>>,
+    variables: BTreeMap<Spanned<String>, Spanned<RawSecret>>,
+    #[serde(default)]
+    targets: Vec<Spanned<targets::RawTarget>>,
 }
 
 #[derive(Deserialize)]
@@ -277,13 +245,6 @@ struct RawSource {
 struct RawKeyring {
     service: String,
     user: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTarget {
-    repo: String,
-    secrets: Option<Vec<String>>,
 }
 
 const SOURCE_KEYS: &str = "`env`, `keyring`, `prompt`, `value`, `file` or `command`";
@@ -360,8 +321,16 @@ impl Validator<'_> {
 
     fn validate(mut self, raw: RawConfig, path: &Path) -> Result<Config, Vec<Problem>> {
         let (api_url, token) = self.github(raw.github);
-        let secrets = self.secrets(raw.secrets);
-        let targets = self.targets(raw.targets, &secrets);
+        let secrets = self.declarations(raw.secrets, "secret");
+        let variables = self.declarations(raw.variables, "variable");
+        if secrets.is_empty() && variables.is_empty() && self.problems.is_empty() {
+            self.problem(
+                None,
+                "declares nothing; add a `[secrets.NAME]` or `[variables.NAME]` table for each"
+                    .into(),
+            );
+        }
+        let targets = self.targets(raw.targets, &secrets, &variables);
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
@@ -370,6 +339,7 @@ impl Validator<'_> {
             api_url,
             token,
             secrets,
+            variables,
             targets,
         })
     }
@@ -411,29 +381,25 @@ impl Validator<'_> {
         (api_url, token)
     }
 
-    fn secrets(
+    /// `[secrets.*]` or `[variables.*]` (`kind` says which, for messages).
+    fn declarations(
         &mut self,
         raw: BTreeMap<Spanned<String>, Spanned<RawSecret>>,
-    ) -> BTreeMap<String, SecretDecl> {
-        let mut secrets: BTreeMap<String, SecretDecl> = BTreeMap::new();
-        if raw.is_empty() {
-            self.problem(
-                None,
-                "declares no secrets; add a `[secrets.NAME]` table for each".into(),
-            );
-        }
+        kind: &str,
+    ) -> BTreeMap<String, Decl> {
+        let mut secrets: BTreeMap<String, Decl> = BTreeMap::new();
         for (name, secret) in raw {
             let at = Some(secret.span().start);
             let line = line_of(self.text, secret.span().start);
             let name = name.into_inner();
-            if let Err(message) = check_name(&name) {
+            if let Err(message) = check_name(&name, kind) {
                 self.problem(at, message);
                 continue;
             }
             let upper = name.to_ascii_uppercase();
             if let Some(other) = secrets.get(&upper) {
                 let message = format!(
-                    "secret `{name}` is the same as `{}` on line {} (GitHub names ignore case); \
+                    "{kind} `{name}` is the same as `{}` on line {} (GitHub names ignore case); \
                      keep one",
                     other.name, other.line
                 );
@@ -450,7 +416,7 @@ impl Validator<'_> {
                 file: secret.file,
                 command: secret.command,
             };
-            let what = format!("secret `{name}`");
+            let what = format!("{kind} `{name}`");
             let chain = match secret.from {
                 Some(from) => {
                     if !shorthand.is_empty() {
@@ -482,7 +448,7 @@ impl Validator<'_> {
             };
             secrets.insert(
                 upper.clone(),
-                SecretDecl {
+                Decl {
                     name: upper,
                     chain,
                     allow_empty: secret.allow_empty,
@@ -549,110 +515,6 @@ impl Validator<'_> {
             }
         }
     }
-
-    fn targets(
-        &mut self,
-        raw: Vec<Spanned<RawTarget>>,
-        secrets: &BTreeMap<String, SecretDecl>,
-    ) -> Vec<Target> {
-        if raw.is_empty() {
-            self.problem(
-                None,
-                "has no targets; add `[[targets]]` with `repo = \"owner/name\"`".into(),
-            );
-        }
-        let mut targets: Vec<Target> = Vec::new();
-        for spanned in raw {
-            let at = Some(spanned.span().start);
-            let line = line_of(self.text, spanned.span().start);
-            let raw = spanned.into_inner();
-            let Some(repo) = Repo::parse(&raw.repo) else {
-                self.problem(
-                    at,
-                    format!("target repo `{}` is not of the form `owner/name`", raw.repo),
-                );
-                continue;
-            };
-            if let Some(other) = targets.iter().find(|t| {
-                t.repo.owner.eq_ignore_ascii_case(&repo.owner)
-                    && t.repo.name.eq_ignore_ascii_case(&repo.name)
-            }) {
-                let message = format!(
-                    "target `{repo}` is listed again (first on line {}); merge the two into one \
-                     `[[targets]]` entry",
-                    other.line
-                );
-                self.problem(at, message);
-                continue;
-            }
-            let selected = match raw.secrets {
-                None => secrets.keys().cloned().collect(),
-                Some(patterns) => self.select(&repo, &patterns, secrets, at),
-            };
-            if selected.is_empty() && !secrets.is_empty() {
-                self.problem(
-                    at,
-                    format!("target `{repo}` selects no secret; fix its `secrets` patterns"),
-                );
-            }
-            if selected.len() > MAX_SECRETS_PER_REPO {
-                self.problem(
-                    at,
-                    format!(
-                        "target `{repo}` would carry {} secrets, over GitHub's limit of \
-                         {MAX_SECRETS_PER_REPO} per repository; split them across targets or use \
-                         fewer",
-                        selected.len()
-                    ),
-                );
-            }
-            targets.push(Target {
-                repo,
-                secrets: selected,
-                line,
-            });
-        }
-        targets
-    }
-
-    fn select(
-        &mut self,
-        repo: &Repo,
-        patterns: &[String],
-        secrets: &BTreeMap<String, SecretDecl>,
-        at: Option<usize>,
-    ) -> Vec<String> {
-        let mut selected = std::collections::BTreeSet::new();
-        for text in patterns {
-            let pattern = match glob::Pattern::new(&text.to_ascii_uppercase()) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.problem(
-                        at,
-                        format!("target `{repo}`: pattern `{text}` is not a valid glob: {e}"),
-                    );
-                    continue;
-                }
-            };
-            let before = selected.len();
-            let mut matched = false;
-            for name in secrets.keys().filter(|n| pattern.matches(n)) {
-                matched = true;
-                selected.insert(name.clone());
-            }
-            if !matched && before == selected.len() {
-                let hint = match nearest(text, secrets.keys().map(String::as_str)) {
-                    Some(best) => format!("; did you mean `{best}`?"),
-                    None => "; check it against the declared `[secrets.*]`".into(),
-                };
-                self.problem(
-                    at,
-                    format!("target `{repo}`: pattern `{text}` matches no declared secret{hint}"),
-                );
-            }
-        }
-        selected.into_iter().collect()
-    }
 }
 
 impl RawSource {
@@ -667,244 +529,31 @@ impl RawSource {
     }
 }
 
-/// GitHub's naming rules for secrets.
-pub fn check_name(name: &str) -> Result<(), String> {
+/// GitHub's naming rules for secrets and variables; `kind` names which, for messages.
+pub fn check_name(name: &str, kind: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("a secret name is empty".into());
+        return Err(format!("a {kind} name is empty"));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
     {
         return Err(format!(
-            "secret name `{name}` has `{bad}`; names may use only letters, digits and `_`"
+            "{kind} name `{name}` has `{bad}`; names may use only letters, digits and `_`"
         ));
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(format!(
-            "secret name `{name}` starts with a digit, which GitHub refuses; rename it"
+            "{kind} name `{name}` starts with a digit, which GitHub refuses; rename it"
         ));
     }
     if name.to_ascii_uppercase().starts_with("GITHUB_") {
         return Err(format!(
-            "secret name `{name}` starts with `GITHUB_`, which GitHub reserves; rename it"
+            "{kind} name `{name}` starts with `GITHUB_`, which GitHub reserves; rename it"
         ));
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_ok(text: &str) -> Config {
-        match parse(text, Path::new("t.toml"), Path::new("/base")) {
-            Ok(c) => c,
-            Err(p) => panic!("unexpected problems: {p:?}"),
-        }
-    }
-
-    fn problems(text: &str) -> Vec<Problem> {
-        match parse(text, Path::new("t.toml"), Path::new("/base")) {
-            Ok(_) => panic!("expected problems"),
-            Err(p) => p,
-        }
-    }
-
-    const MINIMAL: &str = r#"
-[secrets.ALIYUN_REGISTRY]
-value = "registry.example"
-
-[secrets.ALIYUN_PASSWORD]
-from = [{ env = "ALIYUN_PASSWORD" }, { prompt = "Password", confirm = true }]
-
-[[targets]]
-repo = "o/r"
-"#;
-
-    #[test]
-    fn parses_shorthand_and_chains() {
-        let c = parse_ok(MINIMAL);
-        assert_eq!(c.api_url.as_str(), "https://api.github.com");
-        assert_eq!(c.secrets.len(), 2);
-        let pw = &c.secrets["ALIYUN_PASSWORD"];
-        assert_eq!(pw.chain.len(), 2);
-        assert_eq!(pw.line, 5);
-        assert_eq!(
-            pw.chain[1],
-            Source::Prompt {
-                label: "Password".into(),
-                confirm: true
-            }
-        );
-        assert_eq!(c.targets[0].secrets, ["ALIYUN_PASSWORD", "ALIYUN_REGISTRY"]);
-    }
-
-    #[test]
-    fn unknown_key_names_line_and_nearest() {
-        let p =
-            problems("[secrets.A]\nvalue = \"x\"\nallow_emtpy = true\n[[targets]]\nrepo=\"o/r\"\n");
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].line, Some(3), "{p:?}");
-        assert!(p[0].message.contains("unknown key `allow_emtpy`"), "{p:?}");
-        assert!(p[0].message.contains("did you mean `allow_empty`"), "{p:?}");
-    }
-
-    #[test]
-    fn syntax_error_has_line() {
-        let p = problems("[secrets.A]\nvalue = \"x\n");
-        assert_eq!(p[0].line, Some(2), "{p:?}");
-    }
-
-    #[test]
-    fn names_are_checked() {
-        for (name, needle) in [
-            ("1ABC", "starts with a digit"),
-            ("GITHUB_X", "reserves"),
-            ("github_x", "reserves"),
-            ("A-B", "has `-`"),
-        ] {
-            let text = format!("[secrets.\"{name}\"]\nvalue = \"x\"\n[[targets]]\nrepo=\"o/r\"\n");
-            let p = problems(&text);
-            assert!(p[0].message.contains(needle), "{name}: {p:?}");
-            assert_eq!(p[0].line, Some(1));
-        }
-    }
-
-    #[test]
-    fn case_duplicates_are_refused() {
-        let p = problems(
-            "[secrets.abc]\nvalue=\"x\"\n[secrets.ABC]\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n",
-        );
-        assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].message.contains("ignore case"), "{p:?}");
-    }
-
-    #[test]
-    fn sources_must_be_single() {
-        let p = problems("[secrets.A]\nenv=\"X\"\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n");
-        assert!(p[0].message.contains("several kinds"), "{p:?}");
-        let p = problems("[secrets.A]\nallow_empty=true\n[[targets]]\nrepo=\"o/r\"\n");
-        assert!(p[0].message.contains("has no source"), "{p:?}");
-        let p = problems("[secrets.A]\nenv=\"X\"\nconfirm=true\n[[targets]]\nrepo=\"o/r\"\n");
-        assert!(
-            p[0].message.contains("`confirm` goes only with `prompt`"),
-            "{p:?}"
-        );
-    }
-
-    #[test]
-    fn targets_select_by_glob() {
-        let c = parse_ok(
-            "[secrets.ALIYUN_A]\nvalue=\"1\"\n[secrets.OTHER]\nvalue=\"2\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"aliyun_*\"]\n",
-        );
-        assert_eq!(c.targets[0].secrets, ["ALIYUN_A"]);
-        let p = problems("[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"B*\"]\n");
-        assert!(
-            p.iter()
-                .any(|p| p.message.contains("matches no declared secret")),
-            "{p:?}"
-        );
-        assert!(
-            p.iter().any(|p| p.message.contains("selects no secret")),
-            "{p:?}"
-        );
-    }
-
-    #[test]
-    fn too_many_secrets_per_repo() {
-        let mut text = String::new();
-        for i in 0..101 {
-            text.push_str(&format!("[secrets.S{i}]\nvalue=\"v\"\n"));
-        }
-        text.push_str("[[targets]]\nrepo=\"o/r\"\n");
-        let p = problems(&text);
-        assert!(p[0].message.contains("over GitHub's limit"), "{p:?}");
-    }
-
-    #[test]
-    fn api_urls() {
-        assert!(ApiUrl::parse("https://ghe.example/api/v3/").is_ok());
-        assert_eq!(
-            ApiUrl::parse("https://ghe.example/api/v3/")
-                .unwrap()
-                .as_str(),
-            "https://ghe.example/api/v3"
-        );
-        assert!(ApiUrl::parse("http://127.0.0.1:8080").is_ok());
-        assert!(ApiUrl::parse("http://[::1]:8080").is_ok());
-        assert!(ApiUrl::parse("http://localhost:8080").is_ok());
-        assert!(ApiUrl::parse("http://ghe.example")
-            .unwrap_err()
-            .contains("plain http"));
-        assert!(ApiUrl::parse("http://10.0.0.1")
-            .unwrap_err()
-            .contains("plain http"));
-        assert!(ApiUrl::parse("ftp://x").is_err());
-        assert!(ApiUrl::parse("https://u:p@x")
-            .unwrap_err()
-            .contains("credentials"));
-        let p = problems("[github]\napi_url=\"http://example.com\"\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
-        assert_eq!(p[0].line, Some(2));
-    }
-
-    #[test]
-    fn repo_forms() {
-        assert!(Repo::parse("o/r").is_some());
-        assert!(Repo::parse("o/r/x").is_none());
-        assert!(Repo::parse("o/..").is_none());
-        assert!(Repo::parse("/r").is_none());
-        let p = problems(
-            "[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n[[targets]]\nrepo=\"O/R\"\n",
-        );
-        assert!(p[0].message.contains("listed again"), "{p:?}");
-    }
-
-    #[test]
-    fn file_paths_are_relative_to_the_config() {
-        let c = parse_ok("[secrets.A]\nfile=\"pw.txt\"\n[[targets]]\nrepo=\"o/r\"\n");
-        assert_eq!(
-            c.secrets["A"].chain[0],
-            Source::File(PathBuf::from("/base/pw.txt"))
-        );
-    }
-
-    #[test]
-    fn token_source() {
-        let c = parse_ok(
-            "[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
-        );
-        assert_eq!(c.token, vec![Source::Env("T".into())]);
-        let p = problems(
-            "[github]\ntoken={value=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
-        );
-        assert!(p[0].message.contains("literal or prompt"), "{p:?}");
-    }
-
-    #[test]
-    fn the_example_config_is_valid() {
-        let c = parse_ok(include_str!("../config.example.toml"));
-        let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();
-        assert_eq!(
-            names,
-            [
-                "ALIYUN_NAMESPACE",
-                "ALIYUN_PASSWORD",
-                "ALIYUN_REGISTRY",
-                "ALIYUN_USERNAME"
-            ]
-        );
-        assert_eq!(c.secrets["ALIYUN_PASSWORD"].chain.len(), 3);
-        assert_eq!(c.targets[0].secrets.len(), 4);
-    }
-
-    #[test]
-    fn locate_order() {
-        assert_eq!(
-            locate(Some(Path::new("a.toml")), Some("b".into())),
-            PathBuf::from("a.toml")
-        );
-        assert_eq!(locate(None, Some("b.toml".into())), PathBuf::from("b.toml"));
-        assert_eq!(locate(None, None), PathBuf::from(DEFAULT_FILE));
-    }
-}
+mod tests;

@@ -1,0 +1,349 @@
+use super::*;
+
+fn parse_ok(text: &str) -> Config {
+    match parse(text, Path::new("t.toml"), Path::new("/base")) {
+        Ok(c) => c,
+        Err(p) => panic!("unexpected problems: {p:?}"),
+    }
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(text, Path::new("t.toml"), Path::new("/base")) {
+        Ok(_) => panic!("expected problems"),
+        Err(p) => p,
+    }
+}
+
+const MINIMAL: &str = r#"
+[secrets.ALIYUN_REGISTRY]
+value = "registry.example"
+
+[secrets.ALIYUN_PASSWORD]
+from = [{ env = "ALIYUN_PASSWORD" }, { prompt = "Password", confirm = true }]
+
+[[targets]]
+repo = "o/r"
+"#;
+
+#[test]
+fn parses_shorthand_and_chains() {
+    let c = parse_ok(MINIMAL);
+    assert_eq!(c.api_url.as_str(), "https://api.github.com");
+    assert_eq!(c.secrets.len(), 2);
+    let pw = &c.secrets["ALIYUN_PASSWORD"];
+    assert_eq!(pw.chain.len(), 2);
+    assert_eq!(pw.line, 5);
+    assert_eq!(
+        pw.chain[1],
+        Source::Prompt {
+            label: "Password".into(),
+            confirm: true
+        }
+    );
+    assert_eq!(c.targets[0].secrets, ["ALIYUN_PASSWORD", "ALIYUN_REGISTRY"]);
+}
+
+#[test]
+fn unknown_key_names_line_and_nearest() {
+    let p = problems("[secrets.A]\nvalue = \"x\"\nallow_emtpy = true\n[[targets]]\nrepo=\"o/r\"\n");
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line, Some(3), "{p:?}");
+    assert!(p[0].message.contains("unknown key `allow_emtpy`"), "{p:?}");
+    assert!(p[0].message.contains("did you mean `allow_empty`"), "{p:?}");
+}
+
+#[test]
+fn syntax_error_has_line() {
+    let p = problems("[secrets.A]\nvalue = \"x\n");
+    assert_eq!(p[0].line, Some(2), "{p:?}");
+}
+
+#[test]
+fn names_are_checked() {
+    for (name, needle) in [
+        ("1ABC", "starts with a digit"),
+        ("GITHUB_X", "reserves"),
+        ("github_x", "reserves"),
+        ("A-B", "has `-`"),
+    ] {
+        let text = format!("[secrets.\"{name}\"]\nvalue = \"x\"\n[[targets]]\nrepo=\"o/r\"\n");
+        let p = problems(&text);
+        assert!(p[0].message.contains(needle), "{name}: {p:?}");
+        assert_eq!(p[0].line, Some(1));
+    }
+}
+
+#[test]
+fn case_duplicates_are_refused() {
+    let p = problems(
+        "[secrets.abc]\nvalue=\"x\"\n[secrets.ABC]\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n",
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("ignore case"), "{p:?}");
+}
+
+#[test]
+fn sources_must_be_single() {
+    let p = problems("[secrets.A]\nenv=\"X\"\nvalue=\"y\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("several kinds"), "{p:?}");
+    let p = problems("[secrets.A]\nallow_empty=true\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("has no source"), "{p:?}");
+    let p = problems("[secrets.A]\nenv=\"X\"\nconfirm=true\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(
+        p[0].message.contains("`confirm` goes only with `prompt`"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn targets_select_by_glob() {
+    let c = parse_ok(
+        "[secrets.ALIYUN_A]\nvalue=\"1\"\n[secrets.OTHER]\nvalue=\"2\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"aliyun_*\"]\n",
+    );
+    assert_eq!(c.targets[0].secrets, ["ALIYUN_A"]);
+    let p = problems("[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"B*\"]\n");
+    assert!(
+        p.iter()
+            .any(|p| p.message.contains("matches no declared secret")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|p| p.message.contains("selects nothing")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn too_many_secrets_per_repo() {
+    let mut text = String::new();
+    for i in 0..101 {
+        text.push_str(&format!("[secrets.S{i}]\nvalue=\"v\"\n"));
+    }
+    text.push_str("[[targets]]\nrepo=\"o/r\"\n");
+    let p = problems(&text);
+    assert!(p[0].message.contains("over GitHub's limit"), "{p:?}");
+}
+
+#[test]
+fn api_urls() {
+    assert!(ApiUrl::parse("https://ghe.example/api/v3/").is_ok());
+    assert_eq!(
+        ApiUrl::parse("https://ghe.example/api/v3/")
+            .unwrap()
+            .as_str(),
+        "https://ghe.example/api/v3"
+    );
+    assert!(ApiUrl::parse("http://127.0.0.1:8080").is_ok());
+    assert!(ApiUrl::parse("http://[::1]:8080").is_ok());
+    assert!(ApiUrl::parse("http://localhost:8080").is_ok());
+    assert!(ApiUrl::parse("http://ghe.example")
+        .unwrap_err()
+        .contains("plain http"));
+    assert!(ApiUrl::parse("http://10.0.0.1")
+        .unwrap_err()
+        .contains("plain http"));
+    assert!(ApiUrl::parse("ftp://x").is_err());
+    assert!(ApiUrl::parse("https://u:p@x")
+        .unwrap_err()
+        .contains("credentials"));
+    let p = problems("[github]\napi_url=\"http://example.com\"\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert_eq!(p[0].line, Some(2));
+}
+
+#[test]
+fn repo_forms() {
+    assert!(Repo::parse("o/r").is_some());
+    assert!(Repo::parse("o/r/x").is_none());
+    assert!(Repo::parse("o/..").is_none());
+    assert!(Repo::parse("/r").is_none());
+    let p = problems(
+        "[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n[[targets]]\nrepo=\"O/R\"\n",
+    );
+    assert!(p[0].message.contains("listed again"), "{p:?}");
+}
+
+#[test]
+fn file_paths_are_relative_to_the_config() {
+    let c = parse_ok("[secrets.A]\nfile=\"pw.txt\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert_eq!(
+        c.secrets["A"].chain[0],
+        Source::File(PathBuf::from("/base/pw.txt"))
+    );
+}
+
+#[test]
+fn token_source() {
+    let c = parse_ok(
+        "[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
+    );
+    assert_eq!(c.token, vec![Source::Env("T".into())]);
+    let p = problems(
+        "[github]\ntoken={value=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
+    );
+    assert!(p[0].message.contains("literal or prompt"), "{p:?}");
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let c = parse_ok(include_str!("../../config.example.toml"));
+    let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "ALIYUN_NAMESPACE",
+            "ALIYUN_PASSWORD",
+            "ALIYUN_REGISTRY",
+            "ALIYUN_USERNAME"
+        ]
+    );
+    assert_eq!(c.secrets["ALIYUN_PASSWORD"].chain.len(), 3);
+    assert_eq!(c.targets[0].secrets.len(), 4);
+}
+
+#[test]
+fn locate_order() {
+    assert_eq!(
+        locate(Some(Path::new("a.toml")), Some("b".into())),
+        PathBuf::from("a.toml")
+    );
+    assert_eq!(locate(None, Some("b.toml".into())), PathBuf::from("b.toml"));
+    assert_eq!(locate(None, None), PathBuf::from(DEFAULT_FILE));
+}
+
+fn places(c: &Config) -> Vec<String> {
+    c.targets.iter().map(|t| t.place.to_string()).collect()
+}
+
+#[test]
+fn every_target_form() {
+    let c = parse_ok(
+        r#"
+[secrets.TOKEN]
+value = "t"
+[variables.REGION]
+value = "eu"
+
+[[targets]]
+repo = "o/r"
+environment = "production"
+create_environment = true
+
+[[targets]]
+org = "o"
+visibility = "selected"
+repositories = ["b", "a", "a"]
+
+[[targets]]
+repo = "o/r"
+app = "dependabot"
+
+[[targets]]
+repos = ["o/x", "o/y"]
+variables = ["REG*"]
+secrets = []
+
+[[targets]]
+repos = { org = "o", match = "service-*" }
+"#,
+    );
+    assert_eq!(
+        places(&c),
+        [
+            "o/r (environment production)",
+            "org o",
+            "o/r (dependabot)",
+            "o/x",
+            "o/y",
+            "o/service-*"
+        ]
+    );
+    assert!(c.targets[0].create_environment);
+    let access = c.targets[1].access.as_ref().unwrap();
+    assert_eq!(
+        (access.visibility, access.repositories.clone()),
+        (Visibility::Selected, vec!["a".to_string(), "b".to_string()])
+    );
+    assert_eq!(
+        c.targets[2].variables,
+        Vec::<String>::new(),
+        "Dependabot carries no variables"
+    );
+    assert_eq!(
+        (c.targets[3].secrets.len(), c.targets[3].variables.clone()),
+        (0, vec!["REGION".to_string()])
+    );
+    assert_eq!(c.targets[0].variables, ["REGION"]);
+}
+
+#[test]
+fn target_form_mistakes() {
+    let base = "[secrets.A]\nvalue=\"1\"\n[variables.V]\nvalue=\"2\"\n[[targets]]\n";
+    for (target, needle) in [
+        ("repo=\"o/r\"\norg=\"o\"", "exactly one of"),
+        ("org=\"o\"", "needs `visibility"),
+        (
+            "org=\"o\"\nvisibility=\"all\"\nrepositories=[\"a\"]",
+            "only with `visibility = \"selected\"`",
+        ),
+        (
+            "repo=\"o/r\"\nvisibility=\"all\"",
+            "belong to an `org` target",
+        ),
+        (
+            "org=\"o\"\nvisibility=\"all\"\nenvironment=\"e\"",
+            "belongs to a repository target",
+        ),
+        (
+            "repo=\"o/r\"\napp=\"dependabot\"\nenvironment=\"e\"",
+            "no environments",
+        ),
+        (
+            "repo=\"o/r\"\napp=\"dependabot\"\nvariables=[\"V\"]",
+            "Dependabot has no variables",
+        ),
+        ("repo=\"o/r\"\napp=\"codespaces\"", "unknown `app"),
+        (
+            "repo=\"o/r\"\ncreate_environment=true",
+            "goes only with `environment`",
+        ),
+        (
+            "org=\"o\"\nvisibility=\"selected\"\nrepositories=[\"o/a\"]",
+            "not a repository name",
+        ),
+        ("repos=[\"o/a\", \"o/a\"]", "listed again"),
+        ("repos=[]", "lists no repository"),
+    ] {
+        let p = problems(&format!("{base}{target}\n"));
+        assert!(
+            p.iter().any(|p| p.message.contains(needle)),
+            "{target}: {p:?}"
+        );
+        assert!(
+            p.iter().all(|p| p.line == Some(5)),
+            "{target}: the target's line: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn limits_per_scope() {
+    let mut text = String::new();
+    for i in 0..101 {
+        text.push_str(&format!("[variables.V{i}]\nvalue=\"v\"\n"));
+    }
+    let env = format!("{text}[[targets]]\nrepo=\"o/r\"\nenvironment=\"e\"\n");
+    let p = problems(&env);
+    assert!(
+        p[0].message
+            .contains("101 variables, over GitHub's limit of 100"),
+        "{p:?}"
+    );
+    // A repository takes 500 variables.
+    parse_ok(&format!("{text}[[targets]]\nrepo=\"o/r\"\n"));
+}
+
+#[test]
+fn variables_follow_the_same_name_rules() {
+    let p = problems("[variables.GITHUB_X]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("variable name `GITHUB_X`"), "{p:?}");
+}

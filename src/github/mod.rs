@@ -1,0 +1,614 @@
+//! GitHub's REST API for secrets and variables in every scope, through octocrab's raw requests:
+//! list every page, fetch (and cache) public keys, write sealed values, manage who may use
+//! organization items. Every status is mapped to an error that says what it means for the user;
+//! nothing above this module sees HTTP.
+
+mod error;
+mod transport;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, ACCEPT, LINK};
+use http::{Method, StatusCode};
+use octocrab::service::middleware::retry::RetryConfig;
+use octocrab::Octocrab;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub use error::{GithubError, Op};
+pub use transport::Pacing;
+
+use crate::config::ApiUrl;
+use crate::plan::{OrgAccess, Remote, RemoteVariable};
+use crate::scope::{encode_segment, Repo, Scope, Visibility};
+use crate::seal::{PublicKey, Sealed};
+use error::{clean, server_message, target_of};
+use transport::{Reply, Transport};
+
+/// A hostile or broken server could page forever; nothing we list has this many pages.
+const MAX_PAGES: usize = 1000;
+
+pub struct Client {
+    transport: Transport,
+    keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
+}
+
+/// Whether a write made a new item or replaced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+}
+
+#[derive(Deserialize)]
+struct SecretItem {
+    name: String,
+    updated_at: String,
+    visibility: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VariableItem {
+    name: String,
+    value: String,
+    visibility: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RepoItem {
+    id: u64,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct KeyBody {
+    #[serde(default)]
+    key_id: String,
+    #[serde(default)]
+    key: String,
+}
+
+impl Client {
+    /// Must be called inside a tokio runtime.
+    pub fn new(api: &ApiUrl, token: SecretString, pacing: Pacing) -> Result<Client, GithubError> {
+        let octo = Octocrab::builder()
+            .base_uri(api.as_str())
+            .map_err(|e| GithubError::Setup(e.to_string()))?
+            .personal_token(token)
+            .add_header(ACCEPT, "application/vnd.github+json".to_string())
+            .add_header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".to_string(),
+            )
+            // Retrying is decided by `transport`, which knows what is safe and what GitHub asks.
+            .add_retry_config(RetryConfig::None)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .build()
+            .map_err(|e| GithubError::Setup(e.to_string()))?;
+        Ok(Client {
+            transport: Transport::new(octo, api.clone(), pacing),
+            keys: tokio::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        target: &str,
+        op: &Op,
+    ) -> Result<Reply, GithubError> {
+        self.transport.send(method, uri, body, target, op).await
+    }
+
+    /// Every item of a paged list: `key` names the array in each page (`None`: the page is one).
+    async fn paged<T: DeserializeOwned>(
+        &self,
+        first: String,
+        key: Option<&str>,
+        target: &str,
+        op: &Op,
+    ) -> Result<Vec<T>, GithubError> {
+        let mut next = Some(first);
+        let mut all = Vec::new();
+        let mut pages = 0;
+        while let Some(uri) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(malformed(target, op, "too many pages"));
+            }
+            let reply = self.send(Method::GET, &uri, None, target, op).await?;
+            if reply.status != StatusCode::OK {
+                return Err(status_error(target, op.clone(), &reply));
+            }
+            let page: Value = serde_json::from_str(&reply.body)
+                .map_err(|e| malformed(target, op, &e.to_string()))?;
+            let items = match key {
+                Some(key) => page.get(key).cloned(),
+                None => Some(page),
+            }
+            .ok_or_else(|| malformed(target, op, "no list in the answer"))?;
+            let items: Vec<T> =
+                serde_json::from_value(items).map_err(|e| malformed(target, op, &e.to_string()))?;
+            all.extend(items);
+            next = next_link(&reply.headers)
+                .map(|link| self.same_origin(&link, target, op))
+                .transpose()?;
+        }
+        Ok(all)
+    }
+
+    /// Every secret of `scope`; for organizations with who may use each.
+    pub async fn list_secrets(&self, scope: &Scope) -> Result<Vec<Remote>, GithubError> {
+        let target = target_of(scope);
+        let uri = format!("{}?per_page=100", scope.secrets_path());
+        let items: Vec<SecretItem> = self.paged(uri, Some("secrets"), &target, &Op::List).await?;
+        let mut all = Vec::with_capacity(items.len());
+        for item in items {
+            let name = item.name.to_ascii_uppercase();
+            let access = match scope.is_org() {
+                false => None,
+                true => Some(
+                    self.access(
+                        scope,
+                        &item.name,
+                        item.visibility.as_deref(),
+                        false,
+                        &target,
+                    )
+                    .await?,
+                ),
+            };
+            all.push(Remote {
+                name,
+                updated_at: item.updated_at,
+                access,
+            });
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.dedup_by(|a, b| a.name == b.name);
+        Ok(all)
+    }
+
+    /// Every variable of `scope`, values included (variables are not secret).
+    pub async fn list_variables(&self, scope: &Scope) -> Result<Vec<RemoteVariable>, GithubError> {
+        let Some(path) = scope.variables_path() else {
+            return Ok(Vec::new());
+        };
+        let target = target_of(scope);
+        let uri = format!("{path}?per_page=30");
+        let items: Vec<VariableItem> = self
+            .paged(uri, Some("variables"), &target, &Op::ListVariables)
+            .await?;
+        let mut all = Vec::with_capacity(items.len());
+        for item in items {
+            let access = match scope.is_org() {
+                false => None,
+                true => Some(
+                    self.access(scope, &item.name, item.visibility.as_deref(), true, &target)
+                        .await?,
+                ),
+            };
+            all.push(RemoteVariable {
+                name: item.name.to_ascii_uppercase(),
+                value: item.value,
+                access,
+            });
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    /// Who may use an organization item: its visibility, and for `selected` the repository ids.
+    async fn access(
+        &self,
+        scope: &Scope,
+        name: &str,
+        visibility: Option<&str>,
+        variable: bool,
+        target: &str,
+    ) -> Result<OrgAccess, GithubError> {
+        let op = Op::Access(name.to_string());
+        let visibility = visibility.and_then(Visibility::parse).ok_or_else(|| {
+            malformed(
+                target,
+                &op,
+                "an organization item without a known visibility",
+            )
+        })?;
+        let mut repositories = Vec::new();
+        if visibility == Visibility::Selected {
+            let uri = format!(
+                "{}/repositories?per_page=100",
+                self.item_path(scope, name, variable)
+            );
+            let repos: Vec<RepoItem> = self.paged(uri, Some("repositories"), target, &op).await?;
+            repositories = repos.into_iter().map(|r| r.id).collect();
+            repositories.sort_unstable();
+        }
+        Ok(OrgAccess {
+            visibility,
+            repositories,
+        })
+    }
+
+    fn item_path(&self, scope: &Scope, name: &str, variable: bool) -> String {
+        let base = match variable {
+            true => scope
+                .variables_path()
+                .unwrap_or_else(|| scope.secrets_path()),
+            false => scope.secrets_path(),
+        };
+        format!("{base}/{}", encode_segment(name))
+    }
+
+    /// The scope's public key, fetched once per run.
+    pub async fn public_key(&self, scope: &Scope) -> Result<PublicKey, GithubError> {
+        let mut keys = self.keys.lock().await;
+        if let Some(key) = keys.get(scope) {
+            return Ok(key.clone());
+        }
+        let target = target_of(scope);
+        let uri = format!("{}/public-key", scope.secrets_path());
+        let reply = self
+            .send(Method::GET, &uri, None, &target, &Op::PublicKey)
+            .await?;
+        if reply.status != StatusCode::OK {
+            return Err(status_error(&target, Op::PublicKey, &reply));
+        }
+        let body: KeyBody = serde_json::from_str(&reply.body)
+            .map_err(|e| malformed(&target, &Op::PublicKey, &e.to_string()))?;
+        let key = PublicKey::parse(&body.key_id, &body.key)
+            .map_err(|error| GithubError::BadKey { target, error })?;
+        keys.insert(scope.clone(), key.clone());
+        Ok(key)
+    }
+
+    /// PUT a secret. Without `sealed`, only an organization secret's access changes.
+    pub async fn put_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        sealed: Option<&Sealed>,
+        access: Option<&OrgAccess>,
+    ) -> Result<Written, GithubError> {
+        let op = Op::Put(name.to_string());
+        let mut body = serde_json::Map::new();
+        if let Some(sealed) = sealed {
+            body.insert("encrypted_value".into(), json!(sealed.encrypted_value));
+            body.insert("key_id".into(), json!(sealed.key_id));
+        }
+        if let Some(access) = access {
+            insert_access(&mut body, access);
+        }
+        let target = target_of(scope);
+        let uri = self.item_path(scope, name, false);
+        let reply = self
+            .send(Method::PUT, &uri, Some(&Value::Object(body)), &target, &op)
+            .await?;
+        match reply.status {
+            StatusCode::CREATED => Ok(Written::Created),
+            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
+    /// Replace the repositories that may use a `selected` organization item.
+    pub async fn set_selected(
+        &self,
+        scope: &Scope,
+        name: &str,
+        variable: bool,
+        repositories: &[u64],
+    ) -> Result<(), GithubError> {
+        let op = Op::Access(name.to_string());
+        let target = target_of(scope);
+        let uri = format!("{}/repositories", self.item_path(scope, name, variable));
+        let body = json!({ "selected_repository_ids": repositories });
+        let reply = self
+            .send(Method::PUT, &uri, Some(&body), &target, &op)
+            .await?;
+        match reply.status {
+            StatusCode::NO_CONTENT | StatusCode::OK => Ok(()),
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
+    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<(), GithubError> {
+        self.delete(scope, name, false, Op::Delete(name.to_string()))
+            .await
+    }
+
+    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<(), GithubError> {
+        self.delete(scope, name, true, Op::DeleteVariable(name.to_string()))
+            .await
+    }
+
+    async fn delete(
+        &self,
+        scope: &Scope,
+        name: &str,
+        variable: bool,
+        op: Op,
+    ) -> Result<(), GithubError> {
+        let target = target_of(scope);
+        let uri = self.item_path(scope, name, variable);
+        let reply = self.send(Method::DELETE, &uri, None, &target, &op).await?;
+        match reply.status {
+            StatusCode::NO_CONTENT | StatusCode::OK => Ok(()),
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
+    /// Create a variable. A 409 means it exists already (perhaps from our own earlier attempt
+    /// whose answer was lost), so it is updated instead: never created twice.
+    pub async fn create_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &str,
+        access: Option<&OrgAccess>,
+    ) -> Result<Written, GithubError> {
+        let op = Op::WriteVariable(name.to_string());
+        let target = target_of(scope);
+        let Some(path) = scope.variables_path() else {
+            return Err(malformed(&target, &op, "this scope has no variables"));
+        };
+        let mut body = serde_json::Map::new();
+        body.insert("name".into(), json!(name));
+        body.insert("value".into(), json!(value));
+        if let Some(access) = access {
+            insert_access(&mut body, access);
+        }
+        let reply = self
+            .send(
+                Method::POST,
+                &path,
+                Some(&Value::Object(body)),
+                &target,
+                &op,
+            )
+            .await?;
+        match reply.status {
+            StatusCode::CREATED => Ok(Written::Created),
+            StatusCode::CONFLICT => self.update_variable(scope, name, value, access).await,
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
+    pub async fn update_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &str,
+        access: Option<&OrgAccess>,
+    ) -> Result<Written, GithubError> {
+        let op = Op::WriteVariable(name.to_string());
+        let target = target_of(scope);
+        let mut body = serde_json::Map::new();
+        body.insert("name".into(), json!(name));
+        body.insert("value".into(), json!(value));
+        if let Some(access) = access {
+            insert_access(&mut body, access);
+        }
+        let uri = self.item_path(scope, name, true);
+        let reply = self
+            .send(
+                Method::PATCH,
+                &uri,
+                Some(&Value::Object(body)),
+                &target,
+                &op,
+            )
+            .await?;
+        match reply.status {
+            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
+    /// Whether the environment exists; `create` makes it when it does not.
+    pub async fn ensure_environment(
+        &self,
+        repo: &Repo,
+        environment: &str,
+        create: bool,
+    ) -> Result<(), GithubError> {
+        let target = format!("{repo}");
+        let uri = format!(
+            "/repos/{}/{}/environments/{}",
+            repo.owner,
+            repo.name,
+            encode_segment(environment)
+        );
+        let reply = self
+            .send(Method::GET, &uri, None, &target, &Op::Environment)
+            .await?;
+        match reply.status {
+            StatusCode::OK => return Ok(()),
+            StatusCode::NOT_FOUND if create => {}
+            StatusCode::NOT_FOUND => {
+                return Err(GithubError::NoEnvironment {
+                    repo: target,
+                    environment: environment.to_string(),
+                })
+            }
+            _ => return Err(status_error(&target, Op::Environment, &reply)),
+        }
+        let reply = self
+            .send(
+                Method::PUT,
+                &uri,
+                Some(&json!({})),
+                &target,
+                &Op::Environment,
+            )
+            .await?;
+        match reply.status {
+            StatusCode::OK | StatusCode::CREATED | StatusCode::NO_CONTENT => {
+                tracing::info!(repo = %repo, environment, "created the environment");
+                Ok(())
+            }
+            _ => Err(status_error(&target, Op::Environment, &reply)),
+        }
+    }
+
+    /// The ids of an organization's repositories, by name, for `selected` access.
+    pub async fn repository_ids(
+        &self,
+        org: &str,
+        names: &[String],
+    ) -> Result<Vec<u64>, GithubError> {
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            let op = Op::RepoId(name.clone());
+            let target = format!("{org}/{name}");
+            let reply = self
+                .send(
+                    Method::GET,
+                    &format!("/repos/{org}/{name}"),
+                    None,
+                    &target,
+                    &op,
+                )
+                .await?;
+            match reply.status {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND => {
+                    return Err(GithubError::UnknownRepository {
+                        org: org.to_string(),
+                        repo: name.clone(),
+                    })
+                }
+                _ => return Err(status_error(&target, op, &reply)),
+            }
+            let item: RepoItem = serde_json::from_str(&reply.body)
+                .map_err(|e| malformed(&target, &op, &e.to_string()))?;
+            ids.push(item.id);
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// The names of every repository of an organization.
+    pub async fn org_repositories(&self, org: &str) -> Result<Vec<String>, GithubError> {
+        let target = format!("org {org}");
+        let uri = format!("/orgs/{org}/repos?per_page=100");
+        let repos: Vec<RepoItem> = self.paged(uri, None, &target, &Op::OrgRepos).await?;
+        let mut names: Vec<String> = repos.into_iter().map(|r| r.name).collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// A `Link` must point back at the API we were given: following one elsewhere would send
+    /// the token to another host.
+    fn same_origin(&self, link: &str, target: &str, op: &Op) -> Result<String, GithubError> {
+        let api = self.transport.api().as_str();
+        let prefix = format!("{api}/");
+        match link.strip_prefix(api) {
+            Some(rest) if link.starts_with(&prefix) => Ok(rest.to_string()),
+            _ => Err(malformed(
+                target,
+                op,
+                "a paging link points to another host",
+            )),
+        }
+    }
+}
+
+fn insert_access(body: &mut serde_json::Map<String, Value>, access: &OrgAccess) {
+    body.insert("visibility".into(), json!(access.visibility.as_str()));
+    if access.visibility == Visibility::Selected {
+        body.insert("selected_repository_ids".into(), json!(access.repositories));
+    }
+}
+
+fn status_error(target: &str, op: Op, reply: &Reply) -> GithubError {
+    let message = server_message(&reply.body);
+    let target = target.to_string();
+    match reply.status.as_u16() {
+        401 => GithubError::BadToken {
+            target,
+            op,
+            message,
+        },
+        404 if matches!(op, Op::List | Op::PublicKey | Op::ListVariables) => {
+            GithubError::NotFound { target, op }
+        }
+        403 => GithubError::Forbidden {
+            target,
+            op,
+            message,
+        },
+        422 => GithubError::Unprocessable {
+            target,
+            op,
+            message,
+        },
+        status => GithubError::Status {
+            target,
+            op,
+            status,
+            message,
+        },
+    }
+}
+
+fn malformed(target: &str, op: &Op, reason: &str) -> GithubError {
+    GithubError::Malformed {
+        target: target.to_string(),
+        op: op.clone(),
+        reason: clean(reason),
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|part| {
+            let (target, params) = part.split_once(';')?;
+            let is_next = params
+                .split(';')
+                .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+            is_next.then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_next() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            LINK,
+            "<https://api.github.com/repositories/1/actions/secrets?page=2>; rel=\"next\", <https://api.github.com/repositories/1/actions/secrets?page=5>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/repositories/1/actions/secrets?page=2")
+        );
+        let mut last_only = HeaderMap::new();
+        last_only.insert(LINK, "<https://x/y?page=1>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(next_link(&last_only), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+}

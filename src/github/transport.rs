@@ -1,0 +1,340 @@
+//! Sending one request to GitHub, politely: at most `concurrency` in flight, GitHub's rate limits
+//! waited out (and every other request paused meanwhile), transient failures retried with
+//! jittered backoff a bounded number of times, and all waiting bounded by `max_wait`.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use http::header::HeaderMap;
+use http::StatusCode;
+use octocrab::Octocrab;
+use rand_core::{OsRng, RngCore};
+use tokio::sync::Semaphore;
+
+use super::error::{clean, GithubError, Op};
+use crate::config::ApiUrl;
+
+/// How hard secretsync may push GitHub, and how long it may wait on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// Requests in flight at once. GitHub allows 100 but advises little concurrency for writes.
+    pub concurrency: usize,
+    /// The most time, in all, spent waiting for rate limits before giving up.
+    pub max_wait: Duration,
+    /// Retries of a request that failed with a 5xx or a broken connection.
+    pub retries: u32,
+    /// The first retry's delay; each later one doubles it, with ±50% jitter.
+    pub backoff: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Pacing {
+        Pacing {
+            concurrency: 4,
+            max_wait: Duration::from_secs(15 * 60),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+pub(super) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct Pause {
+    until: Option<Instant>,
+    waited: Duration,
+}
+
+pub(super) struct Transport {
+    octo: Octocrab,
+    api: ApiUrl,
+    permits: Semaphore,
+    pacing: Pacing,
+    pause: Mutex<Pause>,
+}
+
+/// What a reply says about rate limits.
+#[derive(Debug, PartialEq, Eq)]
+enum Limit {
+    /// The hourly budget is spent: wait until it resets.
+    Primary(Duration),
+    /// Too much too fast: wait `retry-after`, or at least a minute, growing each time.
+    Secondary(Option<Duration>),
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn classify(reply: &Reply) -> Option<Limit> {
+    let status = reply.status.as_u16();
+    if status != 403 && status != 429 {
+        return None;
+    }
+    if header_u64(&reply.headers, "x-ratelimit-remaining") == Some(0) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let reset = header_u64(&reply.headers, "x-ratelimit-reset").unwrap_or(now + 60);
+        // One second more: GitHub's reset is a whole second that may not have ended yet.
+        return Some(Limit::Primary(Duration::from_secs(
+            reset.saturating_sub(now) + 1,
+        )));
+    }
+    let retry_after = header_u64(&reply.headers, "retry-after").map(Duration::from_secs);
+    if status == 429 || retry_after.is_some() || reply.body.contains("secondary rate limit") {
+        return Some(Limit::Secondary(retry_after));
+    }
+    None
+}
+
+fn jitter(base: Duration, attempt: u32) -> Duration {
+    let doubled = base.saturating_mul(1u32 << attempt.min(10));
+    let factor = 0.5 + f64::from(OsRng.next_u32() % 1000) / 1000.0;
+    doubled.mul_f64(factor)
+}
+
+impl Transport {
+    pub(super) fn new(octo: Octocrab, api: ApiUrl, pacing: Pacing) -> Transport {
+        Transport {
+            octo,
+            api,
+            permits: Semaphore::new(pacing.concurrency.max(1)),
+            pacing,
+            pause: Mutex::new(Pause::default()),
+        }
+    }
+
+    pub(super) fn api(&self) -> &ApiUrl {
+        &self.api
+    }
+
+    pub(super) async fn send(
+        &self,
+        method: http::Method,
+        uri: &str,
+        body: Option<&serde_json::Value>,
+        target: &str,
+        op: &Op,
+    ) -> Result<Reply, GithubError> {
+        let mut failures = 0u32;
+        let mut secondary_hits = 0u32;
+        loop {
+            self.wait_out_pause().await;
+            let result = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                self.once(&method, uri, body).await
+            };
+            match result {
+                Ok(reply) => match classify(&reply) {
+                    Some(Limit::Primary(wait)) => {
+                        self.pause_for(wait, "primary rate limit (the hourly budget)", target, op)?;
+                    }
+                    Some(Limit::Secondary(retry_after)) => {
+                        secondary_hits += 1;
+                        let wait = retry_after.unwrap_or_else(|| {
+                            Duration::from_secs(
+                                60u64.saturating_mul(1 << (secondary_hits - 1).min(6)),
+                            )
+                        });
+                        self.pause_for(wait, "secondary rate limit", target, op)?;
+                    }
+                    None if reply.status.is_server_error() && failures < self.pacing.retries => {
+                        failures += 1;
+                        let delay = jitter(self.pacing.backoff, failures - 1);
+                        tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => return Ok(reply),
+                },
+                Err(reason) if failures < self.pacing.retries => {
+                    failures += 1;
+                    let delay = jitter(self.pacing.backoff, failures - 1);
+                    tracing::info!(%reason, %target, %op, ?delay, "retrying after a connection failure");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(reason) => {
+                    return Err(GithubError::Network {
+                        api: self.api.to_string(),
+                        target: target.to_string(),
+                        op: op.clone(),
+                        reason,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn once(
+        &self,
+        method: &http::Method,
+        uri: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, String> {
+        let started = Instant::now();
+        let result = match *method {
+            http::Method::GET => self.octo._get(uri).await,
+            http::Method::PUT => self.octo._put(uri, body).await,
+            http::Method::POST => self.octo._post(uri, body).await,
+            http::Method::PATCH => self.octo._patch(uri, body).await,
+            http::Method::DELETE => self.octo._delete(uri, body).await,
+            _ => unreachable!("secretsync sends only GET, PUT, POST, PATCH and DELETE"),
+        };
+        let response = result.map_err(|e| describe(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| describe(&e))?;
+        tracing::debug!(
+            %method,
+            path = uri.split('?').next().unwrap_or(uri),
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "github request"
+        );
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Pause every request until `wait` has passed, unless that would exceed `max_wait` in all.
+    fn pause_for(
+        &self,
+        wait: Duration,
+        why: &str,
+        target: &str,
+        op: &Op,
+    ) -> Result<(), GithubError> {
+        let now = Instant::now();
+        let until = now + wait;
+        let mut pause = self.pause.lock().expect("pause lock");
+        let current = pause.until.filter(|u| *u > now).unwrap_or(now);
+        if until <= current {
+            return Ok(());
+        }
+        let extra = until - current;
+        if pause.waited + extra > self.pacing.max_wait {
+            return Err(GithubError::RateLimited {
+                target: target.to_string(),
+                op: op.clone(),
+                waited_secs: pause.waited.as_secs(),
+            });
+        }
+        pause.waited += extra;
+        pause.until = Some(until);
+        let wall = chrono::Utc::now()
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        tracing::warn!(
+            "GitHub's {why} was hit while {op} on `{target}`: waiting until {} ({} s)",
+            wall.format("%H:%M:%S UTC"),
+            wait.as_secs_f64().ceil()
+        );
+        Ok(())
+    }
+
+    async fn wait_out_pause(&self) {
+        loop {
+            let until = self.pause.lock().expect("pause lock").until;
+            match until {
+                Some(until) if until > Instant::now() => {
+                    tokio::time::sleep_until(until.into()).await
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// octocrab's errors nest their cause; the innermost says what went wrong.
+fn describe(error: &octocrab::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    clean(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn classifies_limits() {
+        let far = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 10)
+            .to_string();
+        let primary = reply(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &far)],
+            "",
+        );
+        match classify(&primary) {
+            Some(Limit::Primary(d)) => assert!(
+                d >= Duration::from_secs(10) && d <= Duration::from_secs(12),
+                "{d:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            classify(&reply(429, &[("retry-after", "7")], "")),
+            Some(Limit::Secondary(Some(Duration::from_secs(7))))
+        );
+        assert_eq!(
+            classify(&reply(
+                403,
+                &[],
+                r#"{"message":"You have exceeded a secondary rate limit"}"#
+            )),
+            Some(Limit::Secondary(None))
+        );
+        assert_eq!(
+            classify(&reply(403, &[], r#"{"message":"Resource not accessible"}"#)),
+            None
+        );
+        assert_eq!(classify(&reply(502, &[], "")), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        for attempt in 0..4 {
+            let d = jitter(Duration::from_millis(100), attempt);
+            let base = 100 * (1 << attempt);
+            assert!(
+                d >= Duration::from_millis(base / 2) && d <= Duration::from_millis(base * 3 / 2),
+                "{d:?}"
+            );
+        }
+    }
+}
