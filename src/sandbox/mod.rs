@@ -1,16 +1,18 @@
-//! A local, in-memory, GitHub-compatible REST API for repository Actions secrets.
+//! A local, in-memory, GitHub-compatible REST API for Actions secrets and variables in every
+//! scope: repository, environment, organization, and Dependabot (repository and organization).
 //!
 //! `secretsync sandbox` serves it for offline rehearsals, `secretsync demo` runs it in-process, and
 //! integration tests start it, point the real binary at [`Sandbox::api_url`], then inspect and
-//! manipulate its state directly. It holds its own X25519 keypair and unseals every value it
-//! receives to verify it, answering with GitHub's status codes and JSON shapes. It never prints or
-//! logs plaintexts or tokens.
+//! manipulate its state directly. It holds an X25519 keypair per scope and unseals every value it
+//! receives to verify it, answering with GitHub's status codes and JSON shapes. It can impose
+//! GitHub's primary and secondary rate limits, inject transient faults (502, dropped connections)
+//! and measure a client's concurrency. It never prints or logs plaintexts or tokens.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxumState};
@@ -22,7 +24,7 @@ use crypto_box::aead::OsRng;
 use crypto_box::{PublicKey, SecretKey};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LINK, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
 const KEY_ID: &str = "sandbox-key-1";
@@ -32,6 +34,10 @@ const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const MAX_BODY_BYTES: usize = 1 << 20;
 const DEFAULT_PER_PAGE: u64 = 30;
 const MAX_PER_PAGE: u64 = 100;
+const VARIABLES_DEFAULT_PER_PAGE: u64 = 10;
+const VARIABLES_MAX_PER_PAGE: u64 = 30;
+/// GitHub's limit on a variable's value, like a secret's.
+const MAX_VARIABLE_BYTES: usize = 48 * 1024;
 const NO_USER_AGENT_MESSAGE: &str = "Request forbidden by administrative rules. Please make sure \
      your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). \
      Check https://developer.github.com for other possible causes.";
@@ -90,11 +96,69 @@ pub struct RequestRecord {
     pub status: u16,
 }
 
+/// Which secrets or variables: the scopes GitHub keeps them in. Repository and organization
+/// names are matched case-insensitively, and so are environment names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// `owner/repo`: repository Actions secrets and variables.
+    Repo(String),
+    /// (`owner/repo`, environment name): environment secrets and variables.
+    Environment(String, String),
+    /// Organization Actions secrets and variables.
+    Org(String),
+    /// `owner/repo`: repository Dependabot secrets (Dependabot has no variables).
+    DependabotRepo(String),
+    /// Organization Dependabot secrets.
+    DependabotOrg(String),
+}
+
+/// GitHub's primary rate limit, shrunk for tests: see [`Sandbox::set_primary_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrimaryLimit {
+    /// Requests allowed before every request answers 403.
+    pub requests: u32,
+    /// How long after the budget ran out it refills.
+    pub reset_after: Duration,
+}
+
+/// GitHub's secondary rate limit on writes: see [`Sandbox::set_secondary_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondaryLimit {
+    /// Writes (PUT, POST, PATCH, DELETE) allowed within any `window`.
+    pub writes: u32,
+    pub window: Duration,
+    /// Seconds sent in `retry-after` on a 429; `None` omits the header.
+    pub retry_after: Option<u64>,
+}
+
+/// A fault for the next requests: see [`Sandbox::inject_transient`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// Answer 502 with a GitHub-shaped body.
+    BadGateway,
+    /// Close the connection without sending any response.
+    Drop,
+}
+
+mod access;
+mod handle;
+mod limits;
+mod respond;
+mod routes;
+mod secrets;
 mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
+#[cfg(test)]
+mod tests_scopes;
+#[cfg(test)]
+mod tests_variables;
+mod variables;
 
+use respond::*;
 use server::serve;
 use store::*;
 
@@ -162,24 +226,7 @@ impl Sandbox {
             _ => local,
         };
         let api_url = format!("http://{reachable}");
-        let secret_key = SecretKey::generate(&mut OsRng);
-        let state = State {
-            public_key: secret_key.public_key(),
-            secret_key,
-            api_url: api_url.clone(),
-            latency: config.latency,
-            tokens: HashMap::from([(config.token.clone(), TokenAccess::Full)]),
-            known_repos: config
-                .repos
-                .as_ref()
-                .map(|repos| repos.iter().map(|r| r.to_lowercase()).collect()),
-            secrets: HashMap::new(),
-            clock: 0,
-            requests: Vec::new(),
-            write_failures: HashMap::new(),
-            list_failures: HashMap::new(),
-            public_key_override: None,
-        };
+        let state = State::new(config, api_url.clone());
         let (tx, rx) = oneshot::channel();
         let sandbox = Sandbox {
             state: Arc::new(Mutex::new(state)),
@@ -212,28 +259,24 @@ impl Sandbox {
 
     /// Secret names of `repo` (`owner/repo`), sorted and upper-case.
     pub fn names(&self, repo: &str) -> Vec<String> {
-        lock(&self.state)
-            .secrets
-            .get(&repo_key(repo))
-            .map(|secrets| secrets.keys().cloned().collect())
-            .unwrap_or_default()
+        self.scope_names(&Scope::Repo(repo.to_owned()))
     }
 
     pub fn plaintext(&self, repo: &str, name: &str) -> Option<Vec<u8>> {
-        let state = lock(&self.state);
-        state.secret(repo, name).map(|s| s.plaintext.clone())
+        self.scope_plaintext(&Scope::Repo(repo.to_owned()), name)
     }
 
     pub fn ciphertext(&self, repo: &str, name: &str) -> Option<Vec<u8>> {
         let state = lock(&self.state);
-        state.secret(repo, name).map(|s| s.ciphertext.clone())
+        let scope = Scope::Repo(repo.to_owned());
+        state.secret(&scope, name).map(|s| s.ciphertext.clone())
     }
 
     pub fn updated_at(&self, repo: &str, name: &str) -> Option<String> {
-        let state = lock(&self.state);
-        state.secret(repo, name).map(|s| s.updated_at.clone())
+        self.scope_updated_at(&Scope::Repo(repo.to_owned()), name)
     }
 
+    /// The private key of every repository's Actions secrets (other scopes have their own).
     pub fn secret_key_bytes(&self) -> [u8; 32] {
         lock(&self.state).secret_key.to_bytes()
     }
@@ -244,21 +287,13 @@ impl Sandbox {
 
     /// As if someone set the secret in GitHub's web UI: stores it and bumps updated_at.
     pub fn put_outside(&self, repo: &str, name: &str, plaintext: &[u8]) {
-        let mut state = lock(&self.state);
-        let ciphertext = state
-            .public_key
-            .seal(&mut OsRng, plaintext)
-            .expect("sealing to a valid public key cannot fail");
-        state.store(
-            &repo_key(repo),
-            &name.to_uppercase(),
-            ciphertext,
-            plaintext.to_vec(),
-        );
+        self.scope_put_outside(&Scope::Repo(repo.to_owned()), name, plaintext);
     }
 
-    /// PUT and DELETE of `name` in `repo` ("*" = any repo, and also any name) answer `status`
-    /// with GitHub-shaped `message`, until [`Sandbox::clear_failures`].
+    /// Writes of `name` in `repo` ("*" = any repo, and also any name) answer `status` with
+    /// GitHub-shaped `message`, until [`Sandbox::clear_failures`]. This covers PUT and DELETE of
+    /// secrets and POST, PATCH and DELETE of variables in every scope; `repo` is the
+    /// `owner/repo` of repository and environment scopes and the organization of org scopes.
     pub fn inject_write_failure(&self, repo: &str, name: &str, status: u16, message: &str) {
         let key = (repo_key(repo), name.to_uppercase());
         let injected = Injected {
@@ -268,8 +303,8 @@ impl Sandbox {
         lock(&self.state).write_failures.insert(key, injected);
     }
 
-    /// Listing secrets of `repo` ("*" = any) answers `status` with `message`, until
-    /// [`Sandbox::clear_failures`].
+    /// Listing secrets or variables of `repo` ("*" = any; an organization for org scopes)
+    /// answers `status` with `message`, until [`Sandbox::clear_failures`].
     pub fn inject_list_failure(&self, repo: &str, status: u16, message: &str) {
         let injected = Injected {
             status,
@@ -287,7 +322,8 @@ impl Sandbox {
         state.list_failures.clear();
     }
 
-    /// Serve this raw JSON body (status 200) for every public-key request instead of the real key.
+    /// Serve this raw JSON body (status 200) for every public-key request, in every scope,
+    /// instead of the real key.
     pub fn override_public_key(&self, raw_json: Option<String>) {
         lock(&self.state).public_key_override = raw_json;
     }

@@ -1,29 +1,29 @@
 use super::*;
 
-const REPO: &str = "acme/app";
+pub(super) const REPO: &str = "acme/app";
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: String,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("response body is JSON")
     }
 }
 
 /// A minimal blocking HTTP/1.1 client on its own thread, so the tests exercise the real socket
 /// without extra crates (tokio's `io-util` feature is not enabled).
-async fn raw(sandbox: &Sandbox, request_head: &str, body: &str) -> Reply {
+pub(super) async fn raw(sandbox: &Sandbox, request_head: &str, body: &str) -> Reply {
     let host = sandbox.api_url().trim_start_matches("http://").to_owned();
     let request = format!(
         "{request_head}Host: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -65,14 +65,20 @@ async fn raw(sandbox: &Sandbox, request_head: &str, body: &str) -> Reply {
     }
 }
 
-async fn call_as(sandbox: &Sandbox, token: &str, method: &str, target: &str, body: &str) -> Reply {
+pub(super) async fn call_as(
+    sandbox: &Sandbox,
+    token: &str,
+    method: &str,
+    target: &str,
+    body: &str,
+) -> Reply {
     let head = format!(
         "{method} {target} HTTP/1.1\r\nAuthorization: Bearer {token}\r\nUser-Agent: sandbox-test\r\n"
     );
     raw(sandbox, &head, body).await
 }
 
-async fn call(sandbox: &Sandbox, method: &str, target: &str, body: &str) -> Reply {
+pub(super) async fn call(sandbox: &Sandbox, method: &str, target: &str, body: &str) -> Reply {
     call_as(sandbox, "sandbox-token", method, target, body).await
 }
 
@@ -92,7 +98,7 @@ async fn put_value(sandbox: &Sandbox, name: &str, plaintext: &[u8]) -> Reply {
     call(sandbox, "PUT", &secrets_path(name), &body).await
 }
 
-async fn started() -> Sandbox {
+pub(super) async fn started() -> Sandbox {
     Sandbox::start(SandboxConfig::default())
         .await
         .expect("start sandbox")
