@@ -247,10 +247,10 @@ impl Client {
         format!("{base}/{}", encode_segment(name))
     }
 
-    /// The scope's public key, fetched once per run.
+    /// The scope's public key, fetched once per run. The cache is not held during the fetch:
+    /// scopes fetch concurrently, and each scope belongs to one job, so none fetches twice.
     pub async fn public_key(&self, scope: &Scope) -> Result<PublicKey, GithubError> {
-        let mut keys = self.keys.lock().await;
-        if let Some(key) = keys.get(scope) {
+        if let Some(key) = self.keys.lock().await.get(scope) {
             return Ok(key.clone());
         }
         let target = target_of(scope);
@@ -265,7 +265,7 @@ impl Client {
             .map_err(|e| malformed(&target, &Op::PublicKey, &e.to_string()))?;
         let key = PublicKey::parse(&body.key_id, &body.key)
             .map_err(|error| GithubError::BadKey { target, error })?;
-        keys.insert(scope.clone(), key.clone());
+        self.keys.lock().await.insert(scope.clone(), key.clone());
         Ok(key)
     }
 

@@ -133,6 +133,10 @@ impl Transport {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
+                // A pause may have begun while this request queued for a permit.
+                if self.paused() {
+                    continue;
+                }
                 self.once(&method, uri, body).await
             };
             match result {
@@ -224,7 +228,9 @@ impl Transport {
         let until = now + wait;
         let mut pause = self.pause.lock().expect("pause lock");
         let current = pause.until.filter(|u| *u > now).unwrap_or(now);
-        if until <= current {
+        // Requests already in flight when the limit hit come back limited too; within a pause
+        // they change nothing worth a word.
+        if until <= current + Duration::from_millis(500) && current > now {
             return Ok(());
         }
         let extra = until - current;
@@ -245,6 +251,11 @@ impl Transport {
             wait.as_secs_f64().ceil()
         );
         Ok(())
+    }
+
+    fn paused(&self) -> bool {
+        let until = self.pause.lock().expect("pause lock").until;
+        until.is_some_and(|u| u > Instant::now())
     }
 
     async fn wait_out_pause(&self) {

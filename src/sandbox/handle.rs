@@ -48,6 +48,12 @@ impl Sandbox {
         state.secret(scope, name).map(|s| s.plaintext.clone())
     }
 
+    /// The sealed bytes as received: equal bytes mean the value was not sent again.
+    pub fn scope_ciphertext(&self, scope: &Scope, name: &str) -> Option<Vec<u8>> {
+        let state = lock(&self.state);
+        state.secret(scope, name).map(|s| s.ciphertext.clone())
+    }
+
     pub fn scope_updated_at(&self, scope: &Scope, name: &str) -> Option<String> {
         let state = lock(&self.state);
         state.secret(scope, name).map(|s| s.updated_at.clone())

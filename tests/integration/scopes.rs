@@ -1,0 +1,232 @@
+//! Every scope through the real binary: environments, organizations (access changes that keep
+//! the value), Dependabot, and precedence warnings.
+
+use secretsync::sandbox::Scope;
+
+use crate::support::{Env, REPO};
+
+fn env_scope() -> Scope {
+    Scope::Environment(REPO.into(), "production".into())
+}
+
+fn puts_to(env: &Env, suffix: &str) -> usize {
+    env.requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with(suffix))
+        .count()
+}
+
+#[test]
+fn environment_secrets_need_the_environment_or_create_it() {
+    let env = Env::new();
+    let body = |create: bool| {
+        format!(
+            "[secrets.DEPLOY_KEY]\nvalue = \"k1\"\n[[targets]]\nrepo = \"{REPO}\"\nenvironment = \"production\"\n{}",
+            if create { "create_environment = true\n" } else { "" }
+        )
+    };
+    env.config(&body(false));
+    let out = env.cmd(&["apply", "--yes"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("environment `production` of `acme/shop` does not exist"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("create_environment = true"),
+        "{}",
+        out.stdout
+    );
+
+    env.config(&body(true));
+    let plan = env.cmd(&["plan"]).run();
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("+ DEPLOY_KEY"), "{}", plan.stdout);
+    assert!(
+        !env.sandbox.has_environment(REPO, "production"),
+        "plan creates nothing"
+    );
+
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    assert!(env.sandbox.has_environment(REPO, "production"));
+    assert_eq!(
+        env.sandbox
+            .scope_plaintext(&env_scope(), "DEPLOY_KEY")
+            .as_deref(),
+        Some(&b"k1"[..])
+    );
+    assert!(
+        env.sandbox.names(REPO).is_empty(),
+        "repository secrets untouched"
+    );
+
+    env.sandbox.clear_requests();
+    let again = env.cmd(&["apply", "--yes"]).run();
+    again.assert_code(0);
+    assert!(again.stdout.contains("In sync"), "{}", again.stdout);
+    assert_eq!(env.counts().2, 0);
+
+    env.sandbox
+        .scope_put_outside(&env_scope(), "DEPLOY_KEY", b"changed by hand");
+    env.sandbox.scope_put_outside(&env_scope(), "STALE", b"old");
+    let plan = env.cmd(&["plan", "--prune"]).run();
+    assert!(
+        plan.stdout.contains("changed on GitHub at"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("- STALE"), "{}", plan.stdout);
+    env.cmd(&["apply", "--yes", "--prune"]).run().assert_code(0);
+    assert_eq!(env.sandbox.scope_names(&env_scope()), ["DEPLOY_KEY"]);
+    assert_eq!(
+        env.sandbox
+            .scope_plaintext(&env_scope(), "DEPLOY_KEY")
+            .as_deref(),
+        Some(&b"k1"[..])
+    );
+}
+
+fn org_config(env: &Env, visibility: &str, repositories: &str) {
+    env.config(&format!(
+        "[secrets.NPM_TOKEN]\nvalue = \"npm-1\"\n[[targets]]\norg = \"acme\"\nvisibility = \"{visibility}\"\n{repositories}"
+    ));
+}
+
+#[test]
+fn organization_access_changes_do_not_resend_the_value() {
+    let env = Env::new();
+    let org = Scope::Org("acme".into());
+    let shop = env.sandbox.add_repo(REPO);
+    let web = env.sandbox.add_repo("acme/web");
+    org_config(&env, "selected", "repositories = [\"shop\"]\n");
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    assert_eq!(
+        env.sandbox.org_secret_access(&org, "NPM_TOKEN"),
+        Some(("selected".into(), vec![shop]))
+    );
+    let sealed = env.sandbox.scope_ciphertext(&org, "NPM_TOKEN");
+
+    // Only the selected repositories change: the selected-repositories endpoint, no value.
+    org_config(&env, "selected", "repositories = [\"shop\", \"web\"]\n");
+    let plan = env.cmd(&["plan"]).run();
+    assert!(
+        plan.stdout
+            .contains("access selected (1 repositories) -> selected (2 repositories); value kept"),
+        "{}",
+        plan.stdout
+    );
+    env.sandbox.clear_requests();
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    let mut both = vec![shop, web];
+    both.sort_unstable();
+    assert_eq!(
+        env.sandbox.org_secret_access(&org, "NPM_TOKEN"),
+        Some(("selected".into(), both))
+    );
+    assert_eq!(puts_to(&env, "/NPM_TOKEN/repositories"), 1);
+    assert_eq!(
+        puts_to(&env, "/NPM_TOKEN"),
+        0,
+        "the value is not written again"
+    );
+    assert_eq!(env.counts().1, 0, "no public key is needed");
+
+    // Only the visibility changes: a write without the value, so the sealed bytes stay.
+    org_config(&env, "all", "");
+    env.sandbox.clear_requests();
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    assert_eq!(
+        env.sandbox.org_secret_access(&org, "NPM_TOKEN"),
+        Some(("all".into(), vec![]))
+    );
+    assert_eq!(
+        env.sandbox.scope_ciphertext(&org, "NPM_TOKEN"),
+        sealed,
+        "same ciphertext: not re-sealed"
+    );
+    assert_eq!(env.counts().1, 0, "no public key is needed");
+    let plan = env.cmd(&["plan"]).run();
+    assert!(plan.stdout.contains("In sync"), "{}", plan.stdout);
+}
+
+#[test]
+fn unknown_selected_repository_fails_before_any_write() {
+    let env = Env::new();
+    env.sandbox.add_repo(REPO);
+    org_config(&env, "selected", "repositories = [\"shop\", \"nope\"]\n");
+    let out = env.cmd(&["apply", "--yes"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("repository `nope` does not exist in organization `acme`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        env.requests().iter().all(|r| r.method == "GET"),
+        "nothing written"
+    );
+}
+
+#[test]
+fn dependabot_secrets_are_their_own_scope() {
+    let env = Env::new();
+    env.config(&format!(
+        "[secrets.REGISTRY_TOKEN]\nvalue = \"dep\"\n[[targets]]\nrepo = \"{REPO}\"\napp = \"dependabot\"\n\
+         [[targets]]\norg = \"acme\"\napp = \"dependabot\"\nvisibility = \"private\"\n"
+    ));
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    let repo_scope = Scope::DependabotRepo(REPO.into());
+    let org_scope = Scope::DependabotOrg("acme".into());
+    assert_eq!(
+        env.sandbox
+            .scope_plaintext(&repo_scope, "REGISTRY_TOKEN")
+            .as_deref(),
+        Some(&b"dep"[..])
+    );
+    assert_eq!(
+        env.sandbox
+            .scope_plaintext(&org_scope, "REGISTRY_TOKEN")
+            .as_deref(),
+        Some(&b"dep"[..])
+    );
+    assert!(
+        env.sandbox.names(REPO).is_empty(),
+        "Actions secrets untouched"
+    );
+    let mut keys: Vec<String> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/public-key"))
+        .map(|r| r.path)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "/orgs/acme/dependabot/secrets/public-key",
+            "/repos/acme/shop/dependabot/secrets/public-key"
+        ],
+        "one key per scope, each its own"
+    );
+}
+
+#[test]
+fn precedence_is_warned_about() {
+    let env = Env::new();
+    env.sandbox.add_repo(REPO);
+    env.config(&format!(
+        "[secrets.TOKEN]\nvalue = \"t\"\n\
+         [[targets]]\norg = \"acme\"\nvisibility = \"all\"\n\
+         [[targets]]\nrepo = \"{REPO}\"\n"
+    ));
+    let out = env.cmd(&["plan"]).run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("warning: secret `TOKEN` is set at several levels for acme/shop (organization acme, repository acme/shop); its workflows see the repository acme/shop value"),
+        "{}",
+        out.stdout
+    );
+}
