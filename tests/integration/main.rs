@@ -12,6 +12,7 @@ mod interop_libsodium;
 mod json;
 mod leak;
 mod limits;
+mod progress;
 mod prompt_pty;
 mod real_keyring;
 mod sandbox_cli;
