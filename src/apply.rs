@@ -207,14 +207,8 @@ async fn write(
     let name = change.name.as_str();
     let access_only = matches!(change.reason, Reason::AccessChanged { .. });
     Some(match (change.kind, change.action) {
-        (Kind::Secret, Action::Delete) => client
-            .delete_secret(scope, name)
-            .await
-            .map(|()| Written::Updated),
-        (Kind::Variable, Action::Delete) => client
-            .delete_variable(scope, name)
-            .await
-            .map(|()| Written::Updated),
+        (Kind::Secret, Action::Delete) => client.delete_secret(scope, name).await,
+        (Kind::Variable, Action::Delete) => client.delete_variable(scope, name).await,
         (kind, _) if access_only => {
             let remote = match kind {
                 Kind::Secret => work
@@ -265,17 +259,17 @@ async fn change_access(
     if have.is_some_and(|h| h.visibility == want.visibility) {
         return client
             .set_selected(scope, name, kind == Kind::Variable, &want.repositories)
-            .await
-            .map(|()| Written::Updated);
+            .await;
     }
     match kind {
         Kind::Secret => client.put_secret(scope, name, None, Some(want)).await,
         Kind::Variable => match work.variables.get(name) {
             Some(value) => client.update_variable(scope, name, value, Some(want)).await,
-            None => client
-                .set_selected(scope, name, true, &want.repositories)
-                .await
-                .map(|()| Written::Updated),
+            None => {
+                client
+                    .set_selected(scope, name, true, &want.repositories)
+                    .await
+            }
         },
     }
 }

@@ -78,12 +78,7 @@ struct Job {
 struct Planned {
     job: Job,
     report: TargetReport,
-    ready: BTreeMap<String, Ready>,
-    variables: BTreeMap<String, String>,
-    access: Option<OrgAccess>,
-    remote_secrets: Vec<Remote>,
-    remote_variables: Vec<RemoteVariable>,
-    create_environment: bool,
+    gathered: Gathered,
 }
 
 /// Read-only things every job's planning needs.
@@ -364,38 +359,22 @@ async fn plan_job(cx: &Context<'_>, job: Job) -> Result<Planned, Error> {
     Progress::tick(&cx.progress.planned);
     let label = job.scope.to_string();
     Ok(match result {
-        Ok(Gathered {
-            changes,
-            ready,
-            variables,
-            access,
-            remote_secrets,
-            remote_variables,
-            create_environment,
-        }) => Planned {
-            report: TargetReport::planned(label, changes),
+        Ok(mut gathered) => Planned {
+            report: TargetReport::planned(label, std::mem::take(&mut gathered.changes)),
             job,
-            ready,
-            variables,
-            access,
-            remote_secrets,
-            remote_variables,
-            create_environment,
+            gathered,
         },
         Err(GatherError::Github(e)) => Planned {
             report: TargetReport::failed_at_start(label, e),
             job,
-            ready: BTreeMap::new(),
-            variables: BTreeMap::new(),
-            access: None,
-            remote_secrets: Vec::new(),
-            remote_variables: Vec::new(),
-            create_environment: false,
+            gathered: Gathered::default(),
         },
         Err(GatherError::Other(e)) => return Err(e),
     })
 }
 
+/// What GitHub has for one job, and what its writes will need.
+#[derive(Default)]
 struct Gathered {
     changes: Vec<plan::Change>,
     ready: BTreeMap<String, Ready>,
@@ -539,14 +518,15 @@ async fn apply_job(
         .iter()
         .filter(|c| c.action.writes())
         .count();
+    let gathered = &planned.gathered;
     let work = Work {
         scope: &planned.job.scope,
-        secrets: &planned.ready,
-        variables: &planned.variables,
-        access: planned.access.as_ref(),
-        remote_secrets: &planned.remote_secrets,
-        remote_variables: &planned.remote_variables,
-        create_environment: planned.create_environment,
+        secrets: &gathered.ready,
+        variables: &gathered.variables,
+        access: gathered.access.as_ref(),
+        remote_secrets: &gathered.remote_secrets,
+        remote_variables: &gathered.remote_variables,
+        create_environment: gathered.create_environment,
     };
     let report = apply::apply_target(client, planned.report, &work, recorder).await?;
     progress

@@ -211,6 +211,8 @@ struct RawGithub {
     token: Option<Spanned<RawSource>>,
 }
 
+// The source keys repeat `RawSource` because serde cannot combine `flatten` with
+// `deny_unknown_fields`, and unknown keys must stay errors.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSecret {

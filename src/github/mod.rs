@@ -269,6 +269,23 @@ impl Client {
         Ok(key)
     }
 
+    /// Send a write and read its answer: 201 made something, 200 or 204 changed it.
+    async fn write(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        target: &str,
+        op: Op,
+    ) -> Result<Written, GithubError> {
+        let reply = self.send(method, uri, body.as_ref(), target, &op).await?;
+        match reply.status {
+            StatusCode::CREATED => Ok(Written::Created),
+            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
+            _ => Err(status_error(target, op, &reply)),
+        }
+    }
+
     /// PUT a secret. Without `sealed`, only an organization secret's access changes.
     pub async fn put_secret(
         &self,
@@ -277,25 +294,16 @@ impl Client {
         sealed: Option<&Sealed>,
         access: Option<&OrgAccess>,
     ) -> Result<Written, GithubError> {
-        let op = Op::Put(name.to_string());
-        let mut body = serde_json::Map::new();
+        let mut fields = Vec::new();
         if let Some(sealed) = sealed {
-            body.insert("encrypted_value".into(), json!(sealed.encrypted_value));
-            body.insert("key_id".into(), json!(sealed.key_id));
+            fields.push(("encrypted_value", json!(sealed.encrypted_value)));
+            fields.push(("key_id", json!(sealed.key_id)));
         }
-        if let Some(access) = access {
-            insert_access(&mut body, access);
-        }
-        let target = target_of(scope);
+        let body = item_body(fields, access);
         let uri = self.item_path(scope, name, false);
-        let reply = self
-            .send(Method::PUT, &uri, Some(&Value::Object(body)), &target, &op)
-            .await?;
-        match reply.status {
-            StatusCode::CREATED => Ok(Written::Created),
-            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
-            _ => Err(status_error(&target, op, &reply)),
-        }
+        let op = Op::Put(name.to_string());
+        self.write(Method::PUT, &uri, Some(body), &target_of(scope), op)
+            .await
     }
 
     /// Replace the repositories that may use a `selected` organization item.
@@ -305,44 +313,26 @@ impl Client {
         name: &str,
         variable: bool,
         repositories: &[u64],
-    ) -> Result<(), GithubError> {
-        let op = Op::Access(name.to_string());
-        let target = target_of(scope);
+    ) -> Result<Written, GithubError> {
         let uri = format!("{}/repositories", self.item_path(scope, name, variable));
         let body = json!({ "selected_repository_ids": repositories });
-        let reply = self
-            .send(Method::PUT, &uri, Some(&body), &target, &op)
-            .await?;
-        match reply.status {
-            StatusCode::NO_CONTENT | StatusCode::OK => Ok(()),
-            _ => Err(status_error(&target, op, &reply)),
-        }
-    }
-
-    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<(), GithubError> {
-        self.delete(scope, name, false, Op::Delete(name.to_string()))
+        let op = Op::Access(name.to_string());
+        self.write(Method::PUT, &uri, Some(body), &target_of(scope), op)
             .await
     }
 
-    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<(), GithubError> {
-        self.delete(scope, name, true, Op::DeleteVariable(name.to_string()))
+    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+        let uri = self.item_path(scope, name, false);
+        let op = Op::Delete(name.to_string());
+        self.write(Method::DELETE, &uri, None, &target_of(scope), op)
             .await
     }
 
-    async fn delete(
-        &self,
-        scope: &Scope,
-        name: &str,
-        variable: bool,
-        op: Op,
-    ) -> Result<(), GithubError> {
-        let target = target_of(scope);
-        let uri = self.item_path(scope, name, variable);
-        let reply = self.send(Method::DELETE, &uri, None, &target, &op).await?;
-        match reply.status {
-            StatusCode::NO_CONTENT | StatusCode::OK => Ok(()),
-            _ => Err(status_error(&target, op, &reply)),
-        }
+    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+        let uri = self.item_path(scope, name, true);
+        let op = Op::DeleteVariable(name.to_string());
+        self.write(Method::DELETE, &uri, None, &target_of(scope), op)
+            .await
     }
 
     /// Create a variable. A 409 means it exists already (perhaps from our own earlier attempt
@@ -359,25 +349,15 @@ impl Client {
         let Some(path) = scope.variables_path() else {
             return Err(malformed(&target, &op, "this scope has no variables"));
         };
-        let mut body = serde_json::Map::new();
-        body.insert("name".into(), json!(name));
-        body.insert("value".into(), json!(value));
-        if let Some(access) = access {
-            insert_access(&mut body, access);
-        }
-        let reply = self
-            .send(
-                Method::POST,
-                &path,
-                Some(&Value::Object(body)),
-                &target,
-                &op,
-            )
-            .await?;
-        match reply.status {
-            StatusCode::CREATED => Ok(Written::Created),
-            StatusCode::CONFLICT => self.update_variable(scope, name, value, access).await,
-            _ => Err(status_error(&target, op, &reply)),
+        let body = item_body(vec![("name", json!(name)), ("value", json!(value))], access);
+        match self
+            .write(Method::POST, &path, Some(body), &target, op)
+            .await
+        {
+            Err(GithubError::Status { status: 409, .. }) => {
+                self.update_variable(scope, name, value, access).await
+            }
+            other => other,
         }
     }
 
@@ -388,28 +368,13 @@ impl Client {
         value: &str,
         access: Option<&OrgAccess>,
     ) -> Result<Written, GithubError> {
-        let op = Op::WriteVariable(name.to_string());
-        let target = target_of(scope);
-        let mut body = serde_json::Map::new();
-        body.insert("name".into(), json!(name));
-        body.insert("value".into(), json!(value));
-        if let Some(access) = access {
-            insert_access(&mut body, access);
-        }
+        let body = item_body(vec![("name", json!(name)), ("value", json!(value))], access);
         let uri = self.item_path(scope, name, true);
-        let reply = self
-            .send(
-                Method::PATCH,
-                &uri,
-                Some(&Value::Object(body)),
-                &target,
-                &op,
-            )
-            .await?;
-        match reply.status {
-            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
-            _ => Err(status_error(&target, op, &reply)),
-        }
+        let op = Op::WriteVariable(name.to_string());
+        // GitHub answers a PATCH with 204; it never creates.
+        self.write(Method::PATCH, &uri, Some(body), &target_of(scope), op)
+            .await
+            .map(|_| Written::Updated)
     }
 
     /// Whether the environment exists; `create` makes it when it does not.
@@ -521,11 +486,19 @@ impl Client {
     }
 }
 
-fn insert_access(body: &mut serde_json::Map<String, Value>, access: &OrgAccess) {
-    body.insert("visibility".into(), json!(access.visibility.as_str()));
-    if access.visibility == Visibility::Selected {
-        body.insert("selected_repository_ids".into(), json!(access.repositories));
+/// A write's JSON body: `fields`, then who may use it, for organization items.
+fn item_body(fields: Vec<(&str, Value)>, access: Option<&OrgAccess>) -> Value {
+    let mut body: serde_json::Map<String, Value> = fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    if let Some(access) = access {
+        body.insert("visibility".into(), json!(access.visibility.as_str()));
+        if access.visibility == Visibility::Selected {
+            body.insert("selected_repository_ids".into(), json!(access.repositories));
+        }
     }
+    Value::Object(body)
 }
 
 fn status_error(target: &str, op: Op, reply: &Reply) -> GithubError {
