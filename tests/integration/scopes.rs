@@ -230,3 +230,116 @@ fn precedence_is_warned_about() {
         out.stdout
     );
 }
+
+/// The same life for a secret and a variable in every scope: create, no-op, update, drift, prune.
+#[test]
+fn every_scope_lives_the_same_life() {
+    let cases: [(&str, Scope, bool); 5] = [
+        ("repo = \"acme/shop\"", Scope::Repo(REPO.into()), true),
+        (
+            "repo = \"acme/shop\"\nenvironment = \"staging\"\ncreate_environment = true",
+            Scope::Environment(REPO.into(), "staging".into()),
+            true,
+        ),
+        (
+            "org = \"acme\"\nvisibility = \"private\"",
+            Scope::Org("acme".into()),
+            true,
+        ),
+        (
+            "repo = \"acme/shop\"\napp = \"dependabot\"",
+            Scope::DependabotRepo(REPO.into()),
+            false,
+        ),
+        (
+            "org = \"acme\"\napp = \"dependabot\"\nvisibility = \"all\"",
+            Scope::DependabotOrg("acme".into()),
+            false,
+        ),
+    ];
+    for (target, scope, has_variables) in cases {
+        let env = Env::new();
+        env.sandbox.add_repo(REPO);
+        let config = |value: &str| {
+            let variable = if has_variables {
+                format!("[variables.SITE]\nvalue = \"{value}\"\n")
+            } else {
+                String::new()
+            };
+            env.config(&format!(
+                "[secrets.KEY]\nvalue = \"{value}\"\n{variable}[[targets]]\n{target}\n"
+            ));
+        };
+        config("one");
+        env.cmd(&["apply", "--yes"]).run().assert_code(0);
+        assert_eq!(
+            env.sandbox.scope_plaintext(&scope, "KEY").as_deref(),
+            Some(&b"one"[..]),
+            "{scope:?}"
+        );
+        if has_variables {
+            assert_eq!(
+                env.sandbox.variable(&scope, "SITE").as_deref(),
+                Some("one"),
+                "{scope:?}"
+            );
+        }
+
+        env.sandbox.clear_requests();
+        let out = env.cmd(&["apply", "--yes"]).run();
+        out.assert_code(0);
+        assert!(
+            env.requests().iter().all(|r| r.method == "GET"),
+            "{scope:?}: a no-op writes nothing"
+        );
+        assert_eq!(env.counts().1, 0, "{scope:?}: and fetches no key");
+
+        config("two");
+        env.sandbox.clear_requests();
+        env.cmd(&["apply", "--yes"]).run().assert_code(0);
+        let writes = env.requests().iter().filter(|r| r.method != "GET").count();
+        assert_eq!(
+            writes,
+            if has_variables { 2 } else { 1 },
+            "{scope:?}: only what changed"
+        );
+        assert_eq!(
+            env.sandbox.scope_plaintext(&scope, "KEY").as_deref(),
+            Some(&b"two"[..]),
+            "{scope:?}"
+        );
+
+        env.sandbox.scope_put_outside(&scope, "KEY", b"by hand");
+        env.sandbox.scope_put_outside(&scope, "LEFTOVER", b"x");
+        if has_variables {
+            env.sandbox.set_variable_outside(&scope, "OLD_VAR", "x");
+        }
+        let plan = env.cmd(&["plan", "--prune"]).run();
+        assert!(
+            plan.stdout.contains("changed on GitHub at"),
+            "{scope:?}: {}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains("- LEFTOVER"),
+            "{scope:?}: {}",
+            plan.stdout
+        );
+        env.cmd(&["apply", "--yes", "--prune"]).run().assert_code(0);
+        assert_eq!(env.sandbox.scope_names(&scope), ["KEY"], "{scope:?}");
+        assert_eq!(
+            env.sandbox.scope_plaintext(&scope, "KEY").as_deref(),
+            Some(&b"two"[..]),
+            "{scope:?}"
+        );
+        if has_variables {
+            assert_eq!(env.sandbox.variable_names(&scope), ["SITE"], "{scope:?}");
+        }
+        let plan = env.cmd(&["plan", "--prune"]).run();
+        assert!(
+            plan.stdout.contains("In sync"),
+            "{scope:?}: {}",
+            plan.stdout
+        );
+    }
+}
