@@ -51,10 +51,102 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make GitHub match the config
     Apply(ApplyArgs),
+    /// Try the registry credentials in [[checks]]: log in, and prove push permission
+    Check(CheckArgs),
+    /// Check the token and each target's reachability; writes nothing
+    Doctor(DoctorArgs),
+    /// Compare the secrets that workflows use with those declared and present
+    Audit(AuditArgs),
+    /// Write a commented secretsync.toml to start from
+    Init(InitArgs),
+    /// Store a secret's value in its keyring source (prompted, or --stdin)
+    Set(SetArgs),
+    /// After a password change: store the new value and apply just that secret everywhere
+    Rotate(RotateArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
     /// Serve a local GitHub-compatible API for rehearsing offline
     Sandbox(SandboxArgs),
     /// Run the founding story end to end against an in-process sandbox
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The checkout whose .github/workflows to scan
+    #[arg(default_value = ".")]
+    pub checkout: PathBuf,
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 2 when there are findings (0 none, 1 error)
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Do not ask GitHub which secrets are present
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Start from a preset: `aliyun-acr` declares the four ALIYUN_* secrets with their rules
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// The repository to target
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The declared secret whose keyring entry to set
+    pub name: String,
+    /// Read the value from standard input instead of prompting
+    #[arg(long)]
+    pub stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The declared secret whose value changed
+    pub name: String,
+    /// Read the new value from standard input instead of prompting
+    #[arg(long)]
+    pub stdin: bool,
+    /// Do not ask for confirmation before writing to GitHub
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Write even when a registry check fails
+    #[arg(long)]
+    pub skip_checks: bool,
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish or powershell
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +176,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (needed when there is no terminal)
     #[arg(short, long)]
     pub yes: bool,
+    /// Write even when a registry check in [[checks]] fails
+    #[arg(long)]
+    pub skip_checks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,10 +8,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod apply;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod github;
 pub mod plan;

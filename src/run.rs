@@ -103,9 +103,45 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             )?;
             Ok(if outcome.ok { EXIT_OK } else { EXIT_ERROR })
         }
+        Command::Check(args) => {
+            let config = load_config(&cli.config)?;
+            crate::check::run(&config, args.json, out)
+        }
+        Command::Doctor(args) => {
+            let config = load_config(&cli.config)?;
+            crate::doctor::run(&config, args.json, pacing, out)
+        }
+        Command::Audit(args) => {
+            let config = load_config(&cli.config)?;
+            let options = crate::audit::Options {
+                checkout: args.checkout,
+                json: args.json,
+                detailed_exitcode: args.detailed_exitcode,
+                offline: args.offline,
+            };
+            crate::audit::run(&config, &options, pacing, out)
+        }
+        Command::Init(_) | Command::Set(_) | Command::Rotate(_) => {
+            Err(Error::Usage("not built yet".into()))
+        }
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "secretsync", out);
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(out)?;
+            Ok(EXIT_OK)
+        }
         Command::Sandbox(args) => sandbox(args, out),
         Command::Demo => crate::demo::run(out, style(false)),
     }
+}
+
+fn load_config(flag: &Option<std::path::PathBuf>) -> Result<config::Config, Error> {
+    let path = config::locate(flag.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
+    Ok(config::load(&path)?)
 }
 
 fn sync_command(

@@ -1,9 +1,11 @@
-//! Checks on resolved values before anything is sent: not empty (unless allowed), and within
-//! GitHub's size limit. Messages name the secret and the rule, never the value.
+//! Checks before anything is written: each value against its rules (not empty unless allowed,
+//! within GitHub's size limit, and the secret's own rules), and `secretsync check`, which tries
+//! the registry credentials in `[[checks]]` for real. Messages name the secret and the rule,
+//! never the value.
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::Decl;
+use crate::config::{Config, Decl};
 
 /// GitHub's limit on a secret's plaintext: 48 KB.
 pub const MAX_VALUE_BYTES: usize = 48 * 1024;
@@ -25,6 +27,16 @@ pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// `secretsync check`: try every `[[checks]]` entry.
+pub fn run(
+    config: &Config,
+    json: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<i32, crate::error::Error> {
+    let _ = (config, json, out);
+    Err(crate::error::Error::Usage("check is not built yet".into()))
 }
 
 #[cfg(test)]
