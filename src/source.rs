@@ -22,7 +22,13 @@ pub enum Source {
     /// `keyring = { service = "...", user = "..." }`
     Keyring { service: String, user: String },
     /// `prompt = "Label"`, optionally `confirm = true`
-    Prompt { label: String, confirm: bool },
+    /// `prompt = "Label"`, optionally `confirm = true`, and `remember = true` to offer storing
+    /// the typed value in the chain's keyring source.
+    Prompt {
+        label: String,
+        confirm: bool,
+        remember: bool,
+    },
     /// `value = "literal"`: meant for non-sensitive values, but still never printed.
     Value(String),
     /// `file = "path"`, already made absolute against the config file's folder.
@@ -74,7 +80,14 @@ impl std::fmt::Debug for Source {
         match self {
             Source::Env(var) => write!(f, "Env({var:?})"),
             Source::Keyring { service, user } => write!(f, "Keyring({service:?}, {user:?})"),
-            Source::Prompt { label, confirm } => write!(f, "Prompt({label:?}, confirm={confirm})"),
+            Source::Prompt {
+                label,
+                confirm,
+                remember,
+            } => write!(
+                f,
+                "Prompt({label:?}, confirm={confirm}, remember={remember})"
+            ),
             Source::Value(_) => write!(f, "Value([REDACTED])"),
             Source::File(path) => write!(f, "File({path:?})"),
             Source::Command(argv) => write!(f, "Command({argv:?})"),
@@ -231,6 +244,9 @@ fn resolve_with(
             Outcome::Value(value) => {
                 let kind = source.kind();
                 tracing::debug!(secret, source = kind.as_str(), "value found");
+                if matches!(source, Source::Prompt { remember: true, .. }) {
+                    offer_to_remember(secret, chain, &value)?;
+                }
                 return Ok(Resolution::Value { value, kind });
             }
             Outcome::Deferred => return Ok(Resolution::Deferred),
@@ -255,13 +271,79 @@ fn resolve_one(
     match source {
         Source::Env(var) => from_env(secret, var, env),
         Source::Keyring { service, user } => from_keyring(secret, service, user),
-        Source::Prompt { label, confirm } => match prompts {
+        Source::Prompt { label, confirm, .. } => match prompts {
             PromptMode::Defer => Ok(Outcome::Deferred),
             PromptMode::Ask => from_prompt(secret, label, *confirm).map(Outcome::Value),
         },
         Source::Value(literal) => Ok(Outcome::Value(SecretString::from(literal.as_str()))),
         Source::File(path) => from_file(secret, path),
         Source::Command(argv) => from_command(secret, argv),
+    }
+}
+
+/// After a prompt with `remember = true`: offer to store the typed value in the chain's keyring
+/// source, so the next run finds it there.
+fn offer_to_remember(
+    secret: &str,
+    chain: &[Source],
+    value: &SecretString,
+) -> Result<(), SourceError> {
+    let Some(Source::Keyring { service, user }) =
+        chain.iter().find(|s| matches!(s, Source::Keyring { .. }))
+    else {
+        return Ok(());
+    };
+    let question =
+        format!("Store `{secret}` in the keyring (service `{service}`, user `{user}`)? [y/N] ");
+    let Ok(answer) = ask_tty(&question) else {
+        return Ok(());
+    };
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        store_in_keyring(secret, service, user, value)?;
+    }
+    Ok(())
+}
+
+/// Ask a visible question on the terminal and read one line.
+fn ask_tty(question: &str) -> io::Result<String> {
+    let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    write!(tty, "{question}")?;
+    tty.flush()?;
+    let mut answer = String::new();
+    io::BufRead::read_line(&mut io::BufReader::new(tty), &mut answer)?;
+    Ok(answer)
+}
+
+/// Store a value in the OS keyring, as `secretsync set` and a remembered prompt do.
+pub fn store_in_keyring(
+    secret: &str,
+    service: &str,
+    user: &str,
+    value: &SecretString,
+) -> Result<(), SourceError> {
+    ensure_default_store().map_err(|detail| SourceError::KeyringUnavailable {
+        secret: secret.to_owned(),
+        detail,
+    })?;
+    let stored = keyring_core::Entry::new(service, user)
+        .and_then(|entry| entry.set_password(value.expose_secret()));
+    match stored {
+        Ok(()) => {
+            tracing::info!(secret, service, user, "stored in the keyring");
+            Ok(())
+        }
+        Err(keyring_core::Error::NoStorageAccess(platform)) => Err(SourceError::KeyringLocked {
+            secret: secret.to_owned(),
+            service: service.to_owned(),
+            user: user.to_owned(),
+            detail: one_line(&platform.to_string()),
+        }),
+        Err(other) => Err(SourceError::Keyring {
+            secret: secret.to_owned(),
+            service: service.to_owned(),
+            user: user.to_owned(),
+            detail: describe_keyring_error(other),
+        }),
     }
 }
 
@@ -980,6 +1062,7 @@ mod tests {
         let prompt = Source::Prompt {
             label: "Password".into(),
             confirm: false,
+            remember: false,
         };
         let env = fake_env(&[]);
         let chain = [
@@ -1106,6 +1189,7 @@ mod tests {
         let prompt = Source::Prompt {
             label: "Token".into(),
             confirm: false,
+            remember: false,
         };
         let configured = [Source::Env("MY_TOKEN".into()), prompt];
         let env = fake_env(&[("GH_TOKEN", "gh-token\n"), ("GITHUB_TOKEN", "github-token")]);

@@ -5,6 +5,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+#[cfg(test)]
+use crate::config::{Class, Rules};
 use crate::config::{Config, Decl};
 
 /// GitHub's limit on a secret's plaintext: 48 KB.
@@ -25,6 +27,46 @@ pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
             "secret `{}` is {len} bytes, over GitHub's limit of {MAX_VALUE_BYTES}; store a smaller value (for large files, encrypt them in the repository and keep only the key as a secret)",
             decl.name
         ));
+    }
+    if len > 0 {
+        problems.extend(rule_problems(decl, value.expose_secret()));
+    }
+    problems
+}
+
+/// The secret's own rules. Each message names the secret and the rule; none shows the value or
+/// anything measured from it.
+fn rule_problems(decl: &Decl, value: &str) -> Vec<String> {
+    let rules = &decl.rules;
+    let name = &decl.name;
+    let mut problems = Vec::new();
+    if rules.no_surrounding_whitespace && value.trim() != value {
+        problems.push(format!(
+            "secret `{name}` starts or ends with whitespace (a trailing newline or space is almost always a mistake); fix its source, or set `no_surrounding_whitespace = false`"
+        ));
+    }
+    if let Some(min) = rules.min_length {
+        if value.chars().count() < min {
+            problems.push(format!(
+                "secret `{name}` is shorter than its `min_length = {min}`; is it the right value?"
+            ));
+        }
+    }
+    if let Some(pattern) = &rules.pattern {
+        if !pattern.is_match(value) {
+            problems.push(format!(
+                "secret `{name}` does not match its `pattern`; is it the right value?"
+            ));
+        }
+    }
+    for class in &rules.require {
+        if !value.chars().any(|c| class.matches(c)) {
+            problems.push(format!(
+                "secret `{name}` lacks {} (rule `require = [\"{}\"]`); is it the right value?",
+                class.missing(),
+                class.as_str()
+            ));
+        }
     }
     problems
 }
@@ -48,8 +90,73 @@ mod tests {
             name: "S".into(),
             chain: vec![],
             allow_empty,
+            rules: Rules::default(),
             line: 1,
         }
+    }
+
+    fn with_rules(rules: Rules) -> Decl {
+        Decl {
+            rules,
+            ..decl(false)
+        }
+    }
+
+    fn problems(decl: &Decl, value: &str) -> Vec<String> {
+        let p = value_problems(decl, &SecretString::from(value));
+        for message in &p {
+            assert!(
+                !message.contains(value),
+                "a message shows the value: {message}"
+            );
+        }
+        p
+    }
+
+    #[test]
+    fn registry_password_rules() {
+        // The registry's fixed-password rule: at least 8, with upper, lower and a digit.
+        let acr = with_rules(Rules {
+            min_length: Some(8),
+            require: vec![Class::Upper, Class::Lower, Class::Digit],
+            ..Rules::default()
+        });
+        assert!(problems(&acr, "Fixed-Pass1").is_empty());
+        let short = problems(&acr, "Ab1");
+        assert_eq!(short.len(), 1);
+        assert!(short[0].contains("min_length = 8"), "{short:?}");
+        let console = problems(&acr, "consolepassword");
+        assert_eq!(console.len(), 2, "{console:?}");
+        assert!(console
+            .iter()
+            .any(|p| p.contains("lacks an upper-case letter")));
+        assert!(console.iter().any(|p| p.contains("lacks a digit")));
+    }
+
+    #[test]
+    fn whitespace_is_refused_unless_allowed() {
+        let p = problems(&decl(false), "secret\n");
+        assert!(p[0].contains("starts or ends with whitespace"), "{p:?}");
+        assert_eq!(problems(&decl(false), " x").len(), 1);
+        let relaxed = with_rules(Rules {
+            no_surrounding_whitespace: false,
+            ..Rules::default()
+        });
+        assert!(problems(&relaxed, "secret\n").is_empty());
+    }
+
+    #[test]
+    fn pattern_rule() {
+        let account = with_rules(Rules {
+            pattern: Some(regex::Regex::new("^[a-z0-9-]+$").unwrap()),
+            ..Rules::default()
+        });
+        assert!(problems(&account, "acme-account").is_empty());
+        let p = problems(&account, "Acme Nickname");
+        assert!(
+            p.iter().any(|m| m.contains("does not match its `pattern`")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ use crate::source::Source;
 
 pub use crate::scope::{App, Repo, Scope, Visibility};
 
+mod checks;
+mod rules;
 mod targets;
+pub use checks::{CheckDecl, Template};
+pub use rules::{Class, Rules};
 pub use targets::{Access, Place, Target};
 
 /// A config larger than this is refused before parsing: no sane config is that big.
@@ -33,6 +37,8 @@ pub struct Config {
     pub secrets: BTreeMap<String, Decl>,
     pub variables: BTreeMap<String, Decl>,
     pub targets: Vec<Target>,
+    /// Registry credentials to try before writing (`[[checks]]`).
+    pub checks: Vec<CheckDecl>,
 }
 
 /// A declared secret or variable: its name and where its value comes from.
@@ -41,6 +47,7 @@ pub struct Decl {
     pub name: String,
     pub chain: Vec<Source>,
     pub allow_empty: bool,
+    pub rules: Rules,
     pub line: usize,
 }
 
@@ -202,6 +209,8 @@ struct RawConfig {
     variables: BTreeMap<Spanned<String>, Spanned<RawSecret>>,
     #[serde(default)]
     targets: Vec<Spanned<targets::RawTarget>>,
+    #[serde(default)]
+    checks: Vec<Spanned<checks::RawCheck>>,
 }
 
 #[derive(Deserialize)]
@@ -220,12 +229,17 @@ struct RawSecret {
     keyring: Option<RawKeyring>,
     prompt: Option<String>,
     confirm: Option<bool>,
+    remember: Option<bool>,
     value: Option<String>,
     file: Option<String>,
     command: Option<Vec<String>>,
     from: Option<Vec<Spanned<RawSource>>>,
     #[serde(default)]
     allow_empty: bool,
+    min_length: Option<usize>,
+    pattern: Option<String>,
+    require: Option<Vec<String>>,
+    no_surrounding_whitespace: Option<bool>,
     #[allow(dead_code)]
     description: Option<String>,
 }
@@ -237,6 +251,7 @@ struct RawSource {
     keyring: Option<RawKeyring>,
     prompt: Option<String>,
     confirm: Option<bool>,
+    remember: Option<bool>,
     value: Option<String>,
     file: Option<String>,
     command: Option<Vec<String>>,
@@ -333,6 +348,7 @@ impl Validator<'_> {
             );
         }
         let targets = self.targets(raw.targets, &secrets, &variables);
+        let checks = self.checks(raw.checks, &secrets);
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
@@ -343,6 +359,7 @@ impl Validator<'_> {
             secrets,
             variables,
             targets,
+            checks,
         })
     }
 
@@ -414,12 +431,20 @@ impl Validator<'_> {
                 keyring: secret.keyring,
                 prompt: secret.prompt,
                 confirm: secret.confirm,
+                remember: secret.remember,
                 value: secret.value,
                 file: secret.file,
                 command: secret.command,
             };
             let what = format!("{kind} `{name}`");
-            let chain = match secret.from {
+            let raw_rules = rules::RawRules {
+                min_length: secret.min_length,
+                pattern: secret.pattern,
+                require: secret.require,
+                no_surrounding_whitespace: secret.no_surrounding_whitespace,
+            };
+            let rules = self.rules(raw_rules, &what, at);
+            let chain: Vec<Source> = match secret.from {
                 Some(from) => {
                     if !shorthand.is_empty() {
                         self.problem(
@@ -448,12 +473,22 @@ impl Validator<'_> {
                 }
                 None => self.source(shorthand, at, &what).into_iter().collect(),
             };
+            let remembers = chain
+                .iter()
+                .any(|s| matches!(s, Source::Prompt { remember: true, .. }));
+            if remembers && !chain.iter().any(|s| matches!(s, Source::Keyring { .. })) {
+                self.problem(
+                    at,
+                    format!("{what}: `remember = true` needs a `keyring` source in the same `from` chain to store the typed value in"),
+                );
+            }
             secrets.insert(
                 upper.clone(),
                 Decl {
                     name: upper,
                     chain,
                     allow_empty: secret.allow_empty,
+                    rules,
                     line,
                 },
             );
@@ -464,6 +499,9 @@ impl Validator<'_> {
     fn source(&mut self, raw: RawSource, at: Option<usize>, what: &str) -> Option<Source> {
         if raw.confirm.is_some() && raw.prompt.is_none() {
             self.problem(at, format!("{what}: `confirm` goes only with `prompt`"));
+        }
+        if raw.remember.is_some() && raw.prompt.is_none() {
+            self.problem(at, format!("{what}: `remember` goes only with `prompt`"));
         }
         let mut found = Vec::new();
         if let Some(var) = raw.env {
@@ -479,6 +517,7 @@ impl Validator<'_> {
             found.push(Source::Prompt {
                 label,
                 confirm: raw.confirm.unwrap_or(false),
+                remember: raw.remember.unwrap_or(false),
             });
         }
         if let Some(value) = raw.value {
@@ -525,6 +564,7 @@ impl RawSource {
             && self.keyring.is_none()
             && self.prompt.is_none()
             && self.confirm.is_none()
+            && self.remember.is_none()
             && self.value.is_none()
             && self.file.is_none()
             && self.command.is_none()

@@ -37,7 +37,8 @@ fn parses_shorthand_and_chains() {
         pw.chain[1],
         Source::Prompt {
             label: "Password".into(),
-            confirm: true
+            confirm: true,
+            remember: false,
         }
     );
     assert_eq!(c.targets[0].secrets, ["ALIYUN_PASSWORD", "ALIYUN_REGISTRY"]);
@@ -346,4 +347,75 @@ fn limits_per_scope() {
 fn variables_follow_the_same_name_rules() {
     let p = problems("[variables.GITHUB_X]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n");
     assert!(p[0].message.contains("variable name `GITHUB_X`"), "{p:?}");
+}
+
+#[test]
+fn rules_and_checks() {
+    let c = parse_ok(
+        r#"
+[secrets.ALIYUN_REGISTRY]
+value = "r.example"
+[secrets.ALIYUN_USERNAME]
+value = "acme"
+[secrets.ALIYUN_PASSWORD]
+from = [{ env = "PW" }, { keyring = { service = "s", user = "u" } }, { prompt = "Pw", remember = true }]
+min_length = 8
+require = ["upper", "lower", "digit"]
+pattern = "^\\S+$"
+[[targets]]
+repo = "o/r"
+[[checks]]
+registry = "secret:ALIYUN_REGISTRY"
+username = "secret:ALIYUN_USERNAME"
+password = "secret:ALIYUN_PASSWORD"
+push = ["secret:ALIYUN_USERNAME/app"]
+"#,
+    );
+    let rules = &c.secrets["ALIYUN_PASSWORD"].rules;
+    assert_eq!(
+        (
+            rules.min_length,
+            rules.require.len(),
+            rules.no_surrounding_whitespace
+        ),
+        (Some(8), 3, true)
+    );
+    assert!(rules.pattern.is_some());
+    assert_eq!(c.checks.len(), 1);
+    assert_eq!(c.checks[0].password, "ALIYUN_PASSWORD");
+    assert_eq!(c.checks[0].push[0].fill(Some("acme")), "acme/app");
+}
+
+#[test]
+fn rule_and_check_mistakes() {
+    let base = "[secrets.PW]\nvalue=\"x\"\n";
+    let target = "[[targets]]\nrepo=\"o/r\"\n";
+    for (extra, needle) in [
+        (
+            "require=[\"capital\"]\n",
+            "unknown `require` class `capital`",
+        ),
+        ("pattern=\"(\"\n", "not a valid regular expression"),
+        ("min_length=0\n", "checks nothing"),
+    ] {
+        let p = problems(&format!("{base}{extra}{target}"));
+        assert!(
+            p.iter().any(|p| p.message.contains(needle)),
+            "{extra}: {p:?}"
+        );
+    }
+    let p = problems(&format!(
+        "[secrets.PW]\nprompt=\"x\"\nremember=true\n{target}"
+    ));
+    assert!(p[0].message.contains("needs a `keyring` source"), "{p:?}");
+    let check = |body: &str| problems(&format!("{base}{target}[[checks]]\n{body}"));
+    let p = check("registry=\"r\"\nusername=\"u\"\npassword=\"hunter2\"\n");
+    assert!(p[0].message.contains("must be `secret:NAME`"), "{p:?}");
+    assert!(!p[0].message.contains("hunter2"));
+    let p = check("registry=\"secret:PWD\"\nusername=\"u\"\npassword=\"secret:PW\"\n");
+    assert!(
+        p[0].message
+            .contains("`secret:PWD`, which is not declared; did you mean `secret:PW`?"),
+        "{p:?}"
+    );
 }

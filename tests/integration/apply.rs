@@ -268,7 +268,7 @@ fn targets_select_by_glob_and_files_strip_one_newline() {
     let env = Env::new();
     env.write("pw.txt", "line\n\n");
     env.config(
-        "[secrets.ALIYUN_PASSWORD]\nfile = \"pw.txt\"\n[secrets.OTHER]\nvalue = \"o\"\n\n\
+        "[secrets.ALIYUN_PASSWORD]\nfile = \"pw.txt\"\nno_surrounding_whitespace = false\n[secrets.OTHER]\nvalue = \"o\"\n\n\
          [[targets]]\nrepo = \"acme/shop\"\nsecrets = [\"ALIYUN_*\"]\n\n\
          [[targets]]\nrepo = \"acme/web\"\n",
     );
