@@ -71,6 +71,8 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
         style,
         pacing: Default::default(),
         progress: false,
+        skip_checks: true,
+        only: None,
     };
     writeln!(
         out,

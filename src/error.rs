@@ -21,6 +21,9 @@ pub enum Error {
     Value(String),
     #[error("{0}")]
     Usage(String),
+    /// A registry check failed before anything was written.
+    #[error("{0}")]
+    Check(String),
     #[error("cannot write output: {0}")]
     Output(String),
     /// Failures already reported in the output (failed writes, missing secrets): exit 1 quietly.

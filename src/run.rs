@@ -70,6 +70,8 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 style: style(args.json),
                 pacing,
                 progress: progress(args.json),
+                skip_checks: true,
+                only: None,
             };
             let outcome = sync_command(
                 &cli.config,
@@ -93,6 +95,8 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 style: style(args.json),
                 pacing,
                 progress: progress(args.json),
+                skip_checks: args.skip_checks,
+                only: None,
             };
             let outcome = sync_command(
                 &cli.config,
@@ -121,8 +125,41 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             };
             crate::audit::run(&config, &options, pacing, out)
         }
-        Command::Init(_) | Command::Set(_) | Command::Rotate(_) => {
-            Err(Error::Usage("not built yet".into()))
+        Command::Init(args) => {
+            let path = config::locate(cli.config.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
+            crate::init::run(
+                &path,
+                args.preset.as_deref(),
+                args.repo.as_deref(),
+                args.force,
+                out,
+            )
+        }
+        Command::Set(args) => {
+            let config = load_config(&cli.config)?;
+            crate::rotate::set(&config, &args.name, args.stdin, out)
+        }
+        Command::Rotate(args) => {
+            let config = load_config(&cli.config)?;
+            let state = locate_state(&cli.state_dir)?;
+            let rotation = crate::rotate::Rotation {
+                name: &args.name,
+                stdin: args.stdin,
+                skip_checks: args.skip_checks,
+                options: Options {
+                    prune: false,
+                    json: args.json,
+                    prompts: PromptMode::Ask,
+                    yes: args.yes,
+                    style: style(args.json),
+                    pacing,
+                    progress: progress(args.json),
+                    skip_checks: true,
+                    only: None,
+                },
+                state: &state,
+            };
+            crate::rotate::rotate(&config, rotation, out)
         }
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -144,6 +181,14 @@ fn load_config(flag: &Option<std::path::PathBuf>) -> Result<config::Config, Erro
     Ok(config::load(&path)?)
 }
 
+fn locate_state(flag: &Option<std::path::PathBuf>) -> Result<StateDir, Error> {
+    Ok(StateDir::locate(
+        flag.as_deref(),
+        std::env::var_os("XDG_STATE_HOME"),
+        std::env::var_os("HOME"),
+    )?)
+}
+
 fn sync_command(
     config_flag: &Option<std::path::PathBuf>,
     state_flag: &Option<std::path::PathBuf>,
@@ -156,11 +201,7 @@ fn sync_command(
         std::env::var_os("SECRETSYNC_CONFIG"),
     );
     let config = config::load(&path)?;
-    let state = StateDir::locate(
-        state_flag.as_deref(),
-        std::env::var_os("XDG_STATE_HOME"),
-        std::env::var_os("HOME"),
-    )?;
+    let state = locate_state(state_flag)?;
     sync::run(&config, &state, command, options, out)
 }
 

@@ -461,7 +461,8 @@ fn ensure_default_store() -> Result<(), String> {
     }
 }
 
-fn from_prompt(secret: &str, label: &str, confirm: bool) -> Result<SecretString, SourceError> {
+/// Ask for a value on the terminal, hidden (and twice with `confirm`).
+pub fn from_prompt(secret: &str, label: &str, confirm: bool) -> Result<SecretString, SourceError> {
     let mut tty = OpenOptions::new()
         .read(true)
         .write(true)

@@ -35,6 +35,28 @@ pub struct Options {
     pub pacing: Pacing,
     /// Draw progress on stderr (a terminal, and not `--json`).
     pub progress: bool,
+    /// Do not run `[[checks]]` before writing (`apply --skip-checks`; `plan` never runs them).
+    pub skip_checks: bool,
+    /// `rotate`: this one secret, with this value, wherever it is declared; nothing else.
+    pub only: Option<Only>,
+}
+
+/// One secret and its new value, for `rotate`.
+#[derive(Debug, Clone)]
+pub struct Only {
+    pub name: String,
+    pub value: SecretString,
+}
+
+/// The config as `rotate` sees it: only the targets that carry the secret, carrying only it.
+fn narrowed(config: &Config, only: &Only) -> Config {
+    let mut config = config.clone();
+    config.targets.retain(|t| t.secrets.contains(&only.name));
+    for target in &mut config.targets {
+        target.secrets = vec![only.name.clone()];
+        target.variables.clear();
+    }
+    config
 }
 
 /// Whether this is `plan` (never writes) or `apply`.
@@ -91,6 +113,8 @@ struct Context<'a> {
     host: &'a str,
     prune: bool,
     progress: &'a Progress,
+    /// `rotate`'s secret: every other name is left out of the plan.
+    only: Option<&'a str>,
 }
 
 /// `secretsync plan` and `secretsync apply`, from a loaded config to the rendered report.
@@ -112,7 +136,33 @@ pub fn run(
         Command::Apply => PromptMode::Ask,
         Command::Plan => options.prompts,
     };
-    let values = resolve_values(config, prompts)?;
+    let narrowed_config;
+    let (config, values) = match &options.only {
+        None => (config, resolve_values(config, prompts)?),
+        Some(only) => {
+            narrowed_config = narrowed(config, only);
+            let value = Value {
+                secret: Some(only.value.clone()),
+                kind: SourceKind::Prompt,
+            };
+            let values = Values {
+                secrets: [(only.name.clone(), value)].into(),
+                variables: BTreeMap::new(),
+            };
+            (&narrowed_config, values)
+        }
+    };
+    if command == Command::Apply && !options.skip_checks {
+        let known: BTreeMap<String, SecretString> = values
+            .secrets
+            .iter()
+            .filter_map(|(name, v)| v.secret.clone().map(|s| (name.clone(), s)))
+            .collect();
+        // The checks' report goes where the plan goes; JSON keeps stdout to one document.
+        let mut stderr = std::io::stderr();
+        let sink: &mut dyn Write = if options.json { &mut stderr } else { &mut *out };
+        check::gate(config, &known, None, sink)?;
+    }
     // `plan` never writes, so it never makes the key; without a key nothing recorded can match.
     let (key, have_key) = match command {
         Command::Apply => (state.key()?, true),
@@ -143,6 +193,7 @@ pub fn run(
             host: config.api_url.host(),
             prune: options.prune,
             progress: &progress,
+            only: options.only.as_ref().map(|o| o.name.as_str()),
         };
         let mut planned = Vec::new();
         for result in
@@ -492,6 +543,9 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         &remote_variables,
         cx.prune && !job.variables.is_empty(),
     ));
+    if let Some(name) = cx.only {
+        changes.retain(|c| c.name == name);
+    }
     Ok(Gathered {
         changes,
         ready,

@@ -3,6 +3,14 @@
 //! the registry credentials in `[[checks]]` for real. Messages name the secret and the rule,
 //! never the value.
 
+pub mod registry;
+mod registry_http;
+pub mod wwwauth;
+
+mod preflight;
+
+pub use preflight::gate;
+
 use secrecy::{ExposeSecret, SecretString};
 
 #[cfg(test)]
@@ -71,14 +79,23 @@ fn rule_problems(decl: &Decl, value: &str) -> Vec<String> {
     problems
 }
 
-/// `secretsync check`: try every `[[checks]]` entry.
+/// `secretsync check`: try every `[[checks]]` entry; exit 0 when all pass.
 pub fn run(
     config: &Config,
     json: bool,
     out: &mut dyn std::io::Write,
 ) -> Result<i32, crate::error::Error> {
-    let _ = (config, json, out);
-    Err(crate::error::Error::Usage("check is not built yet".into()))
+    if config.checks.is_empty() {
+        return Err(crate::error::Error::Usage(format!(
+            "`{}` has no [[checks]]; add one with registry, username, password and push (see README.md, \"Registry checks\")",
+            config.path.display()
+        )));
+    }
+    Ok(if preflight::report(config, json, out)? {
+        0
+    } else {
+        1
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! Service, libsodium, a pty); see `.ci/install-real-components`.
 
 mod apply;
+mod audit;
 mod confirm;
+mod doctor;
 mod errors;
 mod exit_codes;
 mod fanout;
@@ -12,9 +14,12 @@ mod interop_libsodium;
 mod json;
 mod leak;
 mod limits;
+mod onboarding;
 mod progress;
 mod prompt_pty;
 mod real_keyring;
+mod registry;
+mod registry_support;
 mod sandbox_cli;
 mod scopes;
 mod support;

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use crate::support::{read_text, require_tools, Env, Output, Run};
 
 const SERVICE: &str = "secretsync-test";
+/// The login keyring's own password.
+const LOGIN: &str = "keyring-login-pw";
 /// Generous: a run takes well under a second; this only stops a hang from hanging the suite.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -42,7 +44,7 @@ if [ -n "${STORE_FILE:-}" ]; then
         <"$STORE_FILE" || exit 91
 fi
 [ "$#" -gt 0 ] || exit 0
-exec "$@" >"$OUT_FILE" 2>"$ERR_FILE"
+exec "$@" <"${IN_FILE:-/dev/null}" >"$OUT_FILE" 2>"$ERR_FILE"
 "#;
 
 /// An `Env` whose temp dir also holds a home folder and every XDG folder (see [`isolated`]), or
@@ -81,19 +83,24 @@ struct Session<'a> {
     unlock: Option<&'a str>,
     /// Store (service, user, value) with `secret-tool store` before running secretsync.
     store: Option<(&'a str, &'a str, &'a str)>,
-    /// Run `secretsync apply --yes` last.
-    apply: bool,
+    /// Run secretsync with these arguments last, if any.
+    run: Option<&'a [&'a str]>,
+    /// What secretsync reads on standard input.
+    stdin: Option<&'a str>,
 }
 
 /// Run a session; returns what secretsync printed and its exit code (the session's when
 /// secretsync is not run). Panics when the keyring setup itself fails.
 fn run_session(env: &Env, session: Session) -> Output {
     let launcher = ["dbus-run-session", "--", "sh", "-c", SESSION_SCRIPT, "sh"];
-    let mut run = if session.apply {
-        env.cmd(&["apply", "--yes"]).wrap(&launcher)
-    } else {
-        env.command(launcher[0]).args(&launcher[1..])
+    let mut run = match session.run {
+        Some(args) => env.cmd(args).wrap(&launcher),
+        None => env.command(launcher[0]).args(&launcher[1..]),
     };
+    if let Some(input) = session.stdin {
+        env.write("stdin-value", input);
+        run = run.env("IN_FILE", env.path("stdin-value"));
+    }
     if let Some(password) = session.unlock {
         run = run.env("KEYRING_PASSWORD", password);
     }
@@ -120,7 +127,7 @@ fn run_session(env: &Env, session: Session) -> Output {
             ran.code, ran.stdout, ran.stderr
         );
     }
-    if !session.apply {
+    if session.run.is_none() {
         ran.assert_code(0);
     }
     Output {
@@ -136,9 +143,10 @@ fn apply_in_keyring_session(env: &Env, stored: Option<(&str, &str, &str)>) -> Ou
     run_session(
         env,
         Session {
-            unlock: Some("keyring-login-pw"),
+            unlock: Some(LOGIN),
             store: stored,
-            apply: true,
+            run: Some(&["apply", "--yes"]),
+            stdin: None,
         },
     )
 }
@@ -256,9 +264,10 @@ fn a_locked_keyring_is_a_one_line_error_not_a_hang() {
     run_session(
         &env,
         Session {
-            unlock: Some("keyring-login-pw"),
+            unlock: Some(LOGIN),
             store: Some((SERVICE, "aliyun", "locked-away-value")),
-            apply: false,
+            run: None,
+            stdin: None,
         },
     );
     assert!(
@@ -272,7 +281,8 @@ fn a_locked_keyring_is_a_one_line_error_not_a_hang() {
         Session {
             unlock: None,
             store: None,
-            apply: true,
+            run: Some(&["apply", "--yes"]),
+            stdin: None,
         },
     );
     assert!(
@@ -285,4 +295,102 @@ fn a_locked_keyring_is_a_one_line_error_not_a_hang() {
     assert!(stderr.contains("locked"), "{stderr}");
     assert!(!stderr.contains("locked-away-value"), "{stderr}");
     assert_eq!(env.counts().2, 0, "{:?}", env.requests());
+}
+
+/// Run secretsync with `args` (and `stdin`) in a session that unlocks the same login keyring.
+fn in_session(env: &Env, args: &[&str], stdin: Option<&str>) -> Output {
+    run_session(
+        env,
+        Session {
+            unlock: Some(LOGIN),
+            store: None,
+            run: Some(args),
+            stdin,
+        },
+    )
+}
+
+const PASSWORD_RULES: &str = "min_length = 8\nrequire = [\"upper\", \"lower\", \"digit\"]\n";
+
+#[test]
+fn set_stores_in_the_keyring_and_apply_reads_it() {
+    let Some(env) = keyring_env("set_stores_in_the_keyring_and_apply_reads_it") else {
+        return;
+    };
+    env.config_for_repo(&format!(
+        "[secrets.ALIYUN_PASSWORD]\nfrom = [{{ env = \"SECRETSYNC_TEST_UNSET_VAR\" }}, {{ keyring = {{ service = \"{SERVICE}\", user = \"aliyun\" }} }}]\n{PASSWORD_RULES}"
+    ));
+    // A value that breaks the rules is refused, and nothing is stored.
+    let refused = in_session(
+        &env,
+        &["set", "ALIYUN_PASSWORD", "--stdin"],
+        Some("console-password1\n"),
+    );
+    let stderr = one_line_error(&refused);
+    assert!(
+        stderr.contains("lacks an upper-case letter") && !stderr.contains("console-password1"),
+        "{stderr}"
+    );
+    let out = in_session(
+        &env,
+        &["set", "aliyun_password", "--stdin"],
+        Some("Fixed-Pass1\n"),
+    );
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .contains("stored `ALIYUN_PASSWORD` in the keyring"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Fixed-Pass1") && !out.stderr.contains("Fixed-Pass1"));
+    assert_eq!(env.counts(), (0, 0, 0, 0), "set talks to no GitHub");
+    in_session(&env, &["apply", "--yes"], None).assert_code(0);
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Fixed-Pass1")
+    );
+}
+
+#[test]
+fn rotate_stores_and_applies_just_that_secret() {
+    let Some(env) = keyring_env("rotate_stores_and_applies_just_that_secret") else {
+        return;
+    };
+    env.config_for_repo(&format!(
+        "[secrets.ALIYUN_USERNAME]\nvalue = \"acme-account\"\n\
+         [secrets.ALIYUN_PASSWORD]\nkeyring = {{ service = \"{SERVICE}\", user = \"aliyun\" }}\n{PASSWORD_RULES}"
+    ));
+    let first = apply_in_keyring_session(&env, Some((SERVICE, "aliyun", "Old-Pass1")));
+    first.assert_code(0);
+    // Someone also changed the username on GitHub: rotate must not touch it.
+    env.sandbox
+        .put_outside(crate::support::REPO, "ALIYUN_USERNAME", b"by hand");
+    env.sandbox.clear_requests();
+    let out = in_session(
+        &env,
+        &["rotate", "ALIYUN_PASSWORD", "--stdin", "--yes"],
+        Some("Rotated-Pass2"),
+    );
+    out.assert_code(0);
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("Rotated-Pass2")
+    );
+    assert_eq!(
+        env.plaintext("ALIYUN_USERNAME").as_deref(),
+        Some("by hand"),
+        "only the rotated secret"
+    );
+    assert_eq!(env.counts().2, 1, "exactly one write");
+    assert!(!out.stdout.contains("Rotated-Pass2") && !out.stderr.contains("Rotated-Pass2"));
+    // The keyring holds the new value: a plain apply now has nothing to say about the password.
+    let plan = in_session(&env, &["plan"], None);
+    let line = plan
+        .stdout
+        .lines()
+        .find(|l| l.contains("ALIYUN_PASSWORD"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains("unchanged"), "{}", plan.stdout);
 }

@@ -212,6 +212,15 @@ impl Run {
         Run { cmd }
     }
 
+    /// Feed `text` on standard input (a file, so the program can read it at its own pace).
+    pub fn stdin_text(mut self, text: &str) -> Run {
+        let mut file = tempfile::tempfile().expect("stdin file");
+        file.write_all(text.as_bytes()).expect("write stdin");
+        file.rewind().expect("rewind stdin");
+        self.cmd.stdin(file);
+        self
+    }
+
     /// The command, for a pseudo-terminal to run: its standard streams are left to the pty.
     pub fn into_pty_command(mut self) -> Command {
         self.cmd.stdin(Stdio::inherit());

@@ -1,0 +1,252 @@
+//! Running the `[[checks]]` before anything is written: resolve the secrets each check reads
+//! (reusing values already at hand, so nothing is asked twice), try each registry, and report.
+//! Checks are named by their config line and by the secrets they read: the registry host and
+//! username are secret values too, so they are never printed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use super::registry::{self, Outcome, Probe};
+use crate::config::{CheckDecl, Config, Template};
+use crate::error::Error;
+use crate::source::{self, PromptMode, Resolution};
+
+fn shown(template: &Template) -> String {
+    match &template.secret {
+        Some(name) => format!("secret:{name}{}", template.rest),
+        None => template.rest.clone(),
+    }
+}
+
+fn label(check: &CheckDecl) -> String {
+    format!(
+        "check on line {} (registry {}, user {})",
+        check.line,
+        shown(&check.registry),
+        shown(&check.username)
+    )
+}
+
+#[derive(Serialize)]
+struct JsonCheck {
+    line: usize,
+    registry: String,
+    username: String,
+    login: JsonOutcome,
+    repositories: Vec<JsonRepository>,
+}
+
+#[derive(Serialize)]
+struct JsonOutcome {
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonRepository {
+    repository: String,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonDoc {
+    version: u32,
+    ok: bool,
+    checks: Vec<JsonCheck>,
+}
+
+/// One check's results, with the repositories as the config wrote them.
+struct Result1 {
+    check: CheckDecl,
+    login: Outcome,
+    repositories: Vec<(String, Outcome)>,
+}
+
+impl Result1 {
+    fn ok(&self) -> bool {
+        self.login.is_ok() && self.repositories.iter().all(|(_, o)| o.is_ok())
+    }
+
+    fn failures(&self) -> Vec<String> {
+        let registry = shown(&self.check.registry);
+        std::iter::once(&self.login)
+            .chain(self.repositories.iter().map(|(_, o)| o))
+            .filter(|o| !o.is_ok())
+            .map(|o| format!("{}: {}", label(&self.check), o.explain(&registry)))
+            .collect()
+    }
+}
+
+/// Values for every secret the checks read: `known` first, then each secret's own sources.
+fn values_for(
+    config: &Config,
+    checks: &[&CheckDecl],
+    known: &BTreeMap<String, SecretString>,
+) -> Result<BTreeMap<String, SecretString>, Error> {
+    let mut values = BTreeMap::new();
+    for name in checks.iter().flat_map(|c| c.secrets()) {
+        if values.contains_key(name) {
+            continue;
+        }
+        let value = match known.get(name) {
+            Some(value) => value.clone(),
+            None => {
+                let decl = &config.secrets[name];
+                match source::resolve(&decl.name, &decl.chain, PromptMode::Ask)? {
+                    Resolution::Value { value, .. } => value,
+                    Resolution::Deferred => {
+                        return Err(Error::Internal("a prompt was deferred while asking".into()))
+                    }
+                }
+            }
+        };
+        values.insert(name.clone(), value);
+    }
+    Ok(values)
+}
+
+fn fill(template: &Template, values: &BTreeMap<String, SecretString>) -> String {
+    let value = template
+        .secret
+        .as_ref()
+        .and_then(|name| values.get(name))
+        .map(|v| v.expose_secret().to_string());
+    template.fill(value.as_deref())
+}
+
+async fn run_all(checks: &[&CheckDecl], values: &BTreeMap<String, SecretString>) -> Vec<Result1> {
+    let runs = checks.iter().map(|check| async move {
+        let probe = Probe {
+            registry: fill(&check.registry, values),
+            username: fill(&check.username, values),
+            password: values
+                .get(&check.password)
+                .cloned()
+                .unwrap_or_else(|| SecretString::from("")),
+            push: check.push.iter().map(|t| fill(t, values)).collect(),
+        };
+        let report = registry::check(&probe).await;
+        // Report repositories as the config wrote them: their filled-in names may hold secrets.
+        let repositories = check
+            .push
+            .iter()
+            .map(shown)
+            .zip(report.repositories.into_iter().map(|(_, o)| o))
+            .collect();
+        Result1 {
+            check: (*check).clone(),
+            login: report.login,
+            repositories,
+        }
+    });
+    futures::future::join_all(runs).await
+}
+
+fn render(out: &mut dyn Write, results: &[Result1], json: bool) -> Result<(), Error> {
+    if json {
+        let doc = JsonDoc {
+            version: 1,
+            ok: results.iter().all(Result1::ok),
+            checks: results
+                .iter()
+                .map(|r| {
+                    let registry = shown(&r.check.registry);
+                    JsonCheck {
+                        line: r.check.line,
+                        registry: registry.clone(),
+                        username: shown(&r.check.username),
+                        login: JsonOutcome {
+                            code: r.login.code(),
+                            message: r.login.explain(&registry),
+                        },
+                        repositories: r
+                            .repositories
+                            .iter()
+                            .map(|(repository, o)| JsonRepository {
+                                repository: repository.clone(),
+                                code: o.code(),
+                                message: o.explain(&registry),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Output(e.to_string()))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for r in results {
+        let registry = shown(&r.check.registry);
+        writeln!(out, "{}", label(&r.check))?;
+        let mark = |o: &Outcome| if o.is_ok() { "ok  " } else { "FAIL" };
+        writeln!(
+            out,
+            "  {} login: {}",
+            mark(&r.login),
+            r.login.explain(&registry)
+        )?;
+        for (repository, o) in &r.repositories {
+            writeln!(
+                out,
+                "  {} push {repository}: {}",
+                mark(o),
+                o.explain(&registry)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Run the checks (those that read `only`, when given). `known` holds values already resolved.
+fn run_checks(
+    config: &Config,
+    known: &BTreeMap<String, SecretString>,
+    only: Option<&str>,
+) -> Result<Vec<Result1>, Error> {
+    let checks: Vec<&CheckDecl> = config
+        .checks
+        .iter()
+        .filter(|c| only.is_none_or(|name| c.secrets().any(|s| s == name)))
+        .collect();
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values = values_for(config, &checks, known)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(run_all(&checks, &values)))
+}
+
+/// `secretsync check`: run and report every check; whether all passed.
+pub fn report(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, Error> {
+    let results = run_checks(config, &BTreeMap::new(), None)?;
+    render(out, &results, json)?;
+    Ok(results.iter().all(Result1::ok))
+}
+
+/// The checks as a gate before writing: an error naming each failure, or nothing.
+pub fn gate(
+    config: &Config,
+    known: &BTreeMap<String, SecretString>,
+    only: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let results = run_checks(config, known, only)?;
+    render(out, &results, false)?;
+    let failures: Vec<String> = results.iter().flat_map(Result1::failures).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Check(format!(
+            "{}; nothing was written (fix it, or pass --skip-checks to write anyway)",
+            failures.join("\nerror: ")
+        )))
+    }
+}

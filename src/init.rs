@@ -1,0 +1,163 @@
+//! `secretsync init`: write a commented config to start from, optionally from a preset. The
+//! `aliyun-acr` preset is the founding story: four secrets, the registry password's rules, and a
+//! registry check, with the password coming from env, then the keyring, then a prompt.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::Error;
+
+const GENERIC: &str = r#"# secretsync.toml: which GitHub Actions secrets and variables must exist, and where their
+# values come from. See README.md ("Config reference"). Then: `secretsync plan`, `secretsync apply`.
+
+[github]
+# api_url = "https://api.github.com"     # GitHub Enterprise: "https://HOST/api/v3"
+
+# One table per secret. The first source in `from` that has a value wins.
+[secrets.EXAMPLE_TOKEN]
+from = [
+  { env = "EXAMPLE_TOKEN" },
+  { prompt = "Example token", confirm = true },
+]
+
+[[targets]]
+repo = "{REPO}"
+"#;
+
+const ALIYUN_ACR: &str = r#"# secretsync.toml: the four secrets a GitHub Actions workflow needs to push images to Aliyun
+# Container Registry (ACR). See README.md. Then: `secretsync check`, `secretsync plan`,
+# `secretsync apply`; after a password change, `secretsync rotate ALIYUN_PASSWORD`.
+
+[github]
+# api_url = "https://api.github.com"
+
+# The registry host of your ACR instance, as the ACR console shows it. Not sensitive.
+[secrets.ALIYUN_REGISTRY]
+value = "crpi-xxxxxxxx.cn-hangzhou.personal.cr.aliyuncs.com"
+
+# The namespace the images go into. It must exist in the ACR console (unless auto-create is on).
+[secrets.ALIYUN_NAMESPACE]
+value = "my-namespace"
+
+# The Aliyun ACCOUNT NAME, not the nickname shown in the console. Nicknames often hold spaces;
+# account names never do, hence the pattern.
+[secrets.ALIYUN_USERNAME]
+env = "ALIYUN_USERNAME"
+pattern = '^\S+$'
+
+# The registry's FIXED password ("Access Credentials" in the ACR console), not the console login
+# password. ACR requires 8 or more characters with upper case, lower case and a digit.
+[secrets.ALIYUN_PASSWORD]
+from = [
+  { env = "ALIYUN_PASSWORD" },
+  { keyring = { service = "secretsync", user = "aliyun-acr" } },
+  { prompt = "ACR fixed password", confirm = true, remember = true },
+]
+min_length = 8
+require = ["upper", "lower", "digit"]
+
+[[targets]]
+repo = "{REPO}"
+secrets = ["ALIYUN_*"]
+
+# Log in to the registry with exactly these values, and prove push permission, before any write.
+[[checks]]
+registry = "secret:ALIYUN_REGISTRY"
+username = "secret:ALIYUN_USERNAME"
+password = "secret:ALIYUN_PASSWORD"
+push = ["secret:ALIYUN_NAMESPACE/app"]
+"#;
+
+pub const PRESETS: &[&str] = &["aliyun-acr"];
+
+/// The config text for a preset (or the generic one), for `repo`.
+pub fn template(preset: Option<&str>, repo: Option<&str>) -> Result<String, Error> {
+    let text = match preset {
+        None => GENERIC,
+        Some("aliyun-acr") => ALIYUN_ACR,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "unknown preset `{other}`; the presets are: {}",
+                PRESETS.join(", ")
+            )))
+        }
+    };
+    let repo = repo.unwrap_or("OWNER/REPO");
+    if crate::scope::Repo::parse(repo).is_none() {
+        return Err(Error::Usage(format!(
+            "`--repo {repo}` is not of the form owner/name"
+        )));
+    }
+    Ok(text.replace("{REPO}", repo))
+}
+
+/// Write the config to `path`; an existing file is kept unless `force`.
+pub fn run(
+    path: &Path,
+    preset: Option<&str>,
+    repo: Option<&str>,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    let text = template(preset, repo)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        // create_new: refusing and writing are one step, so nothing can appear in between.
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::Usage(format!(
+            "`{}` exists already; keep it, or pass --force to overwrite it",
+            path.display()
+        )),
+        _ => Error::Usage(format!("cannot write `{}`: {e}", path.display())),
+    })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+    writeln!(
+        out,
+        "wrote {}; edit it, then run `secretsync plan`",
+        path.display()
+    )?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_valid_configs() {
+        for preset in [None, Some("aliyun-acr")] {
+            let text = template(preset, Some("acme/shop")).unwrap();
+            let config = crate::config::parse(&text, Path::new("t.toml"), Path::new("/"))
+                .unwrap_or_else(|p| panic!("{preset:?}: {p:?}"));
+            assert_eq!(config.targets[0].place.to_string(), "acme/shop");
+        }
+        let acr = crate::config::parse(
+            &template(Some("aliyun-acr"), None).unwrap(),
+            Path::new("t.toml"),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(acr.secrets.len(), 4);
+        assert_eq!(acr.checks.len(), 1);
+        let pw = &acr.secrets["ALIYUN_PASSWORD"];
+        assert_eq!(pw.rules.min_length, Some(8));
+        assert_eq!(pw.rules.require.len(), 3);
+        let kinds: Vec<&str> = pw.chain.iter().map(|s| s.kind().as_str()).collect();
+        assert_eq!(kinds, ["env", "keyring", "prompt"]);
+    }
+
+    #[test]
+    fn unknown_preset_and_bad_repo() {
+        assert!(template(Some("nope"), None)
+            .unwrap_err()
+            .to_string()
+            .contains("aliyun-acr"));
+        assert!(template(None, Some("not a repo")).is_err());
+    }
+}
