@@ -21,6 +21,9 @@ pub enum Error {
     Value(String),
     #[error("{0}")]
     Usage(String),
+    /// Ctrl-C during apply: the writes done are recorded.
+    #[error("{0}")]
+    Interrupted(String),
     /// A registry check failed before anything was written.
     #[error("{0}")]
     Check(String),

@@ -253,6 +253,8 @@ pub fn run(
             state,
             host: config.api_url.host(),
         };
+        let stop = client.stop_flag();
+        let listener = tokio::spawn(interrupt_on_ctrl_c(std::sync::Arc::clone(&stop)));
         let applied = futures::future::join_all(
             planned
                 .into_iter()
@@ -260,6 +262,7 @@ pub fn run(
         )
         .await;
         progress.finish();
+        listener.abort();
         for report in applied {
             reports.push(report?);
         }
@@ -274,6 +277,12 @@ pub fn run(
         let ok = reports
             .iter()
             .all(|r| r.error.is_none() && r.failed() == 0 && r.missing.is_empty());
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Interrupted(
+                "interrupted: what was written is recorded; run `secretsync apply` again to finish"
+                    .into(),
+            ));
+        }
         Ok(Outcome { pending: 0, ok })
     })
 }
@@ -587,6 +596,21 @@ async fn apply_job(
         .written
         .fetch_add(writes, std::sync::atomic::Ordering::Relaxed);
     Ok(report)
+}
+
+/// On Ctrl-C, stop sending writes: those in flight finish, the rest are reported as not sent, and
+/// what was written is still listed and recorded. A second Ctrl-C ends the process at once.
+async fn interrupt_on_ctrl_c(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    eprintln!(
+        "interrupted: finishing the writes in flight and recording them (Ctrl-C again to quit now)"
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
 }
 
 /// Ask on the terminal; anything but yes is no.

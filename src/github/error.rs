@@ -93,6 +93,8 @@ pub enum GithubError {
     },
     #[error("repository `{repo}` does not exist in organization `{org}`; fix `repositories` in the target")]
     UnknownRepository { org: String, repo: String },
+    #[error("not sent: interrupted before {op} on `{target}`; run again to finish")]
+    Interrupted { target: String, op: Op },
     #[error("cannot set up the GitHub client: {0}")]
     Setup(String),
 }

@@ -2,7 +2,8 @@
 //! waited out (and every other request paused meanwhile), transient failures retried with
 //! jittered backoff a bounded number of times, and all waiting bounded by `max_wait`.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::header::HeaderMap;
@@ -56,6 +57,9 @@ pub(super) struct Transport {
     permits: Semaphore,
     pacing: Pacing,
     pause: Mutex<Pause>,
+    /// Set on Ctrl-C: writes not yet sent are refused; reads still go, so what was written can
+    /// be listed and recorded.
+    stopped: Arc<AtomicBool>,
 }
 
 /// What a reply says about rate limits.
@@ -108,7 +112,12 @@ impl Transport {
             permits: Semaphore::new(pacing.concurrency.max(1)),
             pacing,
             pause: Mutex::new(Pause::default()),
+            stopped: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    pub(super) fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stopped)
     }
 
     pub(super) fn api(&self) -> &ApiUrl {
@@ -136,6 +145,12 @@ impl Transport {
                 // A pause may have begun while this request queued for a permit.
                 if self.paused() {
                     continue;
+                }
+                if method != http::Method::GET && self.stopped.load(Ordering::SeqCst) {
+                    return Err(GithubError::Interrupted {
+                        target: target.to_string(),
+                        op: op.clone(),
+                    });
                 }
                 self.once(&method, uri, body).await
             };

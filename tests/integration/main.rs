@@ -10,6 +10,7 @@ mod doctor;
 mod errors;
 mod exit_codes;
 mod fanout;
+mod interrupt;
 mod interop_libsodium;
 mod json;
 mod leak;

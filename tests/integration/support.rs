@@ -221,6 +221,11 @@ impl Run {
         self
     }
 
+    /// The command itself, to spawn by hand.
+    pub fn into_command(self) -> Command {
+        self.cmd
+    }
+
     /// The command, for a pseudo-terminal to run: its standard streams are left to the pty.
     pub fn into_pty_command(mut self) -> Command {
         self.cmd.stdin(Stdio::inherit());

@@ -1,0 +1,67 @@
+//! Ctrl-C during apply: writes in flight finish, no new one starts, what succeeded is recorded,
+//! the exit is non-zero, and a re-run writes exactly what is left.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, REPO};
+
+const COUNT: usize = 12;
+
+#[test]
+fn sigint_records_what_was_written_and_a_rerun_finishes() {
+    let env = Env::new();
+    let mut body = String::new();
+    for i in 0..COUNT {
+        body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n"));
+    }
+    body.push_str(&format!("[[targets]]\nrepo = \"{REPO}\"\n"));
+    env.config(&body);
+    env.sandbox.set_latency(Duration::from_millis(150));
+    let mut child = env
+        .cmd(&["--concurrency", "1", "apply", "--yes"])
+        .into_command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Interrupt once a few writes have landed, well before all of them.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.sandbox.names(REPO).len() < 3 {
+        assert!(Instant::now() < deadline, "no writes arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let written = env.sandbox.names(REPO).len();
+    assert!(written < COUNT, "stopped early: {written} of {COUNT}");
+
+    let state = env
+        .state_files()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("shop.json"))
+        .expect("a state file");
+    let records: serde_json::Value = serde_json::from_slice(&state.1).expect("whole JSON");
+    let recorded = records["secrets"].as_object().map(|m| m.len()).unwrap_or(0);
+    assert_eq!(
+        recorded, written,
+        "the state records exactly the writes that succeeded"
+    );
+
+    env.sandbox.set_latency(Duration::ZERO);
+    env.sandbox.clear_requests();
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    assert_eq!(
+        env.counts().2,
+        COUNT - written,
+        "the re-run writes exactly what was left"
+    );
+    assert_eq!(env.sandbox.names(REPO).len(), COUNT);
+}
