@@ -1,11 +1,27 @@
 //! `secretsync audit`: which secrets the workflows use, compared with those declared and present.
+//!
+//! [`scan_text`] finds the uses in one workflow's text and [`compare`] sets them against the
+//! config and GitHub; both are pure. `run` does the I/O around them: reading
+//! `.github/workflows`, listing each target's secrets, and printing.
 
+mod compare;
+mod report;
+mod scan;
+
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::config::Config;
+pub use compare::{
+    all_uses, compare, DeclaredUnused, Findings, Inventory, Location, Missing, PresentUnused,
+    BUILT_IN, RUNNER_READ,
+};
+pub use scan::{scan_text, Scan, Unresolved, Use};
+
+use crate::config::{App, Config, Place};
 use crate::error::Error;
-use crate::github::Pacing;
+use crate::github::{Client, GithubError, Pacing};
+use crate::scope::{Repo, Scope};
 
 /// `secretsync audit`'s options, free of clap.
 #[derive(Debug, Clone)]
@@ -16,12 +32,278 @@ pub struct Options {
     pub offline: bool,
 }
 
+/// Where workflows live in a checkout; also how locations name their files.
+const WORKFLOWS: &str = ".github/workflows";
+
 pub fn run(
     config: &Config,
     options: &Options,
     pacing: Pacing,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
-    let _ = (config, options, pacing, out);
-    Err(Error::Usage("audit is not built yet".into()))
+    let folder = options.checkout.join(WORKFLOWS);
+    let files = workflow_files(&folder)?;
+    let mut scans = Vec::with_capacity(files.len());
+    for (name, path) in &files {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read workflow `{}`: {e}; check its permissions",
+                path.display()
+            ))
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        scans.push(scan_text(&Path::new(WORKFLOWS).join(name), &text));
+    }
+    let present = match options.offline {
+        true => None,
+        false => Some(present(config, pacing)?),
+    };
+    let inventory = Inventory {
+        declared: declared(config),
+        present,
+    };
+    let findings = compare(&scans, &inventory);
+    let uses = all_uses(&scans);
+    let folder_text = folder.display().to_string();
+    let summary = report::Summary {
+        folder: &folder_text,
+        files: files.len(),
+        uses: &uses,
+        offline: options.offline,
+    };
+    match options.json {
+        true => report::json(out, &summary, &findings)?,
+        false => report::text(out, &summary, &findings)?,
+    }
+    Ok(match options.detailed_exitcode && findings.count() > 0 {
+        true => crate::run::EXIT_CHANGES,
+        false => crate::run::EXIT_OK,
+    })
+}
+
+/// The `*.yml` and `*.yaml` files directly in `folder` (GitHub reads no subfolders), by name.
+fn workflow_files(folder: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+    let missing = || {
+        Error::Usage(format!(
+            "no workflows folder at `{}`; run `secretsync audit` in a repository checkout, or pass \
+             the checkout's path: `secretsync audit PATH`",
+            folder.display()
+        ))
+    };
+    if !folder.is_dir() {
+        return Err(missing());
+    }
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        Error::Usage(format!(
+            "cannot list `{}`: {e}; check its permissions",
+            folder.display()
+        ))
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            Error::Usage(format!(
+                "cannot list `{}`: {e}; check its permissions",
+                folder.display()
+            ))
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if (name.ends_with(".yml") || name.ends_with(".yaml")) && path.is_file() {
+            files.push((name, path));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Declared secrets, except those only Dependabot targets carry: Dependabot's registries use
+/// them, not workflows.
+fn declared(config: &Config) -> BTreeMap<String, usize> {
+    let dependabot = |place: &Place| match place {
+        Place::Scope(Scope::Repo { app, .. } | Scope::Org { app, .. }) => *app == App::Dependabot,
+        Place::Scope(Scope::Environment { .. }) => false,
+        Place::Match { app, .. } => *app == App::Dependabot,
+    };
+    config
+        .secrets
+        .iter()
+        .filter(|(name, _)| {
+            let mut carriers = config
+                .targets
+                .iter()
+                .filter(|t| t.secrets.contains(name))
+                .peekable();
+            carriers.peek().is_none() || !carriers.all(|t| dependabot(&t.place))
+        })
+        .map(|(name, decl)| (name.clone(), decl.line))
+        .collect()
+}
+
+/// The secrets GitHub holds in every Actions scope the config targets (repositories,
+/// environments, organizations, and each repository a `repos = { org, match }` finds), with the
+/// scopes that hold each.
+fn present(config: &Config, pacing: Pacing) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let token = crate::source::resolve_token(&config.token)?;
+    tracing::info!(origin = %token.origin, "using a GitHub token");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let client = Client::new(&config.api_url, token.value, pacing)?;
+        let mut scopes: Vec<(Scope, bool)> = Vec::new();
+        for target in &config.targets {
+            for scope in actions_scopes(&client, &target.place).await? {
+                if !scopes.iter().any(|(s, _)| *s == scope) {
+                    scopes.push((scope, target.create_environment));
+                }
+            }
+        }
+        let listings = futures::future::join_all(
+            scopes
+                .iter()
+                .map(|(scope, creatable)| list(&client, scope, *creatable)),
+        )
+        .await;
+        let mut present: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for ((scope, _), listing) in scopes.iter().zip(listings) {
+            for remote in listing? {
+                present
+                    .entry(remote.name.to_ascii_uppercase())
+                    .or_default()
+                    .push(scope.to_string());
+            }
+        }
+        Ok(present)
+    })
+}
+
+/// A scope's secrets; an environment still to be created holds none.
+async fn list(
+    client: &Client,
+    scope: &Scope,
+    creatable: bool,
+) -> Result<Vec<crate::plan::Remote>, Error> {
+    match client.list_secrets(scope).await {
+        Err(GithubError::NotFound { .. } | GithubError::NoEnvironment { .. })
+            if creatable && matches!(scope, Scope::Environment { .. }) =>
+        {
+            Ok(Vec::new())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The Actions scopes of one target; Dependabot's secrets are not given to workflows' own runs.
+async fn actions_scopes(client: &Client, place: &Place) -> Result<Vec<Scope>, Error> {
+    Ok(match place {
+        Place::Scope(
+            Scope::Repo {
+                app: App::Dependabot,
+                ..
+            }
+            | Scope::Org {
+                app: App::Dependabot,
+                ..
+            },
+        )
+        | Place::Match {
+            app: App::Dependabot,
+            ..
+        } => Vec::new(),
+        Place::Scope(scope) => vec![scope.clone()],
+        Place::Match {
+            org,
+            pattern,
+            environment,
+            ..
+        } => {
+            let glob = glob::Pattern::new(pattern).map_err(|e| Error::Internal(e.to_string()))?;
+            client
+                .org_repositories(org)
+                .await?
+                .into_iter()
+                .filter(|name| glob.matches(name))
+                .map(|name| {
+                    let repo = Repo {
+                        owner: org.clone(),
+                        name,
+                    };
+                    match environment {
+                        Some(environment) => Scope::Environment {
+                            repo,
+                            environment: environment.clone(),
+                        },
+                        None => Scope::Repo {
+                            repo,
+                            app: App::Actions,
+                        },
+                    }
+                })
+                .collect()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        crate::config::parse(text, Path::new("secretsync.toml"), Path::new(".")).expect("valid")
+    }
+
+    #[test]
+    fn declared_skips_dependabot_only_secrets() {
+        let config = config(
+            r#"
+[secrets.DEPLOY]
+value = "x"
+
+[secrets.NPM_TOKEN]
+value = "y"
+
+[secrets.BOTH]
+value = "z"
+
+[[targets]]
+repo = "o/r"
+secrets = ["DEPLOY", "BOTH"]
+
+[[targets]]
+repo = "o/r"
+app = "dependabot"
+secrets = ["NPM_TOKEN", "BOTH"]
+"#,
+        );
+        let names: Vec<String> = declared(&config).into_keys().collect();
+        assert_eq!(names, ["BOTH", "DEPLOY"]);
+    }
+
+    #[test]
+    fn workflows_folder_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = workflow_files(&dir.path().join(WORKFLOWS)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(".github/workflows") && text.contains("secretsync audit PATH"));
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn only_yaml_files_directly_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join(WORKFLOWS);
+        std::fs::create_dir_all(folder.join("sub")).unwrap();
+        for name in ["b.yaml", "a.yml", "README.md", "sub/c.yml", "x.yml.bak"] {
+            std::fs::write(folder.join(name), "").unwrap();
+        }
+        let names: Vec<String> = workflow_files(&folder)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml"]);
+    }
 }
