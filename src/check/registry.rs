@@ -1,0 +1,820 @@
+//! Docker Registry v2 credentials, tried for real before anything is written to GitHub: log in
+//! the way `docker login` does, then prove push permission on each repository, so that a
+//! nickname for the account name, the console password for the registry's fixed password, a
+//! missing namespace or a missing secret shows up here and not as "push access denied" in a
+//! failed workflow run.
+//!
+//! The flow (see `registry-auth.md`): `GET /v2/` without credentials; a `Basic` challenge is
+//! answered with basic auth on `/v2/`; a `Bearer` challenge sends the credentials to the token
+//! service (the challenge's realm). Push is proven by the token's `access` claim when the token
+//! is a readable JWT, otherwise by starting a blob upload (`POST /v2/NAME/blobs/uploads/`) and
+//! cancelling it.
+//!
+//! The password lives in a [`SecretString`] and is exposed only to build an `Authorization`
+//! header; it never reaches a message, a log line or a `Debug` output. Whatever the servers
+//! answer is scrubbed of it as well.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{Method, Uri};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::registry_http::{self, NetError, Response};
+use super::wwwauth::{parse_challenges, Challenge};
+
+pub use super::wwwauth::parse_www_authenticate;
+
+/// What to try: a registry, credentials, and the repositories they must be able to push to.
+#[derive(Debug)]
+pub struct Probe {
+    /// `host[:port]`, or with an explicit scheme: `https://host`, `http://host:5000`. A bare
+    /// host means https, except loopback hosts (`localhost`, 127.0.0.0/8, `::1`), which mean
+    /// http, as Docker treats them.
+    pub registry: String,
+    pub username: String,
+    pub password: SecretString,
+    /// Repositories to prove push on, e.g. `acme/frontend`.
+    pub push: Vec<String>,
+}
+
+/// The result of one step: the login, or push on one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// The registry or its token service refused the username and password (401).
+    BadCredentials,
+    /// Logged in, but push is not allowed: `insufficient_scope`, `DENIED`, or a token without
+    /// push.
+    PushDenied {
+        repository: String,
+    },
+    /// `NAME_UNKNOWN` / 404: the repository or its namespace does not exist.
+    NameUnknown {
+        repository: String,
+    },
+    /// DNS, a refused connection, a timeout.
+    Unreachable {
+        reason: String,
+    },
+    /// A certificate or TLS handshake failure.
+    Tls {
+        reason: String,
+    },
+    /// Anything else; `status` is 0 when no HTTP answer was involved (a malformed registry
+    /// address or repository name, a token service that may not receive the password).
+    Unexpected {
+        status: u16,
+        message: String,
+    },
+}
+
+impl Outcome {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok)
+    }
+
+    /// One plain-language line: what happened, the likely cause, and the fix.
+    pub fn explain(&self, registry: &str) -> String {
+        match self {
+            Outcome::Ok => format!("{registry}: ok"),
+            Outcome::BadCredentials => format!(
+                "{registry} refused the username and password (401): is the username the \
+                 account name, not the nickname? is the password the registry's fixed \
+                 password, not the console password?"
+            ),
+            Outcome::PushDenied { repository } => format!(
+                "{registry}: logged in, but push to `{repository}` is denied: check that the \
+                 namespace `{}` exists and is spelled as in the registry's console, and that \
+                 this account may push to it",
+                namespace(repository)
+            ),
+            Outcome::NameUnknown { repository } => format!(
+                "{registry}: repository `{repository}` does not exist (NAME_UNKNOWN): check the \
+                 namespace `{}` and the repository name, or create them in the registry's \
+                 console (or turn on auto-create)",
+                namespace(repository)
+            ),
+            Outcome::Unreachable { reason } => format!(
+                "{registry} is unreachable ({reason}): check the host name and port, and that \
+                 this machine can reach it"
+            ),
+            Outcome::Tls { reason } => format!(
+                "TLS with {registry} failed ({reason}): check the host name; a registry with a \
+                 self-signed certificate needs its CA trusted, and one serving plain HTTP needs \
+                 `http://` in front of its address"
+            ),
+            Outcome::Unexpected { status: 0, message } => format!("{registry}: {message}"),
+            Outcome::Unexpected { status, message } => {
+                format!("{registry} answered unexpectedly (HTTP {status}): {message}")
+            }
+        }
+    }
+
+    /// A stable name for scripts and JSON.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::BadCredentials => "bad_credentials",
+            Outcome::PushDenied { .. } => "push_denied",
+            Outcome::NameUnknown { .. } => "name_unknown",
+            Outcome::Unreachable { .. } => "unreachable",
+            Outcome::Tls { .. } => "tls",
+            Outcome::Unexpected { .. } => "unexpected",
+        }
+    }
+
+    fn texts_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Outcome::Unreachable { reason } | Outcome::Tls { reason } => Some(reason),
+            Outcome::Unexpected { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+}
+
+fn namespace(repository: &str) -> &str {
+    repository
+        .rsplit_once('/')
+        .map(|(ns, _)| ns)
+        .unwrap_or(repository)
+}
+
+/// The login, then push on each repository of [`Probe::push`] (in the same order). When the
+/// login fails, `repositories` is empty: nothing further can be proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub registry: String,
+    pub login: Outcome,
+    pub repositories: Vec<(String, Outcome)>,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.login.is_ok() && self.repositories.iter().all(|(_, o)| o.is_ok())
+    }
+
+    /// [`Outcome::explain`] for the login and every repository that is not ok.
+    pub fn problems(&self) -> Vec<String> {
+        std::iter::once(&self.login)
+            .chain(self.repositories.iter().map(|(_, o)| o))
+            .filter(|o| !o.is_ok())
+            .map(|o| o.explain(&self.registry))
+            .collect()
+    }
+}
+
+/// How [`check_with`] proves push permission on a Bearer-token registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushProof {
+    /// Read the token's `access` claim when the token is a readable JWT that has one; otherwise
+    /// start and cancel an upload. Writes nothing to registries that issue JWTs.
+    #[default]
+    TokenClaims,
+    /// Always start (and cancel) an upload: what the registry itself enforces.
+    UploadProbe,
+}
+
+/// Log in like `docker login`, then prove push permission on each repository.
+pub async fn check(probe: &Probe) -> Report {
+    check_with(probe, PushProof::default()).await
+}
+
+/// [`check`], choosing how push is proven on Bearer-token registries.
+pub async fn check_with(probe: &Probe, proof: PushProof) -> Report {
+    let mut report = run(probe, proof).await;
+    scrub(&mut report, &probe.username, &probe.password);
+    report
+}
+
+/// Whatever a server echoed, neither the password nor the basic credentials made of it leave
+/// in a report.
+fn scrub(report: &mut Report, username: &str, password: &SecretString) {
+    let password = password.expose_secret();
+    if password.len() < 3 {
+        return;
+    }
+    let raw = zeroize::Zeroizing::new(format!("{username}:{password}"));
+    let basic = zeroize::Zeroizing::new(STANDARD.encode(raw.as_bytes()));
+    let outcomes =
+        std::iter::once(&mut report.login).chain(report.repositories.iter_mut().map(|(_, o)| o));
+    for outcome in outcomes {
+        if let Some(text) = outcome.texts_mut() {
+            for secret in [basic.as_str(), password] {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[REDACTED]");
+                }
+            }
+        }
+    }
+}
+
+/// The registry's address, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Endpoint {
+    https: bool,
+    /// `host[:port]` as given (IPv6 in brackets).
+    authority: String,
+}
+
+impl Endpoint {
+    fn url(&self, path: &str) -> Result<Uri, Outcome> {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.authority)
+            .parse()
+            .map_err(|_| Outcome::Unexpected {
+                status: 0,
+                message: format!("cannot make a URL of `{}` and `{path}`", self.authority),
+            })
+    }
+}
+
+/// `host[:port]` with an optional `http://`/`https://`; a bare loopback host means http.
+fn endpoint(registry: &str) -> Result<Endpoint, String> {
+    let trimmed = registry.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let (explicit, rest) = if lower.starts_with("https://") {
+        (Some(true), &trimmed[8..])
+    } else if lower.starts_with("http://") {
+        (Some(false), &trimmed[7..])
+    } else if lower.contains("://") {
+        return Err(format!(
+            "registry `{trimmed}` has a scheme other than http:// or https://"
+        ));
+    } else {
+        (None, trimmed)
+    };
+    let rest = rest.trim_end_matches('/');
+    let bad = || {
+        format!(
+            "registry `{trimmed}` is not host[:port] (e.g. registry.cn-hangzhou.aliyuncs.com); \
+             put the namespace in the repository, not in the registry address"
+        )
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\']) {
+        return Err(bad());
+    }
+    let authority: http::uri::Authority = rest.parse().map_err(|_| bad())?;
+    let port_ok = authority.as_str().len() == authority.host().len()
+        || authority.port_u16().is_some_and(|p| p != 0);
+    if authority.host().is_empty() || !port_ok {
+        return Err(bad());
+    }
+    let https = explicit.unwrap_or_else(|| !is_loopback(authority.host()));
+    Ok(Endpoint {
+        https,
+        authority: authority.as_str().to_string(),
+    })
+}
+
+/// `localhost`, 127.0.0.0/8 or `::1` (with or without brackets).
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Distribution's repository name grammar: lower-case path components of alphanumerics joined
+/// by `.`, `_`, `__` or runs of `-`, separated by `/`; at most 255 characters.
+fn valid_repository(name: &str) -> bool {
+    fn component(c: &str) -> bool {
+        let b = c.as_bytes();
+        let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+        if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+            return false;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            if alnum(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && !alnum(b[i]) {
+                i += 1;
+            }
+            let sep = &c[start..i];
+            let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+    !name.is_empty() && name.len() <= 255 && name.split('/').all(component)
+}
+
+/// How the registry wants credentials.
+enum Auth {
+    /// `/v2/` answered 200 without credentials.
+    Anonymous,
+    Basic,
+    Bearer {
+        realm: Uri,
+        service: Option<String>,
+    },
+}
+
+/// Credentials ready for an `Authorization` header; never printed.
+struct Credential(SecretString);
+
+impl Credential {
+    fn basic(username: &str, password: &SecretString) -> Credential {
+        let raw = zeroize::Zeroizing::new(format!("{username}:{}", password.expose_secret()));
+        Credential(SecretString::from(format!(
+            "Basic {}",
+            STANDARD.encode(raw.as_bytes())
+        )))
+    }
+
+    fn bearer(token: &SecretString) -> Credential {
+        Credential(SecretString::from(format!(
+            "Bearer {}",
+            token.expose_secret()
+        )))
+    }
+
+    fn header(&self) -> Result<(HeaderName, HeaderValue), Outcome> {
+        let mut value =
+            HeaderValue::from_str(self.0.expose_secret()).map_err(|_| Outcome::Unexpected {
+                status: 0,
+                message: "the username, password or token holds characters that cannot go in \
+                          an HTTP header (line breaks or control characters)"
+                    .into(),
+            })?;
+        value.set_sensitive(true);
+        Ok((AUTHORIZATION, value))
+    }
+}
+
+fn net(e: NetError) -> Outcome {
+    match e {
+        NetError::Unreachable(reason) => Outcome::Unreachable { reason },
+        NetError::Tls(reason) => Outcome::Tls { reason },
+    }
+}
+
+async fn request(
+    method: Method,
+    url: &Uri,
+    credential: Option<&Credential>,
+) -> Result<Response, Outcome> {
+    let headers = match credential {
+        Some(c) => vec![c.header()?],
+        None => vec![],
+    };
+    registry_http::send(method, url, headers).await.map_err(net)
+}
+
+async fn run(probe: &Probe, proof: PushProof) -> Report {
+    let mut report = Report {
+        registry: probe.registry.clone(),
+        login: Outcome::Ok,
+        repositories: Vec::new(),
+    };
+    let endpoint = match endpoint(&probe.registry) {
+        Ok(e) => e,
+        Err(message) => {
+            report.login = Outcome::Unexpected { status: 0, message };
+            return report;
+        }
+    };
+    let basic = Credential::basic(&probe.username, &probe.password);
+    let session = match login(&endpoint, &probe.username, &basic).await {
+        Ok(session) => session,
+        Err(outcome) => {
+            report.login = outcome;
+            return report;
+        }
+    };
+    for repository in &probe.push {
+        let outcome = if valid_repository(repository) {
+            push(&endpoint, &session, &basic, repository, proof)
+                .await
+                .unwrap_or_else(|o| o)
+        } else {
+            Outcome::Unexpected {
+                status: 0,
+                message: format!(
+                    "`{repository}` is not a valid repository name: lower-case letters, digits \
+                     and `.`, `_`, `-` between them, components separated by `/` \
+                     (e.g. `acme/frontend`)"
+                ),
+            }
+        };
+        report.repositories.push((repository.clone(), outcome));
+    }
+    report
+}
+
+/// `GET /v2/` without credentials, then the login its challenge asks for.
+async fn login(endpoint: &Endpoint, username: &str, basic: &Credential) -> Result<Auth, Outcome> {
+    let v2 = endpoint.url("/v2/")?;
+    let first = request(Method::GET, &v2, None).await?;
+    let auth = match first.status {
+        200 => return Ok(Auth::Anonymous),
+        401 => auth_from(endpoint, &first)?,
+        404 => {
+            return Err(Outcome::Unexpected {
+                status: 404,
+                message: format!(
+                    "no Docker Registry v2 API at {v2}: is this the registry's host name?"
+                ),
+            })
+        }
+        status => return Err(unexpected(status, &first, "GET /v2/")),
+    };
+    match &auth {
+        Auth::Anonymous => {}
+        Auth::Basic => {
+            let r = request(Method::GET, &v2, Some(basic)).await?;
+            match r.status {
+                200 => {}
+                401 => return Err(Outcome::BadCredentials),
+                status => return Err(unexpected(status, &r, "GET /v2/ with basic auth")),
+            }
+        }
+        Auth::Bearer { realm, service } => {
+            let token = match token(realm, service.as_deref(), None, username, basic).await {
+                Ok(token) => token,
+                Err(TokenFail::Refused(401)) => return Err(Outcome::BadCredentials),
+                Err(TokenFail::Refused(status)) => {
+                    return Err(Outcome::Unexpected {
+                        status,
+                        message: format!("the token service {} refused the login", show_uri(realm)),
+                    })
+                }
+                Err(TokenFail::Other(outcome)) => return Err(outcome),
+            };
+            let r = request(Method::GET, &v2, Some(&Credential::bearer(&token))).await?;
+            match r.status {
+                200 => {}
+                401 => return Err(Outcome::BadCredentials),
+                status => return Err(unexpected(status, &r, "GET /v2/ with the login token")),
+            }
+        }
+    }
+    Ok(auth)
+}
+
+/// The challenge of a 401 on `/v2/`: Bearer preferred to Basic.
+fn auth_from(endpoint: &Endpoint, response: &Response) -> Result<Auth, Outcome> {
+    let challenges: Vec<Challenge> = response
+        .headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(parse_challenges)
+        .collect();
+    if let Some(bearer) = challenges.iter().find(|c| c.is("bearer")) {
+        let Some(realm) = bearer.param("realm") else {
+            return Err(Outcome::Unexpected {
+                status: 401,
+                message: "the registry's Bearer challenge names no token service (realm)".into(),
+            });
+        };
+        let realm = realm_url(realm, endpoint.https)?;
+        return Ok(Auth::Bearer {
+            realm,
+            service: bearer.param("service").map(str::to_string),
+        });
+    }
+    if challenges.iter().any(|c| c.is("basic")) {
+        return Ok(Auth::Basic);
+    }
+    Err(Outcome::Unexpected {
+        status: 401,
+        message: "the registry asks for credentials but offers neither Basic nor Bearer \
+                  authentication (WWW-Authenticate missing or not understood)"
+            .into(),
+    })
+}
+
+/// A token service URL the password may be sent to: http(s) only, and not plain http to
+/// another machine when the registry itself is https.
+fn realm_url(realm: &str, registry_https: bool) -> Result<Uri, Outcome> {
+    let shown = sanitize(realm, 200);
+    let refuse = |message: String| Outcome::Unexpected { status: 0, message };
+    let uri: Uri = realm.parse().map_err(|_| {
+        refuse(format!(
+            "the registry's token service `{shown}` is not an http(s) URL; the password was \
+             not sent there"
+        ))
+    })?;
+    let host = uri.host().unwrap_or("");
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") && !host.is_empty() => Ok(uri),
+        Some(s) if s.eq_ignore_ascii_case("http") && !host.is_empty() => {
+            if registry_https && !is_loopback(host) {
+                Err(refuse(format!(
+                    "the registry is https but its token service `{shown}` is plain http; \
+                     the password was not sent there (fix the registry's auth realm)"
+                )))
+            } else {
+                Ok(uri)
+            }
+        }
+        _ => Err(refuse(format!(
+            "the registry's token service `{shown}` is not an http(s) URL; the password was \
+             not sent there"
+        ))),
+    }
+}
+
+enum TokenFail {
+    /// The token service answered this status (401, 403, ...).
+    Refused(u16),
+    Other(Outcome),
+}
+
+/// `GET realm?service=S[&scope=repository:NAME:push,pull]` with basic auth.
+async fn token(
+    realm: &Uri,
+    service: Option<&str>,
+    repository: Option<&str>,
+    username: &str,
+    basic: &Credential,
+) -> Result<SecretString, TokenFail> {
+    let mut query = Vec::new();
+    if let Some(service) = service {
+        query.push(format!("service={}", encode(service)));
+    }
+    match repository {
+        Some(repository) => query.push(format!(
+            "scope={}",
+            encode(&format!("repository:{repository}:push,pull"))
+        )),
+        None => query.push(format!("account={}", encode(username))),
+    }
+    let realm_text = realm.to_string();
+    let sep = if realm_text.contains('?') { '&' } else { '?' };
+    let url: Uri = format!("{realm_text}{sep}{}", query.join("&"))
+        .parse()
+        .map_err(|_| {
+            TokenFail::Other(Outcome::Unexpected {
+                status: 0,
+                message: format!("cannot make a token request URL from `{}`", show_uri(realm)),
+            })
+        })?;
+    let r = request(Method::GET, &url, Some(basic))
+        .await
+        .map_err(TokenFail::Other)?;
+    if r.status != 200 {
+        return Err(TokenFail::Refused(r.status));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+    ["token", "access_token"]
+        .iter()
+        .find_map(|k| {
+            json.get(k)
+                .and_then(|v| v.as_str())
+                .filter(|t| !t.is_empty())
+        })
+        .map(|t| SecretString::from(t.to_string()))
+        .ok_or_else(|| {
+            TokenFail::Other(Outcome::Unexpected {
+                status: 200,
+                message: format!(
+                    "the token service {} answered without a token",
+                    show_uri(realm)
+                ),
+            })
+        })
+}
+
+/// Push permission on one repository.
+async fn push(
+    endpoint: &Endpoint,
+    auth: &Auth,
+    basic: &Credential,
+    repository: &str,
+    proof: PushProof,
+) -> Result<Outcome, Outcome> {
+    let denied = || Outcome::PushDenied {
+        repository: repository.to_string(),
+    };
+    let credential = match auth {
+        Auth::Anonymous => None,
+        Auth::Basic => Some(Credential(basic.0.clone())),
+        Auth::Bearer { realm, service } => {
+            let token = match token(realm, service.as_deref(), Some(repository), "", basic).await {
+                Ok(token) => token,
+                Err(TokenFail::Refused(401 | 403)) => return Ok(denied()),
+                Err(TokenFail::Refused(404)) => {
+                    return Ok(Outcome::NameUnknown {
+                        repository: repository.to_string(),
+                    })
+                }
+                Err(TokenFail::Refused(status)) => {
+                    return Ok(Outcome::Unexpected {
+                        status,
+                        message: format!(
+                            "the token service {} refused a token for `{repository}`",
+                            show_uri(realm)
+                        ),
+                    })
+                }
+                Err(TokenFail::Other(outcome)) => return Ok(outcome),
+            };
+            if proof == PushProof::TokenClaims {
+                match jwt_grants_push(token.expose_secret(), repository) {
+                    Some(true) => return Ok(Outcome::Ok),
+                    Some(false) => return Ok(denied()),
+                    None => {}
+                }
+            }
+            Some(Credential::bearer(&token))
+        }
+    };
+    upload_probe(endpoint, credential.as_ref(), repository).await
+}
+
+/// `POST /v2/NAME/blobs/uploads/`: 202 means push is allowed (the upload is then cancelled).
+async fn upload_probe(
+    endpoint: &Endpoint,
+    credential: Option<&Credential>,
+    repository: &str,
+) -> Result<Outcome, Outcome> {
+    let url = endpoint.url(&format!("/v2/{repository}/blobs/uploads/"))?;
+    let r = request(Method::POST, &url, credential).await?;
+    let codes = error_codes(&r.body);
+    let has = |code: &str| codes.iter().any(|(c, _)| c == code);
+    Ok(match r.status {
+        202 => {
+            cancel_upload(endpoint, &r, credential).await;
+            Outcome::Ok
+        }
+        404 => Outcome::NameUnknown {
+            repository: repository.to_string(),
+        },
+        _ if has("NAME_UNKNOWN") => Outcome::NameUnknown {
+            repository: repository.to_string(),
+        },
+        401 | 403 => Outcome::PushDenied {
+            repository: repository.to_string(),
+        },
+        405 => Outcome::Unexpected {
+            status: 405,
+            message: format!(
+                "the registry does not accept pushes to `{repository}` (read-only, or a \
+                 pull-through cache){}",
+                detail(&r)
+            ),
+        },
+        status => unexpected(status, &r, &format!("starting an upload to `{repository}`")),
+    })
+}
+
+/// `DELETE <Location>` of a started upload; a refusal is ignored (registries purge stale
+/// uploads).
+async fn cancel_upload(endpoint: &Endpoint, started: &Response, credential: Option<&Credential>) {
+    let Some(location) = started
+        .headers
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let url = if location.starts_with('/') {
+        endpoint.url(location).ok()
+    } else {
+        location.parse::<Uri>().ok().filter(|u| {
+            // Only back to the registry itself: credentials go nowhere else.
+            u.authority().map(|a| a.as_str()) == Some(endpoint.authority.as_str())
+                && matches!(u.scheme_str(), Some("http" | "https"))
+        })
+    };
+    if let Some(url) = url {
+        let _ = request(Method::DELETE, &url, credential).await;
+    }
+}
+
+/// `Some(true)` when the token is a JWT whose `access` claim grants push (or `*`) on
+/// `repository`, `Some(false)` when it has an `access` claim without that, `None` when the
+/// token is not a readable JWT with an `access` claim.
+fn jwt_grants_push(token: &str, repository: &str) -> Option<bool> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let lenient = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let bytes = lenient.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let access = claims.get("access")?.as_array()?;
+    let grants = access.iter().any(|entry| {
+        entry.get("type").and_then(|t| t.as_str()) == Some("repository")
+            && entry.get("name").and_then(|n| n.as_str()) == Some(repository)
+            && entry
+                .get("actions")
+                .and_then(|a| a.as_array())
+                .is_some_and(|actions| {
+                    actions
+                        .iter()
+                        .any(|a| matches!(a.as_str(), Some("push" | "*")))
+                })
+    });
+    Some(grants)
+}
+
+/// `{"errors":[{"code":..,"message":..}]}` as (code, message) pairs.
+fn error_codes(body: &[u8]) -> Vec<(String, String)> {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    json.get("errors")
+        .and_then(|e| e.as_array())
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let text =
+                        |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    (text("code"), text("message"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The registry's own words, for a message: its error codes and messages, or the start of
+/// its body; empty when it said nothing.
+fn detail(r: &Response) -> String {
+    let codes = error_codes(&r.body);
+    let text = if codes.is_empty() {
+        sanitize(&String::from_utf8_lossy(&r.body), 200)
+    } else {
+        let joined = codes
+            .iter()
+            .map(|(c, m)| {
+                if m.is_empty() {
+                    c.clone()
+                } else {
+                    format!("{c}: {m}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        sanitize(&joined, 300)
+    };
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("; the registry said: {text}")
+    }
+}
+
+fn unexpected(status: u16, r: &Response, what: &str) -> Outcome {
+    Outcome::Unexpected {
+        status,
+        message: format!("{what} answered {status}{}", detail(r)),
+    }
+}
+
+/// One line, at most `max` characters, no control characters.
+fn sanitize(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let trimmed = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if trimmed.chars().count() > max {
+        let cut: String = trimmed.chars().take(max).collect();
+        format!("{cut}...")
+    } else {
+        trimmed
+    }
+}
+
+/// A URL for a message: without its query.
+fn show_uri(uri: &Uri) -> String {
+    format!(
+        "{}://{}{}",
+        uri.scheme_str().unwrap_or(""),
+        uri.authority().map(|a| a.as_str()).unwrap_or(""),
+        uri.path()
+    )
+}
+
+/// Percent-encoding for a query value: everything but RFC 3986 unreserved characters.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

@@ -1,0 +1,371 @@
+//! Unit tests of the registry check's pure parts; `tests/integration/registry.rs` drives the
+//! whole flow against a real `docker-registry`.
+
+use super::*;
+
+fn b64url(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+fn jwt(claims: &str) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64url(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64url(claims)
+    )
+}
+
+#[test]
+fn endpoint_scheme_rules() {
+    let e = |s: &str| endpoint(s).unwrap_or_else(|m| panic!("{s}: {m}"));
+    assert_eq!(
+        e("crpi-x.cn-hangzhou.personal.cr.aliyuncs.com"),
+        Endpoint {
+            https: true,
+            authority: "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com".into()
+        }
+    );
+    assert!(e("registry.example.com:5000").https);
+    assert!(!e("localhost:5000").https);
+    assert!(!e("LOCALHOST").https);
+    assert!(!e("127.0.0.1:5000").https);
+    assert!(!e("127.45.6.7").https);
+    assert!(!e("[::1]:5000").https);
+    assert!(e("128.0.0.1").https);
+    assert!(e("https://localhost:5000").https);
+    assert!(e("HTTPS://Registry.example.com/").https);
+    assert!(!e("http://registry.example.com").https);
+    assert_eq!(e("  https://reg.io:443/  ").authority, "reg.io:443");
+    for bad in [
+        "",
+        "https://",
+        "ftp://reg.io",
+        "reg.io/acme",
+        "reg.io/acme/app",
+        "user@reg.io",
+        "reg.io?x=1",
+        "reg io",
+        "reg.io:",
+        "reg.io:99999",
+        "reg.io:0",
+    ] {
+        assert!(endpoint(bad).is_err(), "{bad:?} should be refused");
+    }
+    assert!(endpoint("reg.io/acme").unwrap_err().contains("namespace"));
+}
+
+#[test]
+fn loopback_hosts() {
+    for yes in [
+        "localhost",
+        "127.0.0.1",
+        "127.255.0.9",
+        "::1",
+        "[::1]",
+        "LocalHost",
+    ] {
+        assert!(is_loopback(yes), "{yes}");
+    }
+    for no in [
+        "10.0.0.1",
+        "128.0.0.1",
+        "localhost.example.com",
+        "::2",
+        "example.com",
+        "",
+    ] {
+        assert!(!is_loopback(no), "{no}");
+    }
+}
+
+#[test]
+fn repository_names() {
+    for ok in [
+        "acme/frontend",
+        "app",
+        "a/b/c",
+        "acme-1/front_end",
+        "acme/front__end",
+        "acme/front---end",
+        "acme/front.end",
+        "0/9",
+    ] {
+        assert!(valid_repository(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "Acme/frontend",
+        "acme/",
+        "/acme",
+        "acme//x",
+        "acme/-x",
+        "acme/x-",
+        "acme/x___y",
+        "acme/x..y",
+        "acme/x._y",
+        "../etc",
+        "acme/x?y",
+        "acme/x y",
+        "acme/%2e",
+        "ácme/x",
+    ] {
+        assert!(!valid_repository(bad), "{bad:?}");
+    }
+    assert!(!valid_repository(&"a".repeat(256)));
+    assert!(valid_repository(&"a".repeat(255)));
+}
+
+#[test]
+fn realm_policy() {
+    assert!(realm_url("https://auth.example.com/token", true).is_ok());
+    assert!(realm_url("https://auth.example.com/token?x=1", false).is_ok());
+    assert!(realm_url("http://127.0.0.1:8080/token", true).is_ok());
+    assert!(realm_url("http://localhost/token", true).is_ok());
+    assert!(realm_url("http://auth.example.com/token", false).is_ok());
+    match realm_url("http://auth.example.com/token", true) {
+        Err(Outcome::Unexpected { status: 0, message }) => {
+            assert!(message.contains("plain http"), "{message}");
+            assert!(message.contains("password was not sent"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in [
+        "ftp://auth.example.com/token",
+        "file:///etc/passwd",
+        "/token",
+        "auth.example.com/token",
+        "",
+        "not a url",
+        "https:///token",
+    ] {
+        assert!(
+            matches!(
+                realm_url(bad, false),
+                Err(Outcome::Unexpected { status: 0, .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn jwt_access_claim() {
+    let repo = "acme/frontend";
+    let grant = |actions: &str| {
+        jwt(&format!(
+            r#"{{"sub":"u","access":[{{"type":"repository","name":"acme/frontend","actions":{actions}}}]}}"#
+        ))
+    };
+    assert_eq!(
+        jwt_grants_push(&grant(r#"["pull","push"]"#), repo),
+        Some(true)
+    );
+    assert_eq!(
+        jwt_grants_push(&grant(r#"["push","pull"]"#), repo),
+        Some(true)
+    );
+    assert_eq!(jwt_grants_push(&grant(r#"["*"]"#), repo), Some(true));
+    assert_eq!(jwt_grants_push(&grant(r#"["pull"]"#), repo), Some(false));
+    assert_eq!(jwt_grants_push(&grant(r#"[]"#), repo), Some(false));
+    assert_eq!(jwt_grants_push(&grant("null"), repo), Some(false));
+    assert_eq!(
+        jwt_grants_push(&grant(r#"["pull","push"]"#), "acme/backend"),
+        Some(false)
+    );
+    assert_eq!(jwt_grants_push(&jwt(r#"{"access":[]}"#), repo), Some(false));
+    let registry_scope = jwt(
+        r#"{"access":[{"type":"registry","name":"acme/frontend","actions":["push"]},{"type":"repository","name":"acme/frontend","actions":["push"]}]}"#,
+    );
+    assert_eq!(jwt_grants_push(&registry_scope, repo), Some(true));
+    // Padded base64url is read too.
+    let padded = format!(
+        "h.{}.s",
+        base64::engine::general_purpose::URL_SAFE.encode(
+            r#"{"access":[{"type":"repository","name":"acme/frontend","actions":["push"]}]}x"#
+                .trim_end_matches('x')
+        )
+    );
+    assert_eq!(jwt_grants_push(&padded, repo), Some(true));
+    // Not readable: fall back to the upload probe.
+    for unreadable in [
+        "opaque-token".to_string(),
+        "a.b".to_string(),
+        "a.b.c.d".to_string(),
+        format!("h.{}.s", b64url("not json")),
+        format!("h.{}.s", b64url(r#"{"sub":"u"}"#)),
+        format!("h.{}.s", b64url(r#"{"access":"all"}"#)),
+        format!("h.{}.s", b64url("[1,2]")),
+        "h.!!!.s".to_string(),
+    ] {
+        assert_eq!(jwt_grants_push(&unreadable, repo), None, "{unreadable}");
+    }
+}
+
+#[test]
+fn codes_and_explanations() {
+    let repo = || "acme/frontend".to_string();
+    let all = [
+        (Outcome::Ok, "ok"),
+        (Outcome::BadCredentials, "bad_credentials"),
+        (Outcome::PushDenied { repository: repo() }, "push_denied"),
+        (Outcome::NameUnknown { repository: repo() }, "name_unknown"),
+        (
+            Outcome::Unreachable {
+                reason: "connection refused".into(),
+            },
+            "unreachable",
+        ),
+        (
+            Outcome::Tls {
+                reason: "invalid peer certificate: UnknownIssuer".into(),
+            },
+            "tls",
+        ),
+        (
+            Outcome::Unexpected {
+                status: 500,
+                message: "boom".into(),
+            },
+            "unexpected",
+        ),
+    ];
+    for (outcome, code) in &all {
+        assert_eq!(outcome.code(), *code);
+        assert_eq!(outcome.is_ok(), *code == "ok");
+        let line = outcome.explain("reg.example.com");
+        assert!(line.contains("reg.example.com"), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+    let bad = Outcome::BadCredentials.explain("r");
+    assert!(bad.contains(
+        "is the username the account name, not the nickname? is the password the registry's \
+         fixed password, not the console password?"
+    ));
+    assert!(all[2].0.explain("r").contains("namespace `acme`"));
+    assert!(all[3].0.explain("r").contains("NAME_UNKNOWN"));
+    assert!(all[6].0.explain("r").contains("HTTP 500"));
+    let no_status = Outcome::Unexpected {
+        status: 0,
+        message: "m".into(),
+    };
+    assert_eq!(no_status.explain("r"), "r: m");
+}
+
+#[test]
+fn report_ok_and_problems() {
+    let mut report = Report {
+        registry: "r".into(),
+        login: Outcome::Ok,
+        repositories: vec![("a/b".into(), Outcome::Ok)],
+    };
+    assert!(report.is_ok());
+    assert!(report.problems().is_empty());
+    report.repositories.push((
+        "a/c".into(),
+        Outcome::PushDenied {
+            repository: "a/c".into(),
+        },
+    ));
+    assert!(!report.is_ok());
+    assert_eq!(report.problems().len(), 1);
+    let failed = Report {
+        registry: "r".into(),
+        login: Outcome::BadCredentials,
+        repositories: vec![],
+    };
+    assert!(!failed.is_ok());
+}
+
+#[test]
+fn scrub_removes_an_echoed_password() {
+    let mut report = Report {
+        registry: "r".into(),
+        login: Outcome::Unexpected {
+            status: 400,
+            message: "bad password hunter2-secret given as dTpodW50ZXIyLXNlY3JldA==".into(),
+        },
+        repositories: vec![(
+            "a/b".into(),
+            Outcome::Unreachable {
+                reason: "hunter2-secret".into(),
+            },
+        )],
+    };
+    scrub(
+        &mut report,
+        "u",
+        &SecretString::from("hunter2-secret".to_string()),
+    );
+    let all = format!("{report:?}");
+    assert!(!all.contains("hunter2-secret"), "{all}");
+    assert!(!all.contains("dTpodW50ZXIyLXNlY3JldA"), "{all}");
+    assert!(all.contains("[REDACTED]"));
+}
+
+#[test]
+fn probe_debug_hides_the_password() {
+    let probe = Probe {
+        registry: "r".into(),
+        username: "u".into(),
+        password: SecretString::from("pw-canary-77".to_string()),
+        push: vec![],
+    };
+    assert!(!format!("{probe:?}").contains("pw-canary-77"));
+    let c = Credential::basic("u", &probe.password);
+    // The header value is marked sensitive, so it prints redacted too.
+    let (_, value) = c.header().map_err(|_| ()).expect("a header");
+    assert!(value.is_sensitive());
+    assert!(!format!("{value:?}").contains("cHctY2FuYXJ5"));
+    let bad = Credential::bearer(&SecretString::from("a\nb".to_string()));
+    assert!(bad.header().is_err());
+}
+
+#[test]
+fn registry_error_bodies() {
+    let r = |body: &str| Response {
+        status: 500,
+        headers: http::HeaderMap::new(),
+        body: body.as_bytes().to_vec(),
+    };
+    assert_eq!(
+        detail(&r(
+            r#"{"errors":[{"code":"DENIED","message":"no"},{"code":"X"}]}"#
+        )),
+        "; the registry said: DENIED: no; X"
+    );
+    assert_eq!(detail(&r("")), "");
+    assert_eq!(detail(&r("line\none\r\n")), "; the registry said: line one");
+    assert!(detail(&r(&"x".repeat(1000))).ends_with("..."));
+    assert!(error_codes(b"{\"errors\":7}").is_empty());
+    assert!(error_codes(b"\xff\xfe").is_empty());
+    assert_eq!(
+        error_codes(br#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#),
+        vec![("NAME_UNKNOWN".to_string(), String::new())]
+    );
+}
+
+#[test]
+fn query_encoding() {
+    assert_eq!(
+        encode("repository:acme/app:push,pull"),
+        "repository%3Aacme%2Fapp%3Apush%2Cpull"
+    );
+    assert_eq!(encode("a b&c=d é"), "a%20b%26c%3Dd%20%C3%A9");
+    assert_eq!(encode("Registry.io-1_~"), "Registry.io-1_~");
+}
+
+#[tokio::test]
+async fn malformed_inputs_need_no_network() {
+    let probe = Probe {
+        registry: "reg.io/acme".into(),
+        username: "u".into(),
+        password: SecretString::from("p".to_string()),
+        push: vec!["acme/app".into()],
+    };
+    let report = check(&probe).await;
+    assert!(matches!(
+        report.login,
+        Outcome::Unexpected { status: 0, .. }
+    ));
+    assert!(report.repositories.is_empty());
+}
