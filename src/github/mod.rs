@@ -4,6 +4,7 @@
 //! nothing above this module sees HTTP.
 
 mod error;
+pub mod identity;
 mod transport;
 
 use std::collections::HashMap;

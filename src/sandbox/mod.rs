@@ -85,6 +85,33 @@ pub enum TokenAccess {
     NoSecrets,
 }
 
+/// What kind of token a registered token plays, as GitHub tells them apart in its answers.
+///
+/// - `Classic`: a personal access token (classic) or an OAuth token with these scopes. Every
+///   answer carries `X-OAuth-Scopes`. Without `repo` the sandbox's repositories (all private)
+///   are hidden: 404 on everything under `/repos/{o}/{r}`, and an empty `/orgs/{org}/repos`.
+///   Without `admin:org`, organization secrets and variables answer 403 "Must have admin rights
+///   to Repository." with `X-Accepted-OAuth-Scopes: admin:org`.
+/// - `FineGrained`: a fine-grained personal access token; no `X-OAuth-Scopes`.
+/// - `App`: a GitHub App installation token: `GET /user` answers 403 "Resource not accessible by
+///   integration", and `GET /installation/repositories` lists the repositories.
+///
+/// A token added with [`Sandbox::add_token`] (and `SandboxConfig::token`) is `Classic` with
+/// [`DEFAULT_SCOPES`] for [`TokenAccess::Full`], and `FineGrained` for
+/// [`TokenAccess::NoSecrets`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    Classic(Vec<String>),
+    FineGrained,
+    App,
+}
+
+/// The scopes of the default classic token.
+pub const DEFAULT_SCOPES: &[&str] = &["repo", "admin:org"];
+
+/// The `login` that `GET /user` answers for personal tokens.
+pub const SANDBOX_LOGIN: &str = "sandbox-user";
+
 /// One request the sandbox answered, in arrival-of-answer order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
@@ -142,6 +169,7 @@ pub enum Transient {
 
 mod access;
 mod handle;
+mod identity;
 mod limits;
 mod respond;
 mod routes;
@@ -150,6 +178,8 @@ mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_identity;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
@@ -328,8 +358,13 @@ impl Sandbox {
         lock(&self.state).public_key_override = raw_json;
     }
 
+    /// Accepts `token` with `access`: a classic token with [`DEFAULT_SCOPES`] for
+    /// [`TokenAccess::Full`], a fine-grained one for [`TokenAccess::NoSecrets`] (see
+    /// [`TokenKind`]; `add_classic_token` and the like choose the kind).
     pub fn add_token(&self, token: &str, access: TokenAccess) {
-        lock(&self.state).tokens.insert(token.to_owned(), access);
+        let mut state = lock(&self.state);
+        state.tokens.insert(token.to_owned(), access);
+        state.token_kinds.remove(token);
     }
 
     /// Set or change latency at run time.

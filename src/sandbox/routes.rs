@@ -35,6 +35,12 @@ pub(super) enum Collection {
 }
 
 pub(super) enum Route {
+    /// `GET /user`.
+    User,
+    /// `GET /installation/repositories`.
+    InstallationRepos,
+    /// `GET /orgs/{org}`.
+    Org(String),
     /// `GET /repos/{o}/{r}`, with the decoded `owner/repo`.
     Repo(String),
     /// `GET /orgs/{org}/repos`.
@@ -95,6 +101,9 @@ pub(super) fn route(method: &Method, path: &str) -> Option<Route> {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let get = method == Method::GET;
     Some(match segments.as_slice() {
+        ["user"] if get => Route::User,
+        ["installation", "repositories"] if get => Route::InstallationRepos,
+        ["orgs", org] if get => Route::Org((*org).to_owned()),
         ["repos", o, r] if get => Route::Repo(format!("{o}/{r}")),
         ["orgs", org, "repos"] if get => Route::OrgRepos((*org).to_owned()),
         ["repos", o, r, "environments", env] => Route::Environment {

@@ -1,6 +1,7 @@
 //! The sandbox's HTTP side: one fallback handler that routes GitHub's paths itself, so that every
 //! answer, errors included, has GitHub's status codes and JSON shapes.
 
+use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
 use super::routes::{route, Route};
 use super::*;
@@ -76,7 +77,8 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     known_scheme.then(|| token.trim())
 }
 
-/// The checks, in the order GitHub's behaviour needs them, then the endpoint itself.
+/// The checks, in the order GitHub's behaviour needs them, then the endpoint itself. Classic
+/// tokens' answers all carry `X-OAuth-Scopes`.
 pub(super) fn answer(
     state: &mut State,
     method: &Method,
@@ -85,25 +87,35 @@ pub(super) fn answer(
     headers: &HeaderMap,
     body: Option<Bytes>,
 ) -> Response {
+    let Some(caller) = bearer_token(headers).and_then(|token| Caller::of(state, token)) else {
+        return github_error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    };
+    let mut response = answer_as(state, &caller, method, path, query, headers, body);
+    caller.mark(&mut response);
+    response
+}
+
+fn answer_as(
+    state: &mut State,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: Option<Bytes>,
+) -> Response {
     let route = route(method, path);
 
-    match bearer_token(headers).and_then(|token| state.tokens.get(token)) {
-        None => return github_error(StatusCode::UNAUTHORIZED, "Bad credentials"),
-        Some(TokenAccess::NoSecrets) => {
-            if let Some(needs) = route.as_ref().and_then(|r| r.secrets_permission(method)) {
-                let mut response = github_error(
-                    StatusCode::FORBIDDEN,
-                    "Resource not accessible by personal access token",
-                );
-                if let Ok(value) = HeaderValue::from_str(&needs) {
-                    response
-                        .headers_mut()
-                        .insert("x-accepted-github-permissions", value);
-                }
-                return response;
+    if caller.access == TokenAccess::NoSecrets {
+        if let Some(needs) = route.as_ref().and_then(|r| r.secrets_permission(method)) {
+            let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
+            if let Ok(value) = HeaderValue::from_str(&needs) {
+                response
+                    .headers_mut()
+                    .insert("x-accepted-github-permissions", value);
             }
+            return response;
         }
-        Some(TokenAccess::Full) => {}
     }
     if !headers.contains_key(USER_AGENT) {
         return github_error(StatusCode::FORBIDDEN, NO_USER_AGENT_MESSAGE);
@@ -117,10 +129,18 @@ pub(super) fn answer(
         }
         touch(state, scope);
     }
+    if let Some(refused) = caller.refuses(&route) {
+        return refused;
+    }
     // Links point back at the path as sent, under the sandbox's own URL.
     let base = format!("{}{}", state.api_url, path);
 
     match route {
+        Route::User => identity::user(caller),
+        Route::InstallationRepos => {
+            identity::installation_repositories(state, caller, query, &base)
+        }
+        Route::Org(org) => identity::org(state, &org),
         Route::Repo(repo) => {
             if !state.repo_exists(&repo) {
                 return not_found();
@@ -144,11 +164,15 @@ pub(super) fn answer(
             if !state.org_exists(&org) {
                 return not_found();
             }
-            let items = state
-                .org_repos(&org)
-                .into_iter()
-                .map(RepoInfo::short_json)
-                .collect();
+            // Every sandbox repository is private: hidden from classic tokens without `repo`.
+            let items = match caller.sees_private() {
+                true => state
+                    .org_repos(&org)
+                    .into_iter()
+                    .map(RepoInfo::short_json)
+                    .collect(),
+                false => Vec::new(),
+            };
             let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
             paged_array(items, paging, &base)
         }

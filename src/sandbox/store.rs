@@ -112,12 +112,16 @@ pub(super) struct State {
     pub(super) api_url: String,
     pub(super) latency: Duration,
     pub(super) tokens: HashMap<String, TokenAccess>,
+    /// Tokens registered with a kind; others take theirs from their access (see [`TokenKind`]).
+    pub(super) token_kinds: HashMap<String, TokenKind>,
     /// Lower-cased `owner/repo`; `None` = every repository exists.
     pub(super) known_repos: Option<BTreeSet<String>>,
     /// Lower-cased `owner/repo` -> id and name, for every repository seen so far.
     pub(super) repos: BTreeMap<String, RepoInfo>,
     /// Lower-cased organizations added with [`Sandbox::add_org`].
     pub(super) orgs: BTreeSet<String>,
+    /// Lower-cased organization -> id, given on first `GET /orgs/{org}`.
+    pub(super) org_ids: BTreeMap<String, u64>,
     /// (lower-cased `owner/repo`, lower-cased environment) -> environment.
     pub(super) environments: BTreeMap<(String, String), EnvInfo>,
     /// Shared by repositories, environments and keys, so every id is distinct.
@@ -173,12 +177,14 @@ impl State {
             api_url,
             latency: config.latency,
             tokens: HashMap::from([(config.token.clone(), TokenAccess::Full)]),
+            token_kinds: HashMap::new(),
             known_repos: config
                 .repos
                 .as_ref()
                 .map(|repos| repos.iter().map(|r| r.to_lowercase()).collect()),
             repos: BTreeMap::new(),
             orgs: BTreeSet::new(),
+            org_ids: BTreeMap::new(),
             environments: BTreeMap::new(),
             next_id: 100_001,
             secrets: HashMap::new(),
@@ -257,6 +263,17 @@ impl State {
                         .any(|r| r.split_once('/').is_some_and(|(o, _)| o == org))
             }
         }
+    }
+
+    /// The organization's stable id, given on first use.
+    pub(super) fn org_id(&mut self, org: &str) -> u64 {
+        let key = org.to_lowercase();
+        if let Some(id) = self.org_ids.get(&key) {
+            return *id;
+        }
+        let id = self.fresh_id();
+        self.org_ids.insert(key, id);
+        id
     }
 
     /// The organization's repositories that have ids, sorted by name.

@@ -215,7 +215,7 @@ async fn unknown_repo_and_unknown_route_are_not_found() {
         unknown.json(),
         json!({"message": "Not Found", "documentation_url": DOCS_URL})
     );
-    let elsewhere = call(&sandbox, "GET", "/user", "").await;
+    let elsewhere = call(&sandbox, "GET", "/gists", "").await;
     assert_eq!(elsewhere.status, 404);
     let wrong_method = call(&sandbox, "POST", "/repos/acme/app/actions/secrets", "").await;
     assert_eq!(wrong_method.status, 404);

@@ -1,0 +1,569 @@
+//! The checks themselves: first who the token is (which also says whether GitHub answers), then
+//! each target's chain of checks. A chain stops at its first problem, whose line names the
+//! cause: the checks after it would only fail for the same reason.
+
+use crate::config::{Config, Place, Target};
+use crate::github::identity::Probe;
+use crate::github::{Client, GithubError};
+use crate::scope::{Repo, Scope, Visibility};
+use crate::seal::PublicKey;
+
+use super::advice::{self, Items};
+use super::{Check, Kind, TargetReport, TokenReport};
+
+/// What `GET /user` (and, for apps, `GET /installation/repositories`) told.
+pub(super) struct Identity {
+    pub(super) reachable: bool,
+    pub(super) token: TokenReport,
+    /// Whether checking the targets can tell anything more.
+    pub(super) proceed: bool,
+}
+
+/// Read-only things every target's checks need.
+pub(super) struct Context<'a> {
+    pub(super) client: &'a Client,
+    pub(super) kind: Option<Kind>,
+    pub(super) scopes: Option<&'a [String]>,
+}
+
+fn token(ok: bool, kind: Option<Kind>, message: String) -> TokenReport {
+    TokenReport {
+        ok,
+        login: None,
+        kind,
+        scopes: None,
+        message,
+    }
+}
+
+fn identity(reachable: bool, proceed: bool, token: TokenReport) -> Identity {
+    Identity {
+        reachable,
+        token,
+        proceed,
+    }
+}
+
+pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> Identity {
+    let api = config.api_url.as_str();
+    let probe = match client.whoami().await {
+        Ok(probe) => probe,
+        Err(GithubError::Network { reason, .. }) => {
+            let message = format!(
+                "cannot reach GitHub at {api}: {reason}; check the network (and any proxy), and `[github] api_url` in {}",
+                config.path.display()
+            );
+            return identity(false, false, token(false, None, message));
+        }
+        Err(e) => {
+            let message = advice::no_answer(&e, "checking the token");
+            return identity(true, false, token(false, None, message));
+        }
+    };
+    match probe.status {
+        200 => {
+            let Some(login) = probe.field("login") else {
+                let message = format!(
+                    "GitHub's answer to GET /user has no `login`: is `[github] api_url` ({api}) GitHub's REST API? (GitHub Enterprise Server: https://HOST/api/v3)"
+                );
+                return identity(true, false, token(false, None, message));
+            };
+            let (kind, what) = match &probe.oauth_scopes {
+                Some(scopes) if scopes.is_empty() => {
+                    (Kind::Classic, "a classic token with no scopes".to_string())
+                }
+                Some(scopes) => (
+                    Kind::Classic,
+                    format!("a classic token with scopes {}", scopes.join(", ")),
+                ),
+                None => (
+                    Kind::FineGrained,
+                    "a fine-grained token (its permissions are checked per target)".to_string(),
+                ),
+            };
+            let message = format!("the token from {origin} works: `{login}`, {what}");
+            let report = TokenReport {
+                ok: true,
+                login: Some(login),
+                kind: Some(kind),
+                scopes: probe.oauth_scopes.clone(),
+                message,
+            };
+            identity(true, true, report)
+        }
+        401 => {
+            let message = format!(
+                "GitHub rejected the token from {origin} (401 {}): it is mistyped, expired or revoked; replace it with a new one (https://github.com/settings/tokens), or run `gh auth login`",
+                probe.message
+            );
+            identity(true, false, token(false, None, message))
+        }
+        403 if probe.message.contains("accessible by integration") => {
+            identity(true, true, installation(client, origin).await)
+        }
+        403 => {
+            let message = format!(
+                "GitHub refused GET /user for the token from {origin} (403 {}); authorize the token for your organization's SSO, or check its restrictions (IP allow list)",
+                probe.message
+            );
+            identity(true, true, token(false, None, message))
+        }
+        404 => {
+            let message = format!(
+                "GitHub answered 404 to GET /user: `[github] api_url` ({api}) is not the root of GitHub's REST API; use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server"
+            );
+            identity(true, false, token(false, None, message))
+        }
+        _ => identity(
+            true,
+            false,
+            token(false, None, advice::answered("GET /user", &probe)),
+        ),
+    }
+}
+
+/// A GitHub App installation token: its installation's repositories must be listable.
+async fn installation(client: &Client, origin: &str) -> TokenReport {
+    let kind = Some(Kind::App);
+    match client.installation_repositories().await {
+        Ok(probe) if probe.is_ok() => {
+            let count = probe
+                .total_count()
+                .map_or("some".to_string(), |n| n.to_string());
+            token(
+                true,
+                kind,
+                format!(
+                    "the token from {origin} works: a GitHub App installation token that reaches {count} repositories"
+                ),
+            )
+        }
+        Ok(probe) => token(
+            false,
+            kind,
+            format!(
+                "the token from {origin} is a GitHub App installation token, but GitHub answered {} {} to GET /installation/repositories; check that the app is still installed, and make a new installation token",
+                probe.status, probe.message
+            ),
+        ),
+        Err(e) => token(
+            false,
+            kind,
+            advice::no_answer(&e, "listing the installation's repositories"),
+        ),
+    }
+}
+
+/// A problem was reported; the rest of the chain is skipped.
+struct Stop;
+
+type Step = Result<(), Stop>;
+
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn pass(&mut self, check: &'static str, message: String) {
+        self.0.push(Check {
+            check,
+            ok: true,
+            message,
+        });
+    }
+
+    fn fail(&mut self, check: &'static str, message: String) -> Stop {
+        self.0.push(Check {
+            check,
+            ok: false,
+            message,
+        });
+        Stop
+    }
+}
+
+pub(super) async fn target(cx: &Context<'_>, target: &Target) -> TargetReport {
+    let mut checks = Checks::default();
+    let _ = match &target.place {
+        Place::Scope(scope) => scope_chain(cx, target, scope, &mut checks).await,
+        Place::Match { org, pattern, .. } => match_chain(cx, org, pattern, &mut checks).await,
+    };
+    TargetReport {
+        target: target.place.to_string(),
+        checks: checks.0,
+    }
+}
+
+/// The scopes a classic token needs for the target.
+fn needs(target: &Target) -> Vec<&'static str> {
+    match &target.place {
+        Place::Scope(Scope::Org { .. }) => {
+            let selected = target.access.as_ref().is_some_and(|a| {
+                a.visibility == Visibility::Selected && !a.repositories.is_empty()
+            });
+            // The selected repositories are looked up by name, and may be private.
+            match selected {
+                true => vec!["admin:org", "repo"],
+                false => vec!["admin:org"],
+            }
+        }
+        _ => vec!["repo"],
+    }
+}
+
+fn scopes_check(cx: &Context<'_>, needed: &[&'static str], checks: &mut Checks) -> Step {
+    let (Some(Kind::Classic), Some(scopes)) = (cx.kind, cx.scopes) else {
+        return Ok(());
+    };
+    let missing: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|need| !scopes.iter().any(|s| s == need))
+        .collect();
+    if !missing.is_empty() {
+        return Err(checks.fail("scopes", advice::missing_scopes(&missing)));
+    }
+    let list = needed
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let plural = if needed.len() == 1 { "" } else { "s" };
+    checks.pass("scopes", format!("the token has the {list} scope{plural}"));
+    Ok(())
+}
+
+async fn scope_chain(
+    cx: &Context<'_>,
+    target: &Target,
+    scope: &Scope,
+    checks: &mut Checks,
+) -> Step {
+    scopes_check(cx, &needs(target), checks)?;
+    match scope {
+        Scope::Repo { repo, .. } => repository(cx, repo, checks).await?,
+        Scope::Environment { repo, environment } => {
+            repository(cx, repo, checks).await?;
+            let exists =
+                environment_check(cx, repo, environment, target.create_environment, checks).await?;
+            if !exists {
+                return Ok(());
+            }
+        }
+        Scope::Org { org, .. } => {
+            organization(cx, org, checks).await?;
+            if let Some(access) = &target.access {
+                if access.visibility == Visibility::Selected && !access.repositories.is_empty() {
+                    selected(cx, org, &access.repositories, checks).await;
+                }
+            }
+        }
+    }
+    if !target.secrets.is_empty() {
+        public_key(cx, scope, checks).await?;
+        list(cx, scope, Items::Secrets, checks).await?;
+    }
+    if !target.variables.is_empty() {
+        list(cx, scope, Items::Variables, checks).await?;
+    }
+    Ok(())
+}
+
+/// The probe's answer, or the line for having none.
+fn answer(
+    result: Result<Probe, GithubError>,
+    check: &'static str,
+    doing: &str,
+    checks: &mut Checks,
+) -> Result<Probe, Stop> {
+    result.map_err(|e| checks.fail(check, advice::no_answer(&e, doing)))
+}
+
+async fn repository(cx: &Context<'_>, repo: &Repo, checks: &mut Checks) -> Step {
+    let doing = format!("looking up repository `{repo}`");
+    let probe = answer(
+        cx.client.repository(repo).await,
+        "repository",
+        &doing,
+        checks,
+    )?;
+    match probe.status {
+        200 => {
+            checks.pass("repository", format!("repository `{repo}` exists"));
+            Ok(())
+        }
+        404 => Err(checks.fail(
+            "repository",
+            format!(
+                "repository `{repo}` does not exist, or the token cannot see it (GitHub answers 404 for private repositories a token may not read); check the name, and {}",
+                advice::see_repository(cx.kind, false)
+            ),
+        )),
+        _ => Err(checks.fail(
+            "repository",
+            advice::answered(&format!("GET /repos/{repo}"), &probe),
+        )),
+    }
+}
+
+/// Whether the environment exists (`Ok(false)`: not yet, and `apply` will create it).
+async fn environment_check(
+    cx: &Context<'_>,
+    repo: &Repo,
+    environment: &str,
+    create: bool,
+    checks: &mut Checks,
+) -> Result<bool, Stop> {
+    let doing = format!("looking up environment `{environment}` of `{repo}`");
+    let probe = answer(
+        cx.client.environment(repo, environment).await,
+        "environment",
+        &doing,
+        checks,
+    )?;
+    match probe.status {
+        200 => {
+            checks.pass(
+                "environment",
+                format!("environment `{environment}` of `{repo}` exists"),
+            );
+            Ok(true)
+        }
+        404 if create => {
+            checks.pass(
+                "environment",
+                format!(
+                    "environment `{environment}` of `{repo}` does not exist yet; `apply` will create it (`create_environment = true`; that needs admin rights on the repository)"
+                ),
+            );
+            Ok(false)
+        }
+        404 => Err(checks.fail(
+            "environment",
+            format!(
+                "environment `{environment}` of `{repo}` does not exist; create it on GitHub (the repository's Settings, Environments), or set `create_environment = true` on the target"
+            ),
+        )),
+        _ => Err(checks.fail(
+            "environment",
+            advice::answered(
+                &format!("GET /repos/{repo}/environments/{environment}"),
+                &probe,
+            ),
+        )),
+    }
+}
+
+async fn organization(cx: &Context<'_>, org: &str, checks: &mut Checks) -> Step {
+    let doing = format!("looking up organization `{org}`");
+    let probe = answer(
+        cx.client.organization(org).await,
+        "organization",
+        &doing,
+        checks,
+    )?;
+    match probe.status {
+        200 => {
+            checks.pass("organization", format!("organization `{org}` exists"));
+            Ok(())
+        }
+        404 => Err(checks.fail(
+            "organization",
+            format!(
+                "organization `{org}` does not exist (a personal account has no organization secrets: use `repo` targets); check `org` in the target"
+            ),
+        )),
+        _ => Err(checks.fail(
+            "organization",
+            advice::answered(&format!("GET /orgs/{org}"), &probe),
+        )),
+    }
+}
+
+/// The repositories named for `visibility = "selected"`: each must be found. Not a chain step:
+/// the organization's secrets are worth checking either way.
+async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Checks) {
+    let mut unseen = Vec::new();
+    for name in names {
+        let repo = Repo {
+            owner: org.to_string(),
+            name: name.clone(),
+        };
+        let doing = format!("looking up repository `{repo}`");
+        let Ok(probe) = answer(
+            cx.client.repository(&repo).await,
+            "repositories",
+            &doing,
+            checks,
+        ) else {
+            return;
+        };
+        match probe.status {
+            200 => {}
+            404 => unseen.push(format!("`{name}`")),
+            _ => {
+                let _ = checks.fail(
+                    "repositories",
+                    advice::answered(&format!("GET /repos/{repo}"), &probe),
+                );
+                return;
+            }
+        }
+    }
+    if unseen.is_empty() {
+        checks.pass(
+            "repositories",
+            format!("the {} selected repositories of `{org}` exist", names.len()),
+        );
+    } else {
+        let _ = checks.fail(
+            "repositories",
+            match unseen.as_slice() {
+                [one] => format!(
+                    "selected repository {one} of `{org}` does not exist, or the token cannot see it; fix `repositories` in the target, or {}",
+                    advice::see_repository(cx.kind, false)
+                ),
+                _ => format!(
+                    "selected repositories {} of `{org}` do not exist, or the token cannot see them; fix `repositories` in the target, or {}",
+                    unseen.join(", "),
+                    advice::see_repository(cx.kind, true)
+                ),
+            },
+        );
+    }
+}
+
+async fn public_key(cx: &Context<'_>, scope: &Scope, checks: &mut Checks) -> Step {
+    let doing = format!("fetching the public key of {}", advice::place(scope));
+    let probe = answer(
+        cx.client.probe_public_key(scope).await,
+        "public_key",
+        &doing,
+        checks,
+    )?;
+    let label = advice::label(scope, Items::Secrets);
+    match probe.status {
+        200 => {
+            let key_id = probe.field("key_id").unwrap_or_default();
+            let key = probe.field("key").unwrap_or_default();
+            match PublicKey::parse(&key_id, &key) {
+                Ok(_) => {
+                    checks.pass(
+                        "public_key",
+                        format!("can read the {label} public key"),
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(checks.fail(
+                    "public_key",
+                    format!(
+                        "the public key GitHub gave for `{scope}` {e}; values cannot be sealed for it: is `[github] api_url` GitHub's API?"
+                    ),
+                )),
+            }
+        }
+        401 | 403 | 404 => Err(checks.fail(
+            "public_key",
+            advice::refused(
+                cx.kind,
+                scope,
+                Items::Secrets,
+                "read the public key of",
+                &probe,
+            ),
+        )),
+        _ => Err(checks.fail("public_key", advice::answered(&doing, &probe))),
+    }
+}
+
+async fn list(cx: &Context<'_>, scope: &Scope, items: Items, checks: &mut Checks) -> Step {
+    let check = match items {
+        Items::Secrets => "list_secrets",
+        Items::Variables => "list_variables",
+    };
+    let label = advice::label(scope, items);
+    let doing = format!("listing the {label} of {}", advice::place(scope));
+    let result = match items {
+        Items::Secrets => cx.client.probe_secrets(scope).await,
+        Items::Variables => match cx.client.probe_variables(scope).await {
+            Some(result) => result,
+            // Dependabot has no variables.
+            None => return Ok(()),
+        },
+    };
+    let probe = answer(result, check, &doing, checks)?;
+    match probe.status {
+        200 => {
+            let count = probe
+                .total_count()
+                .map_or(String::new(), |n| format!(" ({n} present)"));
+            let likely = match items {
+                Items::Secrets => ", so writing them is likely allowed",
+                Items::Variables => "",
+            };
+            checks.pass(check, format!("can list the {label}{count}{likely}"));
+            Ok(())
+        }
+        401 => Err(checks.fail(check, advice::answered(&doing, &probe))),
+        403 | 404 => Err(checks.fail(
+            check,
+            advice::refused(cx.kind, scope, items, "list", &probe),
+        )),
+        _ => Err(checks.fail(check, advice::answered(&doing, &probe))),
+    }
+}
+
+/// `repos = { org, match }`: the organization's repository list must be readable, and something
+/// in it must match.
+async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, checks: &mut Checks) -> Step {
+    scopes_check(cx, &["repo"], checks)?;
+    let names = match cx.client.org_repositories(org).await {
+        Ok(names) => names,
+        Err(GithubError::Status { status: 404, .. }) => {
+            return Err(checks.fail(
+                "repositories",
+                format!(
+                    "organization `{org}` does not exist, or the token cannot see it; check `org` in the target, and the token's access to the organization"
+                ),
+            ))
+        }
+        Err(GithubError::Forbidden { message, .. }) => {
+            return Err(checks.fail(
+                "repositories",
+                format!(
+                    "GitHub refused listing the repositories of `{org}` (403 {message}); give the token read access to the organization's repositories (fine-grained: \"Metadata: read\" on them)"
+                ),
+            ))
+        }
+        Err(e) => {
+            let doing = format!("listing the repositories of `{org}`");
+            return Err(checks.fail("repositories", advice::no_answer(&e, &doing)));
+        }
+    };
+    let matching = match glob::Pattern::new(pattern) {
+        Ok(glob) => names.iter().filter(|n| glob.matches(n)).count(),
+        Err(e) => {
+            return Err(checks.fail(
+                "repositories",
+                format!("`{pattern}` is not a valid pattern ({e}); fix `match` in the target"),
+            ))
+        }
+    };
+    if matching == 0 {
+        return Err(checks.fail(
+            "repositories",
+            format!(
+                "none of the {} repositories of `{org}` that the token can see matches `{pattern}`; check the pattern, and {}",
+                names.len(),
+                advice::see_repository(cx.kind, true)
+            ),
+        ));
+    }
+    checks.pass(
+        "repositories",
+        format!(
+            "can list the repositories of `{org}`: {matching} of {} match `{pattern}`",
+            names.len()
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `secretsync doctor`: without writing anything, whether the token works, whose it is and what
+//! kind, and whether each target can be read.
+//!
+//! Every request is a GET. The token's kind is told from GitHub's answers, never from its text:
+//! `GET /user` answers classic (and OAuth) tokens with `X-OAuth-Scopes`, fine-grained tokens
+//! without it, and GitHub App installation tokens with 403 "Resource not accessible by
+//! integration". Then, per target: the scopes a classic token needs, whether the repository,
+//! environment or organization exists, and whether the scope's public key and its secrets (and
+//! variables) can be read, which makes write access likely.
+
+mod advice;
+mod checks;
+mod render;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::github::{Client, Pacing};
+use crate::run::{EXIT_ERROR, EXIT_OK};
+use crate::source;
+
+/// The `--json` document (README.md, "Doctor").
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub api_url: String,
+    /// GitHub answered at `api_url` (any HTTP answer counts).
+    pub reachable: bool,
+    pub token: TokenReport,
+    /// Empty when GitHub could not be reached, or the token was rejected.
+    pub targets: Vec<TargetReport>,
+    pub ok: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenReport {
+    pub ok: bool,
+    pub login: Option<String>,
+    pub kind: Option<Kind>,
+    /// A classic token's scopes; `None` for other kinds.
+    pub scopes: Option<Vec<String>>,
+    /// The line shown for the token: what it is, or the problem and its fix.
+    pub message: String,
+}
+
+/// What kind of token, as GitHub's answers tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A classic personal access token, or an OAuth token such as `gh auth login` makes.
+    Classic,
+    FineGrained,
+    /// A GitHub App installation token.
+    App,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetReport {
+    pub target: String,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// Stable: `scopes`, `repository`, `environment`, `organization`, `repositories`,
+    /// `public_key`, `list_secrets`, `list_variables`.
+    pub check: &'static str,
+    pub ok: bool,
+    pub message: String,
+}
+
+pub fn run(config: &Config, json: bool, pacing: Pacing, out: &mut dyn Write) -> Result<i32, Error> {
+    let token = source::resolve_token(&config.token)?;
+    tracing::info!(origin = %token.origin, "using a GitHub token");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let report = runtime.block_on(async {
+        let client = Client::new(&config.api_url, token.value, pacing)?;
+        Ok::<Report, Error>(diagnose(config, &client, &token.origin).await)
+    })?;
+    if json {
+        render::json(out, &report)?;
+    } else {
+        render::text(out, &report)?;
+    }
+    Ok(if report.ok { EXIT_OK } else { EXIT_ERROR })
+}
+
+/// Everything doctor finds, in config order.
+pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> Report {
+    let identity = checks::identify(client, config, origin).await;
+    let targets = match identity.proceed {
+        false => Vec::new(),
+        true => {
+            let cx = checks::Context {
+                client,
+                kind: identity.token.kind,
+                scopes: identity.token.scopes.as_deref(),
+            };
+            futures::future::join_all(config.targets.iter().map(|t| checks::target(&cx, t))).await
+        }
+    };
+    let ok = identity.reachable
+        && identity.token.ok
+        && targets.iter().all(|t| t.checks.iter().all(|c| c.ok));
+    Report {
+        version: 1,
+        api_url: config.api_url.to_string(),
+        reachable: identity.reachable,
+        token: identity.token,
+        targets,
+        ok,
+    }
+}

@@ -1,0 +1,51 @@
+//! Doctor's report as text, grouped per target (one short line per check, one line per problem
+//! with its fix), or as one JSON document.
+
+use std::io::Write;
+
+use super::Report;
+use crate::error::Error;
+
+const OK: &str = "ok";
+const FAIL: &str = "FAIL";
+
+fn line(out: &mut dyn Write, ok: bool, message: &str) -> std::io::Result<()> {
+    writeln!(out, "  {:<4}  {message}", if ok { OK } else { FAIL })
+}
+
+pub(super) fn text(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
+    writeln!(out, "GitHub API at {}", report.api_url)?;
+    if report.reachable {
+        line(out, true, "GitHub answers")?;
+    }
+    // Unreachable: the token line says so, and is the only line.
+    line(out, report.token.ok, &report.token.message)?;
+    for target in &report.targets {
+        writeln!(out, "{}", target.target)?;
+        for check in &target.checks {
+            line(out, check.ok, &check.message)?;
+        }
+    }
+    let problems = usize::from(!report.token.ok)
+        + report
+            .targets
+            .iter()
+            .flat_map(|t| &t.checks)
+            .filter(|c| !c.ok)
+            .count();
+    match problems {
+        0 => writeln!(out, "Everything passed.")?,
+        1 => writeln!(out, "1 problem.")?,
+        n => writeln!(out, "{n} problems.")?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub(super) fn json(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| Error::Internal(format!("cannot encode the report: {e}")))?;
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
