@@ -6,17 +6,17 @@
 mod error;
 pub mod identity;
 mod transport;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderName, ACCEPT, LINK};
+use http::header::{HeaderName, ACCEPT};
 use http::{Method, StatusCode};
 use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::Octocrab;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub use error::{GithubError, Op};
@@ -28,6 +28,7 @@ use crate::scope::{encode_segment, Repo, Scope, Visibility};
 use crate::seal::{PublicKey, Sealed};
 use error::{clean, server_message, target_of};
 use transport::{Reply, Transport};
+use wire::{KeyBody, RepoItem, SecretItem, VariableItem};
 
 /// A hostile or broken server could page forever; nothing we list has this many pages.
 const MAX_PAGES: usize = 1000;
@@ -42,34 +43,6 @@ pub struct Client {
 pub enum Written {
     Created,
     Updated,
-}
-
-#[derive(Deserialize)]
-struct SecretItem {
-    name: String,
-    updated_at: String,
-    visibility: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct VariableItem {
-    name: String,
-    value: String,
-    visibility: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RepoItem {
-    id: u64,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct KeyBody {
-    #[serde(default)]
-    key_id: String,
-    #[serde(default)]
-    key: String,
 }
 
 impl Client {
@@ -94,6 +67,11 @@ impl Client {
             transport: Transport::new(octo, api.clone(), pacing),
             keys: tokio::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// A flag that, once set, makes every write not yet sent fail as interrupted.
+    pub fn stop_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.transport.stop_flag()
     }
 
     async fn send(
@@ -127,18 +105,15 @@ impl Client {
             if reply.status != StatusCode::OK {
                 return Err(status_error(target, op.clone(), &reply));
             }
-            let page: Value = serde_json::from_str(&reply.body)
-                .map_err(|e| malformed(target, op, &e.to_string()))?;
-            let items = match key {
-                Some(key) => page.get(key).cloned(),
-                None => Some(page),
-            }
-            .ok_or_else(|| malformed(target, op, "no list in the answer"))?;
-            let items: Vec<T> =
-                serde_json::from_value(items).map_err(|e| malformed(target, op, &e.to_string()))?;
+            let items: Vec<T> = wire::page_items(&reply.body, key)
+                .map_err(|reason| malformed(target, op, &reason))?;
             all.extend(items);
-            next = next_link(&reply.headers)
-                .map(|link| self.same_origin(&link, target, op))
+            next = wire::next_link(&reply.headers)
+                .map(|link| {
+                    wire::same_origin(self.transport.api().as_str(), &link).ok_or_else(|| {
+                        malformed(target, op, "a paging link points to another host")
+                    })
+                })
                 .transpose()?;
         }
         Ok(all)
@@ -470,21 +445,6 @@ impl Client {
         names.sort();
         Ok(names)
     }
-
-    /// A `Link` must point back at the API we were given: following one elsewhere would send
-    /// the token to another host.
-    fn same_origin(&self, link: &str, target: &str, op: &Op) -> Result<String, GithubError> {
-        let api = self.transport.api().as_str();
-        let prefix = format!("{api}/");
-        match link.strip_prefix(api) {
-            Some(rest) if link.starts_with(&prefix) => Ok(rest.to_string()),
-            _ => Err(malformed(
-                target,
-                op,
-                "a paging link points to another host",
-            )),
-        }
-    }
 }
 
 /// A write's JSON body: `fields`, then who may use it, for organization items.
@@ -538,51 +498,5 @@ fn malformed(target: &str, op: &Op, reason: &str) -> GithubError {
         target: target.to_string(),
         op: op.clone(),
         reason: clean(reason),
-    }
-}
-
-/// The `rel="next"` target of a `Link` header.
-fn next_link(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(LINK)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|part| {
-            let (target, params) = part.split_once(';')?;
-            let is_next = params
-                .split(';')
-                .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
-            is_next.then(|| {
-                target
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_string()
-            })
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_header_next() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            "<https://api.github.com/repositories/1/actions/secrets?page=2>; rel=\"next\", <https://api.github.com/repositories/1/actions/secrets?page=5>; rel=\"last\""
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            next_link(&h).as_deref(),
-            Some("https://api.github.com/repositories/1/actions/secrets?page=2")
-        );
-        let mut last_only = HeaderMap::new();
-        last_only.insert(LINK, "<https://x/y?page=1>; rel=\"prev\"".parse().unwrap());
-        assert_eq!(next_link(&last_only), None);
-        assert_eq!(next_link(&HeaderMap::new()), None);
     }
 }

@@ -18,7 +18,7 @@ fn sigint_records_what_was_written_and_a_rerun_finishes() {
     body.push_str(&format!("[[targets]]\nrepo = \"{REPO}\"\n"));
     env.config(&body);
     env.sandbox.set_latency(Duration::from_millis(150));
-    let mut child = env
+    let child = env
         .cmd(&["--concurrency", "1", "apply", "--yes"])
         .into_command()
         .stdout(Stdio::piped())
