@@ -54,6 +54,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         concurrency: usize::from(cli.concurrency),
         max_wait: std::time::Duration::from_secs(cli.max_wait),
         retries: cli.retries,
+        timeout: std::time::Duration::from_secs(cli.timeout),
         ..Pacing::default()
     };
     match cli.command {

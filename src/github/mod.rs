@@ -60,7 +60,7 @@ impl Client {
             // Retrying is decided by `transport`, which knows what is safe and what GitHub asks.
             .add_retry_config(RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(pacing.timeout))
             .build()
             .map_err(|e| GithubError::Setup(e.to_string()))?;
         Ok(Client {

@@ -26,6 +26,8 @@ pub struct Pacing {
     pub retries: u32,
     /// The first retry's delay; each later one doubles it, with ±50% jitter.
     pub backoff: Duration,
+    /// How long to wait for an answer before counting the request as failed (and retrying).
+    pub timeout: Duration,
 }
 
 impl Default for Pacing {
@@ -35,6 +37,7 @@ impl Default for Pacing {
             max_wait: Duration::from_secs(15 * 60),
             retries: 3,
             backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(60),
         }
     }
 }
