@@ -13,7 +13,7 @@ use crate::plan::{
     Action, Change, Fingerprint, Kind, OrgAccess, Reason, Record, Remote, RemoteVariable,
 };
 use crate::scope::Scope;
-use crate::seal;
+use crate::seal::{self, Sealed};
 use crate::state::{Locked, StateDir, StateError};
 
 /// Everything known about one target after `plan` or `apply`: what renderers show.
@@ -72,10 +72,10 @@ pub struct Ready {
     pub fingerprint: Fingerprint,
 }
 
-/// What one scope's writes need besides the plan.
+/// What one scope's writes need besides the plan. Secret values are not here: they come to
+/// `apply_target` by value, to be sealed and dropped before any write is sent.
 pub struct Work<'a> {
     pub scope: &'a Scope,
-    pub secrets: &'a BTreeMap<String, Ready>,
     pub variables: &'a BTreeMap<String, String>,
     /// Who may use an organization's items, wanted; and as GitHub has it now.
     pub access: Option<&'a OrgAccess>,
@@ -91,10 +91,34 @@ pub struct Recorder<'a> {
     pub host: &'a str,
 }
 
+/// What the writes send and record: sealed values (for writes of a value) and fingerprints
+/// (for every secret written, access-only changes included).
+#[derive(Default)]
+struct Outgoing {
+    sealed: BTreeMap<String, Sealed>,
+    fingerprints: BTreeMap<String, Fingerprint>,
+}
+
+/// Seal the values for the scope's key, consuming them: each `SecretString` is dropped (and so
+/// zeroized) here, before the first write is sent and the network wait begins.
+fn seal_all(key: Option<&seal::PublicKey>, secrets: BTreeMap<String, Ready>) -> Outgoing {
+    let mut outgoing = Outgoing::default();
+    for (name, ready) in secrets {
+        if let Some(key) = key {
+            outgoing
+                .sealed
+                .insert(name.clone(), seal::seal(key, &ready.value));
+        }
+        outgoing.fingerprints.insert(name, ready.fingerprint);
+    }
+    outgoing
+}
+
 pub async fn apply_target(
     client: &Client,
     mut report: TargetReport,
     work: &Work<'_>,
+    secrets: BTreeMap<String, Ready>,
     recorder: &Recorder<'_>,
 ) -> Result<TargetReport, StateError> {
     let writes: Vec<&Change> = report
@@ -137,15 +161,25 @@ pub async fn apply_target(
             }
         },
     };
+    // Only the values that will be written are sealed; the rest are dropped unsealed.
+    let secrets: BTreeMap<String, Ready> = secrets
+        .into_iter()
+        .filter(|(name, _)| {
+            writes
+                .iter()
+                .any(|c| c.kind == Kind::Secret && c.name == *name)
+        })
+        .collect();
+    let outgoing = seal_all(key.as_ref(), secrets);
     let fatal = AtomicBool::new(false);
     let outcomes = futures::future::join_all(writes.iter().map(|change| {
-        let key = key.as_ref();
         let fatal = &fatal;
+        let outgoing = &outgoing;
         async move {
             if fatal.load(Ordering::SeqCst) {
                 return None;
             }
-            let result = write(client, change, work, key).await?;
+            let result = write(client, change, work, outgoing).await?;
             match &result {
                 Ok(written) => {
                     tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written")
@@ -165,7 +199,7 @@ pub async fn apply_target(
         match client.list_secrets(scope).await {
             Ok(remote) => {
                 if let Some(locked) = &locked {
-                    record(locked, &report, work.secrets, &remote)?;
+                    record(locked, &report, &outgoing, &remote)?;
                 }
                 missing.extend(absent(
                     &report.changes,
@@ -201,7 +235,7 @@ async fn write(
     client: &Client,
     change: &Change,
     work: &Work<'_>,
-    key: Option<&seal::PublicKey>,
+    outgoing: &Outgoing,
 ) -> Option<Result<Written, GithubError>> {
     let scope = work.scope;
     let name = change.name.as_str();
@@ -226,10 +260,9 @@ async fn write(
             change_access(client, scope, name, kind, want, remote, work).await
         }
         (Kind::Secret, _) => {
-            let ready = work.secrets.get(name)?;
-            let sealed = seal::seal(key?, &ready.value);
+            let sealed = outgoing.sealed.get(name)?;
             client
-                .put_secret(scope, name, Some(&sealed), work.access)
+                .put_secret(scope, name, Some(sealed), work.access)
                 .await
         }
         (Kind::Variable, Action::Create) => {
@@ -277,7 +310,7 @@ async fn change_access(
 fn record(
     locked: &Locked,
     report: &TargetReport,
-    values: &BTreeMap<String, Ready>,
+    outgoing: &Outgoing,
     remote: &[Remote],
 ) -> Result<(), StateError> {
     let listed: BTreeMap<&str, &str> = remote
@@ -291,12 +324,12 @@ fn record(
             if *kind != Kind::Secret || result.is_err() {
                 continue;
             }
-            match (values.get(name), listed.get(name.as_str())) {
-                (Some(ready), Some(updated_at)) => {
+            match (outgoing.fingerprints.get(name), listed.get(name.as_str())) {
+                (Some(fingerprint), Some(updated_at)) => {
                     records.insert(
                         name.clone(),
                         Record {
-                            fingerprint: ready.fingerprint.clone(),
+                            fingerprint: fingerprint.clone(),
                             updated_at: (*updated_at).to_string(),
                         },
                     );

@@ -201,6 +201,9 @@ pub fn run(
         {
             planned.push(result?);
         }
+        // Each job holds its own copies of the values it writes; the run's copies end here.
+        drop(context);
+        drop(values);
         let mut reports: Vec<TargetReport> = failed;
         let summary = planned.iter().fold(Summary::default(), |mut s, p| {
             s.add(Summary::of(&p.report.changes));
@@ -581,17 +584,17 @@ async fn apply_job(
         .iter()
         .filter(|c| c.action.writes())
         .count();
-    let gathered = &planned.gathered;
+    let mut gathered = planned.gathered;
+    let secrets = std::mem::take(&mut gathered.ready);
     let work = Work {
         scope: &planned.job.scope,
-        secrets: &gathered.ready,
         variables: &gathered.variables,
         access: gathered.access.as_ref(),
         remote_secrets: &gathered.remote_secrets,
         remote_variables: &gathered.remote_variables,
         create_environment: gathered.create_environment,
     };
-    let report = apply::apply_target(client, planned.report, &work, recorder).await?;
+    let report = apply::apply_target(client, planned.report, &work, secrets, recorder).await?;
     progress
         .written
         .fetch_add(writes, std::sync::atomic::Ordering::Relaxed);

@@ -5,16 +5,19 @@
 
 mod apply;
 mod audit;
+mod bad_input;
 mod confirm;
 mod doctor;
 mod errors;
 mod exit_codes;
 mod fanout;
+mod faults;
 mod interop_libsodium;
 mod interrupt;
 mod json;
 mod leak;
 mod limits;
+mod memory;
 mod onboarding;
 mod progress;
 mod prompt_pty;
