@@ -202,7 +202,6 @@ pub fn run(
             planned.push(result?);
         }
         // Each job holds its own copies of the values it writes; the run's copies end here.
-        drop(context);
         drop(values);
         let mut reports: Vec<TargetReport> = failed;
         let summary = planned.iter().fold(Summary::default(), |mut s, p| {
