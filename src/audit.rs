@@ -21,7 +21,7 @@ pub use scan::{scan_text, Scan, Unresolved, Use};
 use crate::config::{App, Config, Place};
 use crate::error::Error;
 use crate::github::{Client, GithubError, Pacing};
-use crate::scope::{Repo, Scope};
+use crate::scope::Scope;
 
 /// `secretsync audit`'s options, free of clap.
 #[derive(Debug, Clone)]
@@ -146,11 +146,7 @@ fn declared(config: &Config) -> BTreeMap<String, usize> {
 fn present(config: &Config, pacing: Pacing) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let token = crate::source::resolve_token(&config.token)?;
     tracing::info!(origin = %token.origin, "using a GitHub token");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::github::runtime()?;
     runtime.block_on(async {
         let client = Client::new(&config.api_url, token.value, pacing)?;
         let mut scopes: Vec<(Scope, bool)> = Vec::new();
@@ -198,53 +194,25 @@ async fn list(
 
 /// The Actions scopes of one target; Dependabot's secrets are not given to workflows' own runs.
 async fn actions_scopes(client: &Client, place: &Place) -> Result<Vec<Scope>, Error> {
-    Ok(match place {
+    let dependabot = matches!(
+        place,
         Place::Scope(
             Scope::Repo {
                 app: App::Dependabot,
                 ..
-            }
-            | Scope::Org {
+            } | Scope::Org {
                 app: App::Dependabot,
                 ..
-            },
-        )
-        | Place::Match {
+            }
+        ) | Place::Match {
             app: App::Dependabot,
             ..
-        } => Vec::new(),
-        Place::Scope(scope) => vec![scope.clone()],
-        Place::Match {
-            org,
-            pattern,
-            environment,
-            ..
-        } => {
-            let glob = glob::Pattern::new(pattern).map_err(|e| Error::Internal(e.to_string()))?;
-            client
-                .org_repositories(org)
-                .await?
-                .into_iter()
-                .filter(|name| glob.matches(name))
-                .map(|name| {
-                    let repo = Repo {
-                        owner: org.clone(),
-                        name,
-                    };
-                    match environment {
-                        Some(environment) => Scope::Environment {
-                            repo,
-                            environment: environment.clone(),
-                        },
-                        None => Scope::Repo {
-                            repo,
-                            app: App::Actions,
-                        },
-                    }
-                })
-                .collect()
         }
-    })
+    );
+    if dependabot {
+        return Ok(Vec::new());
+    }
+    Ok(client.scopes(place).await?)
 }
 
 #[cfg(test)]

@@ -95,6 +95,22 @@ fn warn_if_shadowed(decl: &Decl, out: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
+/// Store the value in the keyring entry, say so, and warn if an earlier source shadows it.
+fn store(
+    decl: &Decl,
+    (service, user): (&str, &str),
+    value: &SecretString,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    source::store_in_keyring(&decl.name, service, user, value)?;
+    writeln!(
+        out,
+        "stored `{}` in the keyring (service `{service}`, user `{user}`)",
+        decl.name
+    )?;
+    warn_if_shadowed(decl, out)
+}
+
 /// `secretsync set NAME`.
 pub fn set(config: &Config, name: &str, stdin: bool, out: &mut dyn Write) -> Result<i32, Error> {
     let decl = declared(config, name)?;
@@ -105,13 +121,7 @@ pub fn set(config: &Config, name: &str, stdin: bool, out: &mut dyn Write) -> Res
         )));
     };
     let value = new_value(decl, stdin)?;
-    source::store_in_keyring(&decl.name, service, user, &value)?;
-    writeln!(
-        out,
-        "stored `{}` in the keyring (service `{service}`, user `{user}`)",
-        decl.name
-    )?;
-    warn_if_shadowed(decl, out)?;
+    store(decl, (service, user), &value, out)?;
     Ok(0)
 }
 
@@ -143,15 +153,7 @@ pub fn rotate(config: &Config, rotation: Rotation<'_>, out: &mut dyn Write) -> R
         check::gate(config, &known, Some(&decl.name), out)?;
     }
     match keyring_of(decl) {
-        Some((service, user)) => {
-            source::store_in_keyring(&decl.name, service, user, &value)?;
-            writeln!(
-                out,
-                "stored `{}` in the keyring (service `{service}`, user `{user}`)",
-                decl.name
-            )?;
-            warn_if_shadowed(decl, out)?;
-        }
+        Some(entry) => store(decl, entry, &value, out)?,
         None => {
             let sources: Vec<String> = decl.chain.iter().map(describe).collect();
             writeln!(

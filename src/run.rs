@@ -61,18 +61,12 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Plan(args) => {
             let options = Options {
                 prune: args.prune,
-                json: args.json,
                 prompts: if args.interactive {
                     PromptMode::Ask
                 } else {
                     PromptMode::Defer
                 },
-                yes: false,
-                style: style(args.json),
-                pacing,
-                progress: progress(args.json),
-                skip_checks: true,
-                only: None,
+                ..options(args.json, pacing)
             };
             let outcome = sync_command(
                 &cli.config,
@@ -90,14 +84,10 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Apply(args) => {
             let options = Options {
                 prune: args.prune,
-                json: args.json,
                 prompts: PromptMode::Ask,
                 yes: args.yes,
-                style: style(args.json),
-                pacing,
-                progress: progress(args.json),
                 skip_checks: args.skip_checks,
-                only: None,
+                ..options(args.json, pacing)
             };
             let outcome = sync_command(
                 &cli.config,
@@ -148,15 +138,9 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 stdin: args.stdin,
                 skip_checks: args.skip_checks,
                 options: Options {
-                    prune: false,
-                    json: args.json,
                     prompts: PromptMode::Ask,
                     yes: args.yes,
-                    style: style(args.json),
-                    pacing,
-                    progress: progress(args.json),
-                    skip_checks: true,
-                    only: None,
+                    ..options(args.json, pacing)
                 },
                 state: &state,
             };
@@ -204,6 +188,21 @@ fn sync_command(
     let config = config::load(&path)?;
     let state = locate_state(state_flag)?;
     sync::run(&config, &state, command, options, out)
+}
+
+/// A plan's options; apply and rotate change what they need.
+fn options(json: bool, pacing: Pacing) -> Options {
+    Options {
+        prune: false,
+        json,
+        prompts: PromptMode::Defer,
+        yes: false,
+        style: style(json),
+        pacing,
+        progress: progress(json),
+        skip_checks: true,
+        only: None,
+    }
 }
 
 /// Colour only on a terminal, never with `NO_COLOR` or for JSON.

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::apply::{self, Ready, Recorder, TargetReport, Work};
 use crate::check;
-use crate::config::{Access, Config, Decl, Place};
+use crate::config::{Access, Config, Decl};
 use crate::error::Error;
 use crate::github::{Client, GithubError, Pacing};
 use crate::plan::{self, Desired, DesiredVariable, OrgAccess, Remote, RemoteVariable, Summary};
@@ -171,11 +171,7 @@ pub fn run(
             None => (Fingerprinter::ephemeral(), false),
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::github::runtime()?;
     runtime.block_on(async {
         let client = Client::new(&config.api_url, token.value, options.pacing)?;
         let progress = Progress::start(options.progress);
@@ -344,40 +340,12 @@ async fn expand(config: &Config, client: &Client) -> Result<(Vec<Job>, Vec<Targe
     let mut jobs: Vec<Job> = Vec::new();
     let mut failed = Vec::new();
     for target in &config.targets {
-        let scopes = match &target.place {
-            Place::Scope(scope) => vec![scope.clone()],
-            Place::Match {
-                org,
-                pattern,
-                app,
-                environment,
-            } => match client.org_repositories(org).await {
-                Err(e) => {
-                    failed.push(TargetReport::failed_at_start(target.place.to_string(), e));
-                    continue;
-                }
-                Ok(names) => {
-                    let glob =
-                        glob::Pattern::new(pattern).map_err(|e| Error::Internal(e.to_string()))?;
-                    names
-                        .into_iter()
-                        .filter(|n| glob.matches(n))
-                        .map(|name| {
-                            let repo = crate::scope::Repo {
-                                owner: org.clone(),
-                                name,
-                            };
-                            match environment {
-                                Some(environment) => Scope::Environment {
-                                    repo,
-                                    environment: environment.clone(),
-                                },
-                                None => Scope::Repo { repo, app: *app },
-                            }
-                        })
-                        .collect()
-                }
-            },
+        let scopes = match client.scopes(&target.place).await {
+            Ok(scopes) => scopes,
+            Err(e) => {
+                failed.push(TargetReport::failed_at_start(target.place.to_string(), e));
+                continue;
+            }
         };
         for scope in scopes {
             let key = scope.to_string().to_lowercase();

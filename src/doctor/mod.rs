@@ -75,11 +75,7 @@ pub struct Check {
 pub fn run(config: &Config, json: bool, pacing: Pacing, out: &mut dyn Write) -> Result<i32, Error> {
     let token = source::resolve_token(&config.token)?;
     tracing::info!(origin = %token.origin, "using a GitHub token");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::github::runtime()?;
     let report = runtime.block_on(async {
         let client = Client::new(&config.api_url, token.value, pacing)?;
         Ok::<Report, Error>(diagnose(config, &client, &token.origin).await)

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 pub use error::{GithubError, Op};
 pub use transport::Pacing;
 
-use crate::config::ApiUrl;
+use crate::config::{ApiUrl, Place};
 use crate::plan::{OrgAccess, Remote, RemoteVariable};
 use crate::scope::{encode_segment, Repo, Scope, Visibility};
 use crate::seal::{PublicKey, Sealed};
@@ -36,6 +36,16 @@ const MAX_PAGES: usize = 1000;
 pub struct Client {
     transport: Transport,
     keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
+}
+
+/// The async runtime every command that talks to GitHub runs on: two workers, as on the
+/// machines this runs on; requests in flight are bounded by `Pacing`, not by threads.
+pub fn runtime() -> Result<tokio::runtime::Runtime, GithubError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| GithubError::Setup(format!("cannot start the async runtime: {e}")))
 }
 
 /// Whether a write made a new item or replaced one.
@@ -434,6 +444,40 @@ impl Client {
         }
         ids.sort_unstable();
         Ok(ids)
+    }
+
+    /// The scopes a target's place stands for: itself, or for `repos = { org, match }` every
+    /// repository of the organization whose name matches, as GitHub lists them now.
+    pub async fn scopes(&self, place: &Place) -> Result<Vec<Scope>, GithubError> {
+        let (org, pattern, app, environment) = match place {
+            Place::Scope(scope) => return Ok(vec![scope.clone()]),
+            Place::Match {
+                org,
+                pattern,
+                app,
+                environment,
+            } => (org, pattern, *app, environment),
+        };
+        // The pattern was validated when the config was read.
+        let glob = glob::Pattern::new(pattern).unwrap_or_default();
+        let names = self.org_repositories(org).await?;
+        Ok(names
+            .into_iter()
+            .filter(|name| glob.matches(name))
+            .map(|name| {
+                let repo = Repo {
+                    owner: org.clone(),
+                    name,
+                };
+                match environment {
+                    Some(environment) => Scope::Environment {
+                        repo,
+                        environment: environment.clone(),
+                    },
+                    None => Scope::Repo { repo, app },
+                }
+            })
+            .collect())
     }
 
     /// The names of every repository of an organization.
