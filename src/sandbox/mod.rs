@@ -168,6 +168,7 @@ pub enum Transient {
 }
 
 mod access;
+mod faults;
 mod handle;
 mod identity;
 mod limits;
@@ -188,6 +189,7 @@ mod tests_scopes;
 mod tests_variables;
 mod variables;
 
+pub use faults::{Fault, FaultKind};
 use respond::*;
 use server::serve;
 use store::*;

@@ -1,6 +1,7 @@
 //! The sandbox's HTTP side: one fallback handler that routes GitHub's paths itself, so that every
 //! answer, errors included, has GitHub's status codes and JSON shapes.
 
+use super::faults::{self, After, Plan};
 use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
 use super::routes::{route, Route};
@@ -38,7 +39,59 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
 
-    let mut state = lock(&shared);
+    // Scripted faults come first; those that replace the answer skip everything else.
+    let plan = lock(&shared)
+        .faults
+        .plan(&parts.method, &path, bearer_token(&parts.headers));
+    let after = match plan {
+        Plan::Pass => None,
+        Plan::After(after) => Some(after),
+        Plan::Replace(response) => {
+            log(
+                &shared,
+                &parts.method,
+                path,
+                query,
+                response.status().as_u16(),
+            );
+            return response;
+        }
+        Plan::Reset => {
+            log(&shared, &parts.method, path, query, 0);
+            return dropped_connection();
+        }
+        Plan::Hang(wait) => {
+            let response = faults::hung();
+            log(
+                &shared,
+                &parts.method,
+                path,
+                query,
+                response.status().as_u16(),
+            );
+            tokio::time::sleep(wait).await;
+            return response;
+        }
+    };
+    let Some(response) = respond(&shared, &parts, path, query, body) else {
+        return dropped_connection();
+    };
+    match after {
+        None => response,
+        Some(After::Lose) => dropped_connection(),
+        Some(After::Truncate) => faults::truncate(response).await,
+    }
+}
+
+/// Limits, then routing, under the lock; `None` drops the connection.
+fn respond(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    path: String,
+    query: String,
+    body: Option<Bytes>,
+) -> Option<Response> {
+    let mut state = lock(shared);
     let now = Instant::now();
     let response = match state.limits.gate(&parts.method, now) {
         Gate::Drop => None,
@@ -60,13 +113,22 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         query,
         status,
     });
-    let Some(mut response) = response else {
-        return dropped_connection();
-    };
+    let mut response = response?;
     for (name, value) in state.limits.headers(now) {
         response.headers_mut().insert(name, value);
     }
-    response
+    Some(response)
+}
+
+/// Records a request that a scripted fault answered (status 0: no answer).
+fn log(shared: &Shared, method: &Method, path: String, query: String, status: u16) {
+    tracing::debug!(method = %method, path = %path, status, "sandbox request (scripted fault)");
+    lock(shared).requests.push(RequestRecord {
+        method: method.to_string(),
+        path,
+        query,
+        status,
+    });
 }
 
 pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {

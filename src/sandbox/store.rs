@@ -139,6 +139,8 @@ pub(super) struct State {
     pub(super) list_failures: HashMap<String, Injected>,
     pub(super) public_key_override: Option<String>,
     pub(super) limits: Limits,
+    /// Scripted faults: see [`Sandbox::inject_fault`].
+    pub(super) faults: super::faults::Faults,
 }
 
 /// Lower-cases the parts GitHub matches case-insensitively.
@@ -195,6 +197,7 @@ impl State {
             list_failures: HashMap::new(),
             public_key_override: None,
             limits: Limits::new(Instant::now()),
+            faults: Default::default(),
         };
         // Configured repositories get their ids up front, in name order.
         for repo in config.repos.iter().flatten() {

@@ -1,0 +1,302 @@
+//! Scripted faults: chosen requests (by method and path) answered wrongly, for a fault matrix
+//! of every stage of `apply`: a status, a dropped connection, a hang, a broken or foreign body,
+//! an answer lost after the write landed, a rate limit, a revoked token.
+//!
+//! A listing is `GET .../actions/secrets` (the query is ignored), the key `GET .../public-key`,
+//! a write `PUT .../actions/secrets/NAME`; `skip` lets the first matching requests through, so
+//! `skip: 1` on the listing reaches apply's final listing.
+
+use super::*;
+
+/// One scripted fault: see [`Sandbox::inject_fault`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// `GET`, `PUT`, ...; `None` matches every method.
+    pub method: Option<&'static str>,
+    /// The request's path (without the query) must end with this: `/actions/secrets` (a
+    /// listing), `/public-key`, `/ALIYUN_PASSWORD` (one secret's writes); `""` matches every path.
+    pub path_suffix: String,
+    /// Let this many matching requests through first.
+    pub skip: u32,
+    /// Then fault this many matching requests ([`u32::MAX`]: forever).
+    pub times: u32,
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    /// A fault of `kind` on `method` requests whose path ends with `path_suffix`: every one
+    /// ([`u32::MAX`] times), none skipped.
+    pub fn new(method: &'static str, path_suffix: &str, kind: FaultKind) -> Fault {
+        Fault {
+            method: Some(method),
+            path_suffix: path_suffix.to_owned(),
+            skip: 0,
+            times: u32::MAX,
+            kind,
+        }
+    }
+
+    /// Only the first `times` matching requests (after those skipped) are faulted.
+    pub fn times(mut self, times: u32) -> Fault {
+        self.times = times;
+        self
+    }
+
+    /// The first `skip` matching requests pass untouched.
+    pub fn skip(mut self, skip: u32) -> Fault {
+        self.skip = skip;
+        self
+    }
+
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.method
+            .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+            && path.ends_with(&self.path_suffix)
+    }
+}
+
+/// What a faulted request gets. Unless said otherwise the request is not carried out: nothing
+/// is written, as when something in front of GitHub failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// This status with a GitHub-shaped JSON body carrying `message`.
+    Status(u16, String),
+    /// Close the connection without any answer.
+    Reset,
+    /// Answer only after this long (a 504, as GitHub's front end does): make it longer than the
+    /// client's `--timeout` to play an answer that never comes.
+    Hang(Duration),
+    /// Carried out; the answer's JSON body is cut in half (a 204 becomes a 200 with half a
+    /// JSON object), framed correctly.
+    TruncatedJson,
+    /// 200 with `text/html` and a page that is not JSON (a captive portal or a proxy's login).
+    WrongContentType,
+    /// This status (e.g. 502) with GitHub's HTML error page, `text/html`.
+    HtmlErrorPage(u16),
+    /// Carried out (the write lands), then the connection closes with no answer: the answer was
+    /// lost on the way back.
+    LostAnswer,
+    /// GitHub's secondary rate limit: 429 with `retry-after` (seconds).
+    RateLimit { retry_after: u64 },
+    /// From this request on the caller's token answers 401, on every path, until
+    /// [`Sandbox::clear_faults`].
+    RevokeToken,
+}
+
+struct Armed {
+    fault: Fault,
+    /// Matching requests let through so far (at most `skip`).
+    passed: u32,
+    /// Matching requests faulted so far.
+    fired: u32,
+}
+
+#[derive(Default)]
+pub(super) struct Faults {
+    armed: Vec<Armed>,
+    revoked: BTreeSet<String>,
+}
+
+/// What to do with one request.
+pub(super) enum Plan {
+    Pass,
+    /// Answer this instead; the request is not carried out.
+    Replace(Response),
+    /// Close the connection, not carrying the request out.
+    Reset,
+    /// Wait, then answer 504; not carried out.
+    Hang(Duration),
+    /// Carry the request out, then change what goes back.
+    After(After),
+}
+
+pub(super) enum After {
+    Truncate,
+    Lose,
+}
+
+const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+const PORTAL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title>\
+     </head><body><form action=\"/login\"><input name=\"user\"></form></body></html>\n";
+const UNICORN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub\
+     </title></head><body><p><strong>We had issues producing the response to your request.\
+     </strong></p><p>Sorry about that. Please try refreshing and contact us if the problem \
+     persists.</p></body></html>\n";
+const TIMEOUT_MESSAGE: &str = "We couldn't respond to your request in time. Sorry about that. \
+     Please try resubmitting your request and contact us if the problem persists.";
+const SECONDARY_MESSAGE: &str = "You have exceeded a secondary rate limit. Please wait a few \
+     minutes before you try again.";
+
+impl Faults {
+    pub(super) fn inject(&mut self, fault: Fault) {
+        self.armed.push(Armed {
+            fault,
+            passed: 0,
+            fired: 0,
+        });
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.armed.clear();
+        self.revoked.clear();
+    }
+
+    /// Decides the fate of a request. Every armed fault that matches counts it; the first one
+    /// due to fire decides. A revoked token is refused before anything else.
+    pub(super) fn plan(&mut self, method: &Method, path: &str, token: Option<&str>) -> Plan {
+        let mut chosen = None;
+        for armed in &mut self.armed {
+            if !armed.fault.matches(method, path) {
+                continue;
+            }
+            if armed.passed < armed.fault.skip {
+                armed.passed += 1;
+            } else if armed.fired < armed.fault.times && chosen.is_none() {
+                armed.fired += 1;
+                chosen = Some(armed.fault.kind.clone());
+            }
+        }
+        if chosen == Some(FaultKind::RevokeToken) {
+            if let Some(token) = token {
+                self.revoked.insert(token.to_owned());
+            }
+        }
+        if token.is_some_and(|t| self.revoked.contains(t)) {
+            return Plan::Replace(github_error(StatusCode::UNAUTHORIZED, "Bad credentials"));
+        }
+        match chosen {
+            None | Some(FaultKind::RevokeToken) => Plan::Pass,
+            Some(FaultKind::Status(status, message)) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                Plan::Replace(github_error(status, &message))
+            }
+            Some(FaultKind::Reset) => Plan::Reset,
+            Some(FaultKind::Hang(after)) => Plan::Hang(after),
+            Some(FaultKind::TruncatedJson) => Plan::After(After::Truncate),
+            Some(FaultKind::WrongContentType) => Plan::Replace(html(StatusCode::OK, PORTAL_PAGE)),
+            Some(FaultKind::HtmlErrorPage(status)) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                Plan::Replace(html(status, UNICORN_PAGE))
+            }
+            Some(FaultKind::LostAnswer) => Plan::After(After::Lose),
+            Some(FaultKind::RateLimit { retry_after }) => {
+                let body = json!({"message": SECONDARY_MESSAGE, "documentation_url": DOCS_URL});
+                let mut response = json_value(StatusCode::TOO_MANY_REQUESTS, &body);
+                response
+                    .headers_mut()
+                    .insert("retry-after", HeaderValue::from(retry_after));
+                Plan::Replace(response)
+            }
+        }
+    }
+}
+
+fn html(status: StatusCode, page: &'static str) -> Response {
+    let mut response = Response::new(Body::from(page));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(HTML_CONTENT_TYPE));
+    response
+}
+
+/// What a hung request answers once its wait is over.
+pub(super) fn hung() -> Response {
+    github_error(StatusCode::GATEWAY_TIMEOUT, TIMEOUT_MESSAGE)
+}
+
+/// The answer, carried out, with its JSON body cut in half (status and headers kept; a 204
+/// becomes a 200, which may carry a body).
+pub(super) async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    let cut = match bytes.is_empty() {
+        true => Bytes::from_static(b"{\"message\": \"Cre"),
+        false => bytes.slice(..bytes.len() / 2),
+    };
+    if parts.status == StatusCode::NO_CONTENT {
+        parts.status = StatusCode::OK;
+    }
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    Response::from_parts(parts, Body::from(cut))
+}
+
+impl Sandbox {
+    /// Arms a scripted fault, after those already armed (the first due to fire decides).
+    ///
+    /// ```ignore
+    /// // The final listing of an apply (the second listing) answers 503 forever:
+    /// sandbox.inject_fault(Fault::new("GET", "/actions/secrets", FaultKind::Status(503, "Unavailable".into())).skip(1));
+    /// ```
+    pub fn inject_fault(&self, fault: Fault) {
+        lock(&self.state).faults.inject(fault);
+    }
+
+    /// Disarms every scripted fault and restores every revoked token.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fate(faults: &mut Faults, method: Method, path: &str, token: &str) -> &'static str {
+        match faults.plan(&method, path, Some(token)) {
+            Plan::Pass => "pass",
+            Plan::Replace(r) if r.status() == StatusCode::UNAUTHORIZED => "401",
+            Plan::Replace(_) => "replace",
+            Plan::Reset => "reset",
+            Plan::Hang(_) => "hang",
+            Plan::After(After::Truncate) => "truncate",
+            Plan::After(After::Lose) => "lose",
+        }
+    }
+
+    #[test]
+    fn skip_then_times_on_matching_method_and_path_only() {
+        let mut faults = Faults::default();
+        faults.inject(
+            Fault::new("GET", "/actions/secrets", FaultKind::Reset)
+                .skip(1)
+                .times(2),
+        );
+        let list = "/repos/o/r/actions/secrets";
+        let fates: Vec<_> = (0..4)
+            .map(|_| fate(&mut faults, Method::GET, list, "t"))
+            .collect();
+        assert_eq!(fates, ["pass", "reset", "reset", "pass"]);
+        faults.clear();
+        faults.inject(Fault::new("GET", "/actions/secrets", FaultKind::Reset));
+        assert_eq!(fate(&mut faults, Method::PUT, list, "t"), "pass");
+        assert_eq!(
+            fate(
+                &mut faults,
+                Method::GET,
+                "/repos/o/r/actions/secrets/X",
+                "t"
+            ),
+            "pass"
+        );
+        assert_eq!(fate(&mut faults, Method::GET, list, "t"), "reset");
+    }
+
+    #[test]
+    fn a_revoked_token_is_refused_everywhere_until_cleared() {
+        let mut faults = Faults::default();
+        faults.inject(Fault::new("PUT", "", FaultKind::RevokeToken).skip(1));
+        let put = "/repos/o/r/actions/secrets/A";
+        assert_eq!(fate(&mut faults, Method::PUT, put, "t"), "pass");
+        assert_eq!(fate(&mut faults, Method::PUT, put, "t"), "401");
+        assert_eq!(fate(&mut faults, Method::GET, "/user", "t"), "401");
+        assert_eq!(fate(&mut faults, Method::GET, "/user", "other"), "pass");
+        faults.clear();
+        assert_eq!(fate(&mut faults, Method::GET, "/user", "t"), "pass");
+    }
+}

@@ -1,0 +1,561 @@
+//! The fault matrix: what `apply` does under every fault at each of its stages (the listing, the
+//! public key, a write, the final listing), each fault once clearing within the retries and once
+//! persisting. For every case:
+//!
+//! - a fault that clears within the retries is retried and the run succeeds (exit 0); one that
+//!   persists fails the run (exit 1) with an error naming the stage; a run whose writes all
+//!   truly landed never exits 1;
+//! - the state file records exactly the writes that succeeded and could be confirmed, and every
+//!   record vouches for the value GitHub really holds (a record never covers a wrong value);
+//! - with the fault gone, a re-run writes exactly what is not recorded, no more, and a third run
+//!   writes nothing.
+//!
+//! GitHub starts with a stale `ALIYUN_PASSWORD` set outside secretsync (an update) and none of
+//! the other three (creates). The cases run in parallel threads, each with its own sandbox:
+//! most of their time is backoff and `--timeout 1`.
+//!
+//! Two rules hold by design and shape the expectations: a failed final listing leaves the
+//! records as they were (there is no `updated_at` to record, see `apply_target`), so its writes
+//! are re-sent by the next run; and a rejected token (401) stops the writes not yet started.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use secretsync::sandbox::{Fault, FaultKind};
+
+use crate::support::{Env, Output, ALIYUN, REPO};
+
+const PASSWORD: &str = "Fault-Matrix-Pass1";
+const STALE: &str = "an-old-password";
+/// The secret whose write the `Write` stage faults: an update of a stale value.
+const VICTIM: &str = "ALIYUN_PASSWORD";
+const DECLARED: [(&str, &str); 4] = [
+    ("ALIYUN_NAMESPACE", "acme"),
+    ("ALIYUN_PASSWORD", PASSWORD),
+    (
+        "ALIYUN_REGISTRY",
+        "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com",
+    ),
+    ("ALIYUN_USERNAME", "acme-account"),
+];
+/// A transient fault hits this many attempts, then clears: within the default 3 retries.
+const TRANSIENT: u32 = 2;
+const FOREVER: u32 = u32::MAX;
+/// Longer than the `--timeout 1` every run is given.
+const HANG: Duration = Duration::from_secs(3);
+/// Cases at once: they mostly sleep.
+const WORKERS: usize = 24;
+
+/// The stage of `apply` a fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The first `GET .../actions/secrets`, which the plan is made from.
+    List,
+    /// `GET .../public-key`.
+    Key,
+    /// `PUT .../actions/secrets/ALIYUN_PASSWORD`, one write among four.
+    Write,
+    /// Every `PUT`.
+    Writes,
+    /// The second `GET .../actions/secrets`, after the writes.
+    FinalList,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::List => "list",
+            Stage::Key => "key",
+            Stage::Write => "write",
+            Stage::Writes => "writes",
+            Stage::FinalList => "final-list",
+        }
+    }
+
+    fn fault(self, kind: FaultKind, times: u32) -> Fault {
+        let fault = match self {
+            Stage::List => Fault::new("GET", "/actions/secrets", kind),
+            Stage::Key => Fault::new("GET", "/public-key", kind),
+            Stage::Write => Fault::new("PUT", &format!("/{VICTIM}"), kind),
+            Stage::Writes => Fault::new("PUT", "", kind),
+            Stage::FinalList => Fault::new("GET", "/actions/secrets", kind).skip(1),
+        };
+        fault.times(times)
+    }
+
+    /// Whether the output names this stage as the one that failed.
+    fn named_in(self, text: &str) -> bool {
+        let target = format!("on `{REPO}`");
+        match self {
+            Stage::List => text.contains(&format!("listing secrets {target}")),
+            // The writes did land, and the output says so.
+            Stage::FinalList => {
+                text.contains(&format!("listing secrets {target}"))
+                    && DECLARED.iter().all(|(name, _)| {
+                        text.lines().any(|l| {
+                            l.contains(&format!(" {name} "))
+                                && (l.ends_with("created") || l.ends_with("updated"))
+                        })
+                    })
+            }
+            Stage::Key => {
+                text.contains(&format!("fetching the public key {target}"))
+                    || text.contains(&format!("the public key GitHub gave for `{REPO}`"))
+            }
+            Stage::Write => failed_line(text, VICTIM),
+            // Each write's line says how it went, and some failed.
+            Stage::Writes => {
+                DECLARED.iter().any(|(name, _)| failed_line(text, name))
+                    && DECLARED.iter().all(|(name, _)| {
+                        text.lines().any(|l| {
+                            l.contains(&format!(" {name} "))
+                                && (l.contains("failed:")
+                                    || l.ends_with("created")
+                                    || l.ends_with("updated")
+                                    || l.ends_with("not written"))
+                        })
+                    })
+            }
+        }
+    }
+}
+
+/// The result line of `name` says it failed.
+fn failed_line(text: &str, name: &str) -> bool {
+    text.lines()
+        .any(|l| l.contains(&format!(" {name} ")) && l.contains("failed:"))
+}
+
+/// What a run must end in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Exit 0; every secret written, correct and recorded.
+    Ok,
+    /// Exit 1 naming the stage; `Recorded` says which secrets the state file then vouches for.
+    Fail(Recorded),
+}
+
+/// Which declared secrets the state file holds after the faulted run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recorded {
+    None,
+    AllBut(&'static str),
+}
+
+/// How a case sets up its fault.
+#[derive(Clone)]
+enum Inject {
+    Fault(Fault),
+    /// The public key GitHub serves is this raw JSON.
+    Key(&'static str),
+}
+
+#[derive(Clone)]
+struct Case {
+    id: String,
+    stage: Stage,
+    inject: Inject,
+    want: Want,
+    /// Extra arguments for the faulted run.
+    args: &'static [&'static str],
+    /// PUTs the faulted run must send, when that is part of the point.
+    puts: Option<usize>,
+    /// Text the faulted run's output must contain.
+    says: Option<&'static str>,
+}
+
+fn case(stage: Stage, fault: &str, kind: FaultKind, times: u32, want: Want) -> Case {
+    let tries = match times {
+        FOREVER => "forever".to_owned(),
+        n => format!("x{n}"),
+    };
+    Case {
+        id: format!("{}/{fault}/{tries}", stage.name()),
+        stage,
+        inject: Inject::Fault(stage.fault(kind, times)),
+        want,
+        args: &[],
+        puts: None,
+        says: None,
+    }
+}
+
+fn status(code: u16, message: &str) -> FaultKind {
+    FaultKind::Status(code, message.to_owned())
+}
+
+/// The faults every stage meets.
+fn faults() -> Vec<(&'static str, FaultKind)> {
+    vec![
+        ("500", status(500, "Internal Server Error")),
+        ("502", status(502, "Server Error")),
+        ("503", status(503, "Service Unavailable")),
+        ("reset", FaultKind::Reset),
+        ("hang", FaultKind::Hang(HANG)),
+        ("truncated-json", FaultKind::TruncatedJson),
+        ("wrong-content-type", FaultKind::WrongContentType),
+        ("html-error-page", FaultKind::HtmlErrorPage(502)),
+        ("lost-answer", FaultKind::LostAnswer),
+    ]
+}
+
+/// What each stage ends in when a fault persists. A persistent fault on the listing or the key
+/// stops the target before any write; on one write, the three others land and are recorded; on
+/// the final listing every write landed but none can be recorded (no `updated_at`).
+fn persistent(stage: Stage, fault: &str) -> Want {
+    match (stage, fault) {
+        // The write was carried out and its (garbled) 2xx answer says so: a true success.
+        (Stage::Write | Stage::Writes, "truncated-json") => Want::Ok,
+        (Stage::List | Stage::Key | Stage::FinalList | Stage::Writes, _) => {
+            Want::Fail(Recorded::None)
+        }
+        (Stage::Write, _) => Want::Fail(Recorded::AllBut(VICTIM)),
+    }
+}
+
+/// The whole matrix: every stage × fault, transient and persistent, then the single cases.
+fn matrix() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for stage in [Stage::List, Stage::Key, Stage::Write, Stage::FinalList] {
+        for (fault, kind) in faults() {
+            cases.push(case(stage, fault, kind.clone(), TRANSIENT, Want::Ok));
+            cases.push(case(stage, fault, kind, FOREVER, persistent(stage, fault)));
+        }
+    }
+    // Every write at once: two faulted attempts spread over four writes all clear.
+    for (fault, kind) in [
+        ("502", status(502, "Server Error")),
+        ("reset", FaultKind::Reset),
+        ("lost-answer", FaultKind::LostAnswer),
+    ] {
+        cases.push(case(
+            Stage::Writes,
+            fault,
+            kind.clone(),
+            TRANSIENT,
+            Want::Ok,
+        ));
+        cases.push(case(
+            Stage::Writes,
+            fault,
+            kind,
+            FOREVER,
+            persistent(Stage::Writes, fault),
+        ));
+    }
+    // A public key that is not 32 bytes: nothing can be sealed, nothing is sent.
+    cases.push(Case {
+        id: "key/16-byte-key/forever".to_owned(),
+        stage: Stage::Key,
+        inject: Inject::Key(r#"{"key_id":"k1","key":"AAAAAAAAAAAAAAAAAAAAAA=="}"#),
+        want: Want::Fail(Recorded::None),
+        args: &[],
+        puts: Some(0),
+        says: Some("32"),
+    });
+    // GitHub "later rejects" the key_id: 4xx is final, never retried.
+    let bad_key_id = || status(422, "Bad key_id");
+    cases.push(Case {
+        puts: Some(4),
+        says: Some("422 Bad key_id"),
+        ..case(
+            Stage::Writes,
+            "422-bad-key-id",
+            bad_key_id(),
+            FOREVER,
+            Want::Fail(Recorded::None),
+        )
+    });
+    cases.push(Case {
+        puts: Some(4),
+        says: Some("422 Bad key_id"),
+        ..case(
+            Stage::Write,
+            "422-bad-key-id",
+            bad_key_id(),
+            1,
+            Want::Fail(Recorded::AllBut(VICTIM)),
+        )
+    });
+    // The token is revoked after the first write: the second is refused, no further write is
+    // sent, and the final listing is refused too, so nothing can be recorded.
+    cases.push(Case {
+        id: "writes/401-after-first-write/forever".to_owned(),
+        stage: Stage::Writes,
+        inject: Inject::Fault(Fault::new("PUT", "", FaultKind::RevokeToken).skip(1)),
+        want: Want::Fail(Recorded::None),
+        args: &["--concurrency", "1"],
+        puts: Some(2),
+        says: Some("rejected the token (401"),
+    });
+    // The same at the default concurrency: the four writes are in flight together, so each is
+    // answered (one created, three refused); none is left to stop.
+    cases.push(Case {
+        id: "writes/401-after-first-write-concurrent/forever".to_owned(),
+        stage: Stage::Writes,
+        inject: Inject::Fault(Fault::new("PUT", "", FaultKind::RevokeToken).skip(1)),
+        want: Want::Fail(Recorded::None),
+        args: &[],
+        puts: Some(4),
+        says: Some("rejected the token (401"),
+    });
+    // A secondary rate limit on one write: waited out (retry-after), then it succeeds.
+    cases.push(Case {
+        says: Some("secondary rate limit"),
+        ..case(
+            Stage::Write,
+            "429-retry-after",
+            FaultKind::RateLimit { retry_after: 1 },
+            1,
+            Want::Ok,
+        )
+    });
+    cases
+}
+
+/// Misbehaviours found by the matrix, each with the cases (id prefixes) that show it. Those
+/// cases assert the right behaviour and run only in the `#[ignore]`d test of their bug.
+const BUG_MALFORMED_GET_NOT_RETRIED: &[&str] = &[
+    "list/truncated-json/x",
+    "list/wrong-content-type/x",
+    "key/truncated-json/x",
+    "key/wrong-content-type/x",
+    "final-list/truncated-json/x",
+    "final-list/wrong-content-type/x",
+];
+const BUG_NON_GITHUB_200_ON_PUT_IS_SUCCESS: &[&str] = &["write/wrong-content-type/"];
+const BUG_WRITES_QUEUED_AFTER_401_ARE_SENT: &[&str] = &["writes/401-after-first-write/"];
+
+const KNOWN_BUGS: &[&[&str]] = &[
+    BUG_MALFORMED_GET_NOT_RETRIED,
+    BUG_NON_GITHUB_200_ON_PUT_IS_SUCCESS,
+    BUG_WRITES_QUEUED_AFTER_401_ARE_SENT,
+];
+
+fn is_known_bug(case: &Case) -> bool {
+    KNOWN_BUGS
+        .iter()
+        .any(|bug| bug.iter().any(|prefix| case.id.starts_with(prefix)))
+}
+
+#[test]
+fn fault_matrix() {
+    let cases: Vec<Case> = matrix().into_iter().filter(|c| !is_known_bug(c)).collect();
+    run_all(cases);
+}
+
+#[test]
+#[ignore = "bug: a GET answered 200 with a body that is not the expected JSON (cut short, or an \
+            HTML page) is not retried: one garbled listing or key fails the run \
+            (github::Client::paged and Client::public_key return Malformed at once)"]
+fn fault_matrix_bug_malformed_get_not_retried() {
+    run_only(BUG_MALFORMED_GET_NOT_RETRIED);
+}
+
+#[test]
+#[ignore = "bug: a PUT answered 200 text/html (not GitHub: a proxy or portal) counts as written; \
+            the stale value is then recorded as current and never re-sent \
+            (github::Client::write accepts any 200)"]
+fn fault_matrix_bug_non_github_200_on_put_is_success() {
+    run_only(BUG_NON_GITHUB_200_ON_PUT_IS_SUCCESS);
+}
+
+#[test]
+#[ignore = "bug: after a 401 the writes already queued behind --concurrency are still sent \
+            (apply::apply_target checks its fatal flag before the write waits for a permit)"]
+fn fault_matrix_bug_writes_queued_after_401_are_sent() {
+    run_only(BUG_WRITES_QUEUED_AFTER_401_ARE_SENT);
+}
+
+#[test]
+fn the_matrix_covers_every_stage_and_fault() {
+    let ids: BTreeSet<String> = matrix().into_iter().map(|c| c.id).collect();
+    for stage in ["list", "key", "write", "final-list"] {
+        for (fault, _) in faults() {
+            for tries in ["x2", "forever"] {
+                let id = format!("{stage}/{fault}/{tries}");
+                assert!(ids.contains(&id), "no case {id}");
+            }
+        }
+    }
+    for prefix in KNOWN_BUGS.iter().copied().flatten() {
+        assert!(
+            ids.iter().any(|id| id.starts_with(prefix)),
+            "a known bug names no case: {prefix}"
+        );
+    }
+}
+
+fn run_only(prefixes: &[&str]) {
+    let cases: Vec<Case> = matrix()
+        .into_iter()
+        .filter(|c| prefixes.iter().any(|p| c.id.starts_with(p)))
+        .collect();
+    assert!(!cases.is_empty());
+    run_all(cases);
+}
+
+/// Runs the cases on a few threads and reports every failure at once.
+fn run_all(cases: Vec<Case>) {
+    let started = Instant::now();
+    let queue = Mutex::new(cases);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| loop {
+                let Some(case) = queue.lock().unwrap().pop() else {
+                    return;
+                };
+                let id = case.id.clone();
+                let outcome = std::panic::catch_unwind(|| run_case(&case));
+                if let Err(panic) = outcome {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    failures.lock().unwrap().push(format!("{id}: {message}"));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed (in {:?}):\n\n{}",
+        failures.len(),
+        started.elapsed(),
+        failures.join("\n\n")
+    );
+}
+
+fn apply(env: &Env, extra: &[&str]) -> Output {
+    let mut args = vec!["--timeout", "1"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["apply", "--yes"]);
+    env.cmd(&args).env("ALIYUN_PASSWORD", PASSWORD).run()
+}
+
+fn puts(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .filter_map(|r| r.path.rsplit('/').next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Names the state file vouches for; each must hold the declared value on GitHub.
+fn recorded(env: &Env, id: &str) -> BTreeSet<String> {
+    let Some((_, bytes)) = env
+        .state_files()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("shop.json"))
+    else {
+        return BTreeSet::new();
+    };
+    let state: serde_json::Value = serde_json::from_slice(&bytes).expect("the state is JSON");
+    let names: BTreeSet<String> = state["secrets"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for name in &names {
+        let declared = DECLARED.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        assert_eq!(
+            env.plaintext(name).as_deref(),
+            declared,
+            "{id}: the state vouches for `{name}`, which GitHub holds with another value"
+        );
+    }
+    names
+}
+
+fn all_correct(env: &Env, id: &str) {
+    for (name, value) in DECLARED {
+        assert_eq!(
+            env.plaintext(name).as_deref(),
+            Some(value),
+            "{id}: `{name}` on GitHub"
+        );
+    }
+}
+
+fn run_case(case: &Case) {
+    let id = case.id.as_str();
+    let env = Env::new();
+    env.config(ALIYUN);
+    env.sandbox.put_outside(REPO, VICTIM, STALE.as_bytes());
+    match &case.inject {
+        Inject::Fault(fault) => env.sandbox.inject_fault(fault.clone()),
+        Inject::Key(json) => env.sandbox.override_public_key(Some((*json).to_owned())),
+    }
+
+    // The faulted run.
+    let started = Instant::now();
+    let out = apply(&env, case.args);
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    let context = format!("\n--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    assert!(!text.contains(PASSWORD), "{id}: the value leaked");
+    assert!(!text.contains("panicked"), "{id}: a panic{context}");
+    if let Some(says) = case.says {
+        assert!(text.contains(says), "{id}: does not say {says:?}{context}");
+    }
+    if let Some(n) = case.puts {
+        assert_eq!(puts(&env).len(), n, "{id}: PUTs sent{context}");
+    }
+    let all: BTreeSet<String> = DECLARED.iter().map(|(n, _)| n.to_string()).collect();
+    let recorded_now = recorded(&env, id);
+    match case.want {
+        Want::Ok => {
+            assert_eq!(out.code, 0, "{id}: exit code{context}");
+            all_correct(&env, id);
+            assert_eq!(recorded_now, all, "{id}: every write recorded{context}");
+        }
+        Want::Fail(expected) => {
+            assert_eq!(out.code, 1, "{id}: exit code{context}");
+            assert!(
+                case.stage.named_in(&text),
+                "{id}: the error does not name the stage ({:?}){context}",
+                case.stage
+            );
+            let want: BTreeSet<String> = match expected {
+                Recorded::None => BTreeSet::new(),
+                Recorded::AllBut(name) => all.iter().filter(|n| *n != name).cloned().collect(),
+            };
+            assert_eq!(recorded_now, want, "{id}: what the state records{context}");
+        }
+    }
+
+    // The observed behaviour, for `cargo test faults -- --nocapture`.
+    let (lists, keys, put_count, _) = env.counts();
+    let error = text
+        .lines()
+        .find(|l| l.contains("failed:") || l.trim_start().starts_with('!'))
+        .unwrap_or("")
+        .trim();
+    println!(
+        "{id:<44} exit {} lists {lists} keys {keys} puts {put_count} recorded {} in {:.1?} | {error}",
+        out.code,
+        recorded_now.len(),
+        started.elapsed()
+    );
+
+    // With the fault gone a re-run writes exactly what is not recorded, and is then recorded.
+    env.sandbox.clear_faults();
+    env.sandbox.override_public_key(None);
+    env.sandbox.clear_requests();
+    let rerun = apply(&env, &[]);
+    rerun.assert_code(0);
+    let unrecorded: Vec<String> = all.difference(&recorded_now).cloned().collect();
+    assert_eq!(puts(&env), unrecorded, "{id}: the re-run's writes");
+    all_correct(&env, id);
+    assert_eq!(recorded(&env, id), all, "{id}: recorded after the re-run");
+
+    // Then nothing is left to do: one listing, no key, no write.
+    env.sandbox.clear_requests();
+    apply(&env, &[]).assert_code(0);
+    assert_eq!(env.counts(), (1, 0, 0, 0), "{id}: the third run");
+}
