@@ -92,7 +92,9 @@ impl Client {
         target: &str,
         op: &Op,
     ) -> Result<Reply, GithubError> {
-        self.transport.send(method, uri, body, target, op).await
+        self.transport
+            .send(method, uri, body, target, op, &|_| Ok(()))
+            .await
     }
 
     /// Every item of a paged list: `key` names the array in each page (`None`: the page is one).
@@ -111,7 +113,12 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(malformed(target, op, "too many pages"));
             }
-            let reply = self.send(Method::GET, &uri, None, target, op).await?;
+            // A garbled page (cut short, or a proxy's HTML) is fetched again.
+            let check = |reply: &Reply| wire::page_items::<Value>(&reply.body, key).map(|_| ());
+            let reply = self
+                .transport
+                .send(Method::GET, &uri, None, target, op, &check)
+                .await?;
             if reply.status != StatusCode::OK {
                 return Err(status_error(target, op.clone(), &reply));
             }
@@ -241,8 +248,14 @@ impl Client {
         }
         let target = target_of(scope);
         let uri = format!("{}/public-key", scope.secrets_path());
+        let check = |reply: &Reply| {
+            serde_json::from_str::<KeyBody>(&reply.body)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
         let reply = self
-            .send(Method::GET, &uri, None, &target, &Op::PublicKey)
+            .transport
+            .send(Method::GET, &uri, None, &target, &Op::PublicKey, &check)
             .await?;
         if reply.status != StatusCode::OK {
             return Err(status_error(&target, Op::PublicKey, &reply));
@@ -255,7 +268,9 @@ impl Client {
         Ok(key)
     }
 
-    /// Send a write and read its answer: 201 made something, 200 or 204 changed it.
+    /// Send a write and read its answer: 201 made something, 204 changed it. GitHub answers
+    /// writes with nothing else; any other success (a proxy's 200 page, say) did not reach it,
+    /// and counting it as written would record a value GitHub never got.
     async fn write(
         &self,
         method: Method,
@@ -264,10 +279,19 @@ impl Client {
         target: &str,
         op: Op,
     ) -> Result<Written, GithubError> {
-        let reply = self.send(method, uri, body.as_ref(), target, &op).await?;
+        let check = |reply: &Reply| match reply.status {
+            StatusCode::CREATED | StatusCode::NO_CONTENT => Ok(()),
+            other => Err(format!(
+                "a write was answered {other}, where GitHub answers 201 or 204"
+            )),
+        };
+        let reply = self
+            .transport
+            .send(method, uri, body.as_ref(), target, &op, &check)
+            .await?;
         match reply.status {
             StatusCode::CREATED => Ok(Written::Created),
-            StatusCode::NO_CONTENT | StatusCode::OK => Ok(Written::Updated),
+            StatusCode::NO_CONTENT => Ok(Written::Updated),
             _ => Err(status_error(target, op, &reply)),
         }
     }

@@ -63,7 +63,14 @@ pub(super) struct Transport {
     /// Set on Ctrl-C: writes not yet sent are refused; reads still go, so what was written can
     /// be listed and recorded.
     stopped: Arc<AtomicBool>,
+    /// Set on a 401: the writes queued behind the bound are not sent with a rejected token.
+    token_rejected: AtomicBool,
 }
+
+/// Whether a successful answer is the answer expected; `Err` says what is wrong with it. A
+/// wrong answer is retried like a 5xx: a GET is safe to repeat, and so is a PUT of a sealed
+/// value.
+pub(super) type Check<'a> = &'a (dyn Fn(&Reply) -> Result<(), String> + Sync);
 
 /// What a reply says about rate limits.
 #[derive(Debug, PartialEq, Eq)]
@@ -116,6 +123,7 @@ impl Transport {
             pacing,
             pause: Mutex::new(Pause::default()),
             stopped: Arc::new(AtomicBool::new(false)),
+            token_rejected: AtomicBool::new(false),
         }
     }
 
@@ -134,6 +142,7 @@ impl Transport {
         body: Option<&serde_json::Value>,
         target: &str,
         op: &Op,
+        check: Check<'_>,
     ) -> Result<Reply, GithubError> {
         let mut failures = 0u32;
         let mut secondary_hits = 0u32;
@@ -153,6 +162,13 @@ impl Transport {
                     return Err(GithubError::Interrupted {
                         target: target.to_string(),
                         op: op.clone(),
+                    });
+                }
+                if method != http::Method::GET && self.token_rejected.load(Ordering::SeqCst) {
+                    return Err(GithubError::BadToken {
+                        target: target.to_string(),
+                        op: op.clone(),
+                        message: "not sent: the token was rejected earlier in this run".into(),
                     });
                 }
                 self.once(&method, uri, body).await
@@ -177,7 +193,28 @@ impl Transport {
                         tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
                         tokio::time::sleep(delay).await;
                     }
-                    None => return Ok(reply),
+                    None if reply.status.is_success() => match check(&reply) {
+                        Ok(()) => return Ok(reply),
+                        Err(reason) if failures < self.pacing.retries => {
+                            failures += 1;
+                            let delay = jitter(self.pacing.backoff, failures - 1);
+                            tracing::info!(%reason, %target, %op, ?delay, "retrying after an answer that makes no sense");
+                            tokio::time::sleep(delay).await;
+                        }
+                        Err(reason) => {
+                            return Err(GithubError::Malformed {
+                                target: target.to_string(),
+                                op: op.clone(),
+                                reason: clean(&reason),
+                            })
+                        }
+                    },
+                    None => {
+                        if reply.status == http::StatusCode::UNAUTHORIZED {
+                            self.token_rejected.store(true, Ordering::SeqCst);
+                        }
+                        return Ok(reply);
+                    }
                 },
                 Err(reason) if failures < self.pacing.retries => {
                     failures += 1;
