@@ -77,8 +77,8 @@ pub fn template(preset: Option<&str>, repo: Option<&str>) -> Result<String, Erro
         Some("aliyun-acr") => ALIYUN_ACR,
         Some(other) => {
             return Err(Error::Usage(format!(
-                "unknown preset `{other}`; the presets are: {}",
-                PRESETS.join(", ")
+                "unknown preset `{other}`; use --preset {}, or leave --preset out",
+                PRESETS.join(" or --preset ")
             )))
         }
     };

@@ -136,7 +136,12 @@ pub fn plan_preview(
 }
 
 fn plan_summary(s: &Summary, failed_targets: usize) -> String {
-    let mut line = if s.pending() == 0 {
+    let mut line = if s.pending() == 0 && failed_targets > 0 {
+        format!(
+            "Nothing to change in the targets planned: {} unchanged, {} extra.",
+            s.unchanged, s.extra
+        )
+    } else if s.pending() == 0 {
         format!("In sync: {} unchanged, {} extra.", s.unchanged, s.extra)
     } else {
         format!(

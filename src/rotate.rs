@@ -36,7 +36,7 @@ fn new_value(decl: &Decl, stdin: bool) -> Result<SecretString, Error> {
             .map_err(|e| Error::Usage(format!("cannot read the value from standard input: {e}")))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             Error::Value(format!(
-                "the value for `{}` on standard input is not UTF-8",
+                "the value for `{}` on standard input is not UTF-8; pass the value as UTF-8 text",
                 decl.name
             ))
         })?;
@@ -46,7 +46,15 @@ fn new_value(decl: &Decl, stdin: bool) -> Result<SecretString, Error> {
             .unwrap_or(text);
         SecretString::from(text)
     } else {
-        source::from_prompt(&decl.name, &format!("New value for {}", decl.name), true)?
+        source::from_prompt(&decl.name, &format!("New value for {}", decl.name), true).map_err(
+            |e| match e {
+                source::SourceError::NoTerminal { .. } => Error::Usage(format!(
+                    "no terminal to ask for `{}`; pass the value on standard input with --stdin",
+                    decl.name
+                )),
+                other => other.into(),
+            },
+        )?
     };
     let problems = check::value_problems(decl, &value);
     if problems.is_empty() {

@@ -76,7 +76,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 out,
             )?;
             Ok(match outcome {
-                o if !o.ok => EXIT_ERROR,
+                o if !o.ok => failed(&o),
                 o if o.pending > 0 && args.detailed_exitcode => EXIT_CHANGES,
                 _ => EXIT_OK,
             })
@@ -96,7 +96,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 &options,
                 out,
             )?;
-            Ok(if outcome.ok { EXIT_OK } else { EXIT_ERROR })
+            Ok(if outcome.ok {
+                EXIT_OK
+            } else {
+                failed(&outcome)
+            })
         }
         Command::Check(args) => {
             let config = load_config(&cli.config)?;
@@ -148,7 +152,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         }
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut command, "secretsync", out);
+            // clap_complete panics on a write error; generating into memory first turns a
+            // closed pipe into the usual quiet exit.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "secretsync", &mut script);
+            out.write_all(&script)?;
             Ok(EXIT_OK)
         }
         Command::Man => {
@@ -159,6 +167,14 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Sandbox(args) => sandbox(args, out),
         Command::Demo => crate::demo::run(out, style(false)),
     }
+}
+
+/// A run whose report holds failures: say so on stderr too, and exit 1.
+fn failed(outcome: &sync::Outcome) -> i32 {
+    if let Some(line) = &outcome.failure {
+        eprintln!("error: {line}");
+    }
+    EXIT_ERROR
 }
 
 fn load_config(flag: &Option<std::path::PathBuf>) -> Result<config::Config, Error> {

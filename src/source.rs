@@ -134,6 +134,8 @@ pub enum SourceError {
     EnvNotUtf8 { secret: String, var: String },
     #[error("cannot read `{secret}` from the keyring: the Secret Service over D-Bus is not reachable ({detail}); start a keyring (a desktop session, or gnome-keyring-daemon), or put a source that has the value, such as `env = ...`, before the keyring in its `from` chain")]
     KeyringUnavailable { secret: String, detail: String },
+    #[error("cannot store `{secret}` in the keyring: the Secret Service over D-Bus is not reachable ({detail}); start a keyring (a desktop session, or gnome-keyring-daemon) and run it again")]
+    KeyringStoreUnavailable { secret: String, detail: String },
     #[error("keyring is locked or access was refused for `{secret}` (service `{service}`, user `{user}`): {detail}; unlock the keyring and retry")]
     KeyringLocked {
         secret: String,
@@ -321,7 +323,7 @@ pub fn store_in_keyring(
     user: &str,
     value: &SecretString,
 ) -> Result<(), SourceError> {
-    ensure_default_store().map_err(|detail| SourceError::KeyringUnavailable {
+    ensure_default_store().map_err(|detail| SourceError::KeyringStoreUnavailable {
         secret: secret.to_owned(),
         detail,
     })?;

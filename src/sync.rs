@@ -67,12 +67,34 @@ pub enum Command {
 }
 
 /// What a run ended with, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// Writes still pending (plan), or 0 after apply.
     pub pending: usize,
     /// Nothing failed: no target error, no failed write, nothing missing after apply.
     pub ok: bool,
+    /// When something failed: one line for stderr, so scripts that read only stderr see why.
+    pub failure: Option<String>,
+}
+
+/// The line for stderr when reports hold failures: the first target error (a rejected token
+/// concerns every target) or a count, pointing at the report.
+fn failure_line(reports: &[TargetReport]) -> Option<String> {
+    let failed_targets: Vec<&TargetReport> = reports.iter().filter(|r| r.error.is_some()).collect();
+    if let Some(first) = failed_targets.first().and_then(|r| r.error.as_ref()) {
+        return Some(match failed_targets.len() {
+            1 => first.to_string(),
+            n => format!(
+                "{first} (and {} more target(s) failed; see the report)",
+                n - 1
+            ),
+        });
+    }
+    let failed: usize = reports.iter().map(TargetReport::failed).sum();
+    let missing: usize = reports.iter().map(|r| r.missing.len()).sum();
+    (failed + missing > 0).then(|| {
+        format!("{failed} write(s) failed and {missing} declared item(s) are missing on GitHub; see the report, fix the cause, and run apply again")
+    })
 }
 
 /// A resolved value, or the knowledge that a prompt will give it on `apply`.
@@ -213,9 +235,11 @@ pub fn run(
                 Mode::Apply
             };
             render::report(out, &reports, &warnings, mode, options.json, options.style)?;
+            let ok = reports.iter().all(|r| r.error.is_none());
             return Ok(Outcome {
                 pending: summary.pending(),
-                ok: reports.iter().all(|r| r.error.is_none()),
+                ok,
+                failure: failure_line(&reports).filter(|_| !ok),
             });
         }
         progress.finish();
@@ -281,7 +305,11 @@ pub fn run(
                     .into(),
             ));
         }
-        Ok(Outcome { pending: 0, ok })
+        Ok(Outcome {
+            pending: 0,
+            ok,
+            failure: failure_line(&reports).filter(|_| !ok),
+        })
     })
 }
 

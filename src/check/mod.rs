@@ -26,14 +26,14 @@ pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
     let mut problems = Vec::new();
     if len == 0 && !decl.allow_empty {
         problems.push(format!(
-            "secret `{}` is empty; set a value at its source, or add `allow_empty = true` if empty is intended",
-            decl.name
+            "{} `{}` is empty; set a value at its source, or add `allow_empty = true` if empty is intended",
+            decl.kind, decl.name
         ));
     }
     if len > MAX_VALUE_BYTES {
         problems.push(format!(
-            "secret `{}` is {len} bytes, over GitHub's limit of {MAX_VALUE_BYTES}; store a smaller value (for large files, encrypt them in the repository and keep only the key as a secret)",
-            decl.name
+            "{} `{}` is {len} bytes, over GitHub's limit of {MAX_VALUE_BYTES}; store a smaller value (for large files, encrypt them in the repository and keep only the key as a secret)",
+            decl.kind, decl.name
         ));
     }
     if len > 0 {
@@ -47,30 +47,31 @@ pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
 fn rule_problems(decl: &Decl, value: &str) -> Vec<String> {
     let rules = &decl.rules;
     let name = &decl.name;
+    let kind = decl.kind;
     let mut problems = Vec::new();
     if rules.no_surrounding_whitespace && value.trim() != value {
         problems.push(format!(
-            "secret `{name}` starts or ends with whitespace (a trailing newline or space is almost always a mistake); fix its source, or set `no_surrounding_whitespace = false`"
+            "{kind} `{name}` starts or ends with whitespace (a trailing newline or space is almost always a mistake); fix its source, or set `no_surrounding_whitespace = false`"
         ));
     }
     if let Some(min) = rules.min_length {
         if value.chars().count() < min {
             problems.push(format!(
-                "secret `{name}` is shorter than its `min_length = {min}`; is it the right value?"
+                "{kind} `{name}` is shorter than its `min_length = {min}`; is it the right value?"
             ));
         }
     }
     if let Some(pattern) = &rules.pattern {
         if !pattern.is_match(value) {
             problems.push(format!(
-                "secret `{name}` does not match its `pattern`; is it the right value?"
+                "{kind} `{name}` does not match its `pattern`; is it the right value?"
             ));
         }
     }
     for class in &rules.require {
         if !value.chars().any(|c| class.matches(c)) {
             problems.push(format!(
-                "secret `{name}` lacks {} (rule `require = [\"{}\"]`); is it the right value?",
+                "{kind} `{name}` lacks {} (rule `require = [\"{}\"]`); is it the right value?",
                 class.missing(),
                 class.as_str()
             ));
@@ -104,6 +105,7 @@ mod tests {
 
     fn decl(allow_empty: bool) -> Decl {
         Decl {
+            kind: "secret",
             name: "S".into(),
             chain: vec![],
             allow_empty,

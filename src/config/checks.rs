@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{line_of, nearest, Decl, Validator};
+use super::{nearest, Decl, Validator};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +83,7 @@ impl Validator<'_> {
         let mut checks = Vec::new();
         for spanned in raw {
             let at = Some(spanned.span().start);
-            let line = line_of(self.text, spanned.span().start);
+            let line = self.lines.line(spanned.span().start);
             let raw = spanned.into_inner();
             let password = Template::parse(&raw.password);
             let password = match (password.secret, password.rest.is_empty()) {

@@ -44,6 +44,8 @@ pub struct Config {
 /// A declared secret or variable: its name and where its value comes from.
 #[derive(Debug, Clone)]
 pub struct Decl {
+    /// "secret" or "variable", for messages.
+    pub kind: &'static str,
     pub name: String,
     pub chain: Vec<Source>,
     pub allow_empty: bool,
@@ -121,6 +123,8 @@ fn is_loopback(host: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub line: Option<usize>,
+    /// The column, where the TOML reader knows it.
+    pub column: Option<usize>,
     pub message: String,
 }
 
@@ -128,7 +132,7 @@ pub struct Problem {
 pub enum ConfigError {
     #[error("no config file at `{path}`; create one (see config.example.toml or `secretsync init`), or pass --config PATH")]
     Missing { path: PathBuf },
-    #[error("cannot read config `{path}`: {reason}")]
+    #[error("cannot read config `{path}`: {reason}; pass the config file's path to --config")]
     Unreadable { path: PathBuf, reason: String },
     #[error("config `{path}` is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit; is this the right file?")]
     TooLarge { path: PathBuf, size: u64 },
@@ -142,9 +146,12 @@ pub enum ConfigError {
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
     problems
         .iter()
-        .map(|p| match p.line {
-            Some(line) => format!("{}:{}: {}", path.display(), line, p.message),
-            None => format!("{}: {}", path.display(), p.message),
+        .map(|p| match (p.line, p.column) {
+            (Some(line), Some(column)) => {
+                format!("{}:{line}:{column}: {}", path.display(), p.message)
+            }
+            (Some(line), None) => format!("{}:{line}: {}", path.display(), p.message),
+            _ => format!("{}: {}", path.display(), p.message),
         })
         .collect::<Vec<_>>()
         .join("\nerror: ")
@@ -188,9 +195,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parse and validate config text; `base` is the folder that relative `file` paths start from.
 pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Config, Vec<Problem>> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| vec![syntax_problem(text, &e)])?;
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|e| vec![syntax_problem(text, &Lines::new(text), &e)])?;
     Validator {
-        text,
+        lines: Lines::new(text),
+        declarations_failed: false,
         base,
         problems: Vec::new(),
     }
@@ -268,23 +277,69 @@ const SOURCE_KEYS: &str = "`env`, `keyring`, `prompt`, `value`, `file` or `comma
 
 // ---- errors from toml/serde, made actionable ---------------------------------------------
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
+/// Where each line starts, so that an offset's line is a binary search, not a count from the
+/// start (which made validating a large config quadratic).
+struct Lines {
+    starts: Vec<usize>,
 }
 
-fn syntax_problem(text: &str, err: &toml::de::Error) -> Problem {
-    let line = err.span().map(|span| line_of(text, span.start));
-    let message = err.message().trim().replace('\n', " ");
-    Problem {
-        line,
-        message: improve_message(&message),
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { starts }
+    }
+
+    /// The 1-based line and column of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let index = self.starts.partition_point(|start| *start <= offset).max(1) - 1;
+        (index + 1, offset - self.starts[index] + 1)
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.position(offset).0
     }
 }
 
-/// serde says "unknown field `x`, expected one of `a`, `b`"; add the nearest valid key.
-fn improve_message(message: &str) -> String {
+fn syntax_problem(text: &str, lines: &Lines, err: &toml::de::Error) -> Problem {
+    let position = err.span().map(|span| lines.position(span.start));
+    let message = err.message().trim().replace('\n', " ");
+    // The key on the line in question, which TOML's own messages often leave out.
+    let key = err.span().and_then(|span| key_at(text, span.start));
+    Problem {
+        line: position.map(|p| p.0),
+        column: position.map(|p| p.1),
+        message: improve_message(&message, key.as_deref()),
+    }
+}
+
+/// The key of a `key = value` line, or the name of a `[table]` header, around `offset`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
+    let line = text.get(start..end)?.trim();
+    if let Some(header) = line.strip_prefix('[') {
+        return Some(
+            header
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
+    }
+    let (key, _) = line.split_once('=')?;
+    Some(key.trim().to_string())
+}
+
+/// TOML's and serde's messages, in the config's own words and with a fix. serde says "unknown
+/// field `x`, expected one of `a`, `b`": that gets the nearest valid key.
+fn improve_message(message: &str, key: Option<&str>) -> String {
+    let named = key.map(|k| format!("`{k}` ")).unwrap_or_default();
     let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message.to_string();
+        return plain_message(message, &named, key);
     };
     let Some((key, expected)) = rest.split_once('`') else {
         return message.to_string();
@@ -308,6 +363,59 @@ fn improve_message(message: &str) -> String {
     }
 }
 
+fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
+    if message.contains("untagged enum RawRepos") {
+        return "`repos` must be a list such as `[\"owner/a\", \"owner/b\"]`, or `{ org = \"o\", match = \"glob\" }` (check the key names: `org`, `match`)".into();
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return format!("missing key `{field}`; add `{field} = ...` to this table");
+    }
+    if message.starts_with("duplicate key") {
+        return match key {
+            Some(k) => format!("duplicate key `{k}`; keep one, or merge the two"),
+            None => "duplicate key; keep one, or merge the two".into(),
+        };
+    }
+    if message.contains("expected a sequence") && key.is_some_and(|k| k.contains("targets")) {
+        return "`[targets]` must be written `[[targets]]` (two brackets): targets are a list of tables".into();
+    }
+    let wanted = [
+        (
+            "expected struct Raw",
+            "must be a table, e.g. `[secrets.NAME]` with `env = \"VAR\"`",
+        ),
+        (
+            "expected a map",
+            "must be a table; use `[section.NAME]` tables",
+        ),
+        (
+            "expected a sequence",
+            "must be a list, as in `[\"a\", \"b\"]`",
+        ),
+        (
+            "expected a string",
+            "must be a string: quote it, as in `\"text\"`",
+        ),
+        ("expected a boolean", "must be `true` or `false`"),
+        ("expected usize", "must be a whole number, 0 or more"),
+        ("expected u32", "must be a whole number, 0 or more"),
+        ("expected u64", "must be a whole number, 0 or more"),
+    ];
+    if let Some((_, fix)) = wanted.iter().find(|(needle, _)| message.contains(needle)) {
+        return format!("{named}{fix}");
+    }
+    if message.contains("string") || message.contains('"') {
+        return format!("{message}; close the string with a matching quote");
+    }
+    if message.contains("array") || message.contains(']') {
+        return format!("{message}; close the list with `]`");
+    }
+    format!("{message}; check the TOML syntax here")
+}
+
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
@@ -325,21 +433,28 @@ pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 // ---- validation -------------------------------------------------------------------------
 
 struct Validator<'a> {
-    text: &'a str,
+    lines: Lines,
+    /// Some `[secrets.*]` or `[variables.*]` table was refused.
+    declarations_failed: bool,
     base: &'a Path,
     problems: Vec<Problem>,
 }
 
 impl Validator<'_> {
     fn problem(&mut self, offset: Option<usize>, message: String) {
-        let line = offset.map(|o| line_of(self.text, o));
-        self.problems.push(Problem { line, message });
+        let line = offset.map(|o| self.lines.line(o));
+        self.problems.push(Problem {
+            line,
+            column: None,
+            message,
+        });
     }
 
     fn validate(mut self, raw: RawConfig, path: &Path) -> Result<Config, Vec<Problem>> {
         let (api_url, token) = self.github(raw.github);
         let secrets = self.declarations(raw.secrets, "secret");
         let variables = self.declarations(raw.variables, "variable");
+        self.declarations_failed = !self.problems.is_empty();
         if secrets.is_empty() && variables.is_empty() && self.problems.is_empty() {
             self.problem(
                 None,
@@ -404,12 +519,12 @@ impl Validator<'_> {
     fn declarations(
         &mut self,
         raw: BTreeMap<Spanned<String>, Spanned<RawSecret>>,
-        kind: &str,
+        kind: &'static str,
     ) -> BTreeMap<String, Decl> {
         let mut secrets: BTreeMap<String, Decl> = BTreeMap::new();
         for (name, secret) in raw {
             let at = Some(secret.span().start);
-            let line = line_of(self.text, secret.span().start);
+            let line = self.lines.line(secret.span().start);
             let name = name.into_inner();
             if let Err(message) = check_name(&name, kind) {
                 self.problem(at, message);
@@ -485,6 +600,7 @@ impl Validator<'_> {
             secrets.insert(
                 upper.clone(),
                 Decl {
+                    kind,
                     name: upper,
                     chain,
                     allow_empty: secret.allow_empty,
@@ -574,7 +690,9 @@ impl RawSource {
 /// GitHub's naming rules for secrets and variables; `kind` names which, for messages.
 pub fn check_name(name: &str, kind: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err(format!("a {kind} name is empty"));
+        return Err(format!(
+            "a {kind} name is empty; give it a name of letters, digits and `_`"
+        ));
     }
     if let Some(bad) = name
         .chars()

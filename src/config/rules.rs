@@ -92,10 +92,12 @@ impl Validator<'_> {
                     .last()
                     .unwrap_or("invalid")
                     .trim()
+                    .trim_start_matches("error:")
+                    .trim()
                     .to_string();
                 self.problem(
                     at,
-                    format!("{what}: `pattern` is not a valid regular expression ({reason})"),
+                    format!("{what}: `pattern` is not a valid regular expression ({reason}); fix the pattern (Rust regex syntax)"),
                 );
                 None
             }

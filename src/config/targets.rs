@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{line_of, nearest, Decl, Validator};
+use super::{nearest, Decl, Validator};
 use crate::scope::{valid_name_part, App, Repo, Scope, Visibility};
 
 #[derive(Deserialize)]
@@ -106,7 +106,7 @@ impl Validator<'_> {
         let mut targets: Vec<Target> = Vec::new();
         for spanned in raw {
             let at = Some(spanned.span().start);
-            let line = line_of(self.text, spanned.span().start);
+            let line = self.lines.line(spanned.span().start);
             let raw = spanned.into_inner();
             let Some(shape) = self.shape(&raw, at) else {
                 continue;
@@ -144,7 +144,11 @@ impl Validator<'_> {
                 } else {
                     self.select(&label, raw.variables.as_deref(), variables, "variable", at)
                 };
-                if chosen_secrets.is_empty() && chosen_variables.is_empty() {
+                // When a declaration was refused, the target's emptiness is only its echo.
+                if chosen_secrets.is_empty()
+                    && chosen_variables.is_empty()
+                    && !self.declarations_failed
+                {
                     self.problem(
                         at,
                         format!("target `{label}` selects nothing; fix its `secrets`/`variables` patterns"),
@@ -258,7 +262,8 @@ impl Validator<'_> {
                 self.problem(
                     at,
                     format!(
-                        "`repositories` entry `{name}` is not a repository name (no owner, no `/`)"
+                        "`repositories` entry `{name}` is not a repository name; write the name alone, without the owner, e.g. `{}`",
+                        name.rsplit('/').next().unwrap_or(name)
                     ),
                 );
             }
@@ -285,7 +290,13 @@ impl Validator<'_> {
         };
         if let Some(org) = &raw.org {
             if !valid_name_part(org) {
-                self.problem(at, format!("`org = \"{org}\"` is not an organization name"));
+                self.problem(
+                    at,
+                    format!(
+                        "`org = \"{org}\"` is not an organization name; write the organization alone, e.g. `{}`",
+                        org.split('/').next().unwrap_or(org)
+                    ),
+                );
                 return Vec::new();
             }
             return vec![Place::Scope(Scope::Org {
@@ -297,7 +308,10 @@ impl Validator<'_> {
             (Some(repo), _) => vec![repo],
             (None, Some(RawRepos::List(list))) => {
                 if list.is_empty() {
-                    self.problem(at, "`repos = []` lists no repository".into());
+                    self.problem(
+                        at,
+                        "`repos = []` lists no repository; add repositories, as in `repos = [\"owner/a\"]`, or remove the target".into(),
+                    );
                 }
                 list.iter().collect()
             }
@@ -369,7 +383,7 @@ impl Validator<'_> {
                 Err(e) => {
                     self.problem(
                         at,
-                        format!("target `{label}`: pattern `{text}` is not a valid glob: {e}"),
+                        format!("target `{label}`: pattern `{text}` is not a valid glob ({e}); fix it: `*` is any text, `?` one character, `[...]` one of a set"),
                     );
                     continue;
                 }
