@@ -207,9 +207,13 @@ pub async fn apply_target(
                     remote.iter().map(|r| r.name.as_str()),
                 ));
             }
-            // Without the listing there is no timestamp to record: leave the records as they
-            // were, so the next run re-sends these values rather than trusting a guess.
+            // Without the listing there is no timestamp to record. The values did reach GitHub,
+            // so record their fingerprints with the time left open: the next apply trusts the
+            // fingerprint and fills the time in, instead of sending every value again.
             Err(e) => {
+                if let Some(locked) = &locked {
+                    record_unconfirmed(locked, &report, &outgoing)?;
+                }
                 report.error.get_or_insert(e);
             }
         }
@@ -330,7 +334,7 @@ fn record(
                         name.clone(),
                         Record {
                             fingerprint: fingerprint.clone(),
-                            updated_at: (*updated_at).to_string(),
+                            updated_at: Some((*updated_at).to_string()),
                         },
                     );
                 }
@@ -341,6 +345,37 @@ fn record(
         }
         // A record of a secret that is gone from GitHub can never match again.
         records.retain(|name, _| listed.contains_key(name.as_str()));
+    })
+}
+
+/// Record the secrets written when the listing after the writes failed: fingerprints without a
+/// time.
+fn record_unconfirmed(
+    locked: &Locked,
+    report: &TargetReport,
+    outgoing: &Outgoing,
+) -> Result<(), StateError> {
+    locked.update(|records| {
+        for ((kind, name), result) in &report.results {
+            if *kind != Kind::Secret || result.is_err() {
+                continue;
+            }
+            match outgoing.fingerprints.get(name) {
+                Some(fingerprint) => {
+                    records.insert(
+                        name.clone(),
+                        Record {
+                            fingerprint: fingerprint.clone(),
+                            updated_at: None,
+                        },
+                    );
+                }
+                // A delete: nothing to compare any more.
+                None => {
+                    records.remove(name);
+                }
+            }
+        }
     })
 }
 

@@ -86,7 +86,10 @@ pub struct RemoteVariable {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub fingerprint: Fingerprint,
-    pub updated_at: String,
+    /// GitHub's `updated_at` after the write. `None` when the listing after the write failed:
+    /// the fingerprint is trusted, and the next apply fills the time in from its listing.
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 pub type Recorded = BTreeMap<String, Record>;
@@ -345,14 +348,16 @@ fn decide_value(
     let Some(record) = record else {
         return (Action::Update, Reason::Unrecorded);
     };
-    if remote.updated_at != record.updated_at {
-        return (
-            Action::Update,
-            Reason::Drift {
-                remote: remote.updated_at.clone(),
-                recorded: record.updated_at.clone(),
-            },
-        );
+    if let Some(recorded) = &record.updated_at {
+        if remote.updated_at != *recorded {
+            return (
+                Action::Update,
+                Reason::Drift {
+                    remote: remote.updated_at.clone(),
+                    recorded: recorded.clone(),
+                },
+            );
+        }
     }
     match &desired.fingerprint {
         None => (Action::Update, Reason::UnknownUntilPrompt),
@@ -465,7 +470,7 @@ mod tests {
                                             "A".to_string(),
                                             Record {
                                                 fingerprint: fp("old"),
-                                                updated_at: T0.into(),
+                                                updated_at: Some(T0.into()),
                                             },
                                         )
                                     })
@@ -592,7 +597,7 @@ mod tests {
             "A".to_string(),
             Record {
                 fingerprint: fp("v"),
-                updated_at: T0.into(),
+                updated_at: Some(T0.into()),
             },
         )]
         .into();
@@ -733,5 +738,37 @@ mod tests {
             code(&plan_variables(&with_access, &remote, false)),
             (Kind::Variable, Action::Update, "access_changed")
         );
+    }
+
+    #[test]
+    fn an_unconfirmed_record_trusts_its_fingerprint() {
+        let rec: Recorded = [(
+            "A".to_string(),
+            Record {
+                fingerprint: fp("v"),
+                updated_at: None,
+            },
+        )]
+        .into();
+        let remote = vec![Remote {
+            name: "A".into(),
+            updated_at: T1.into(),
+            access: None,
+        }];
+        let desired = |value: &str| {
+            vec![Desired {
+                name: "A".into(),
+                fingerprint: Some(fp(value)),
+                source: None,
+                access: None,
+            }]
+        };
+        let same = &plan(&desired("v"), &remote, &rec, false)[0];
+        assert_eq!(
+            (same.action, same.reason.code()),
+            (Action::Unchanged, "same")
+        );
+        let changed = &plan(&desired("w"), &remote, &rec, false)[0];
+        assert_eq!(changed.reason.code(), "value_changed");
     }
 }

@@ -372,7 +372,7 @@ mod tests {
         let state = StateDir::new(dir.path().to_path_buf());
         let rec = Record {
             fingerprint: Fingerprint("hmac-sha256:00".into()),
-            updated_at: "t".into(),
+            updated_at: Some("t".into()),
         };
         state
             .update("127.0.0.1:9", &repo(), |r| {
@@ -404,7 +404,7 @@ mod tests {
                                     format!("S{t}_{i}"),
                                     Record {
                                         fingerprint: Fingerprint("f".into()),
-                                        updated_at: "t".into(),
+                                        updated_at: Some("t".into()),
                                     },
                                 );
                             })

@@ -137,6 +137,9 @@ struct Context<'a> {
     progress: &'a Progress,
     /// `rotate`'s secret: every other name is left out of the plan.
     only: Option<&'a str>,
+    /// `apply` (not `plan`, which never writes): fill in the times of records written when a
+    /// listing failed, from this run's listing.
+    adopt: bool,
 }
 
 /// `secretsync plan` and `secretsync apply`, from a loaded config to the rendered report.
@@ -212,6 +215,7 @@ pub fn run(
             prune: options.prune,
             progress: &progress,
             only: options.only.as_ref().map(|o| o.name.as_str()),
+            adopt: command == Command::Apply,
         };
         let mut planned = Vec::new();
         for result in
@@ -488,13 +492,16 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         false => cx.client.list_variables(scope).await?,
     };
     tracing::info!(target = %scope, secrets = remote_secrets.len(), variables = remote_variables.len(), "listed");
-    let recorded = match cx.have_key && !job.secrets.is_empty() {
+    let mut recorded = match cx.have_key && !job.secrets.is_empty() {
         true => cx
             .state
             .load(cx.host, scope)
             .map_err(|e| GatherError::Other(e.into()))?,
         false => Default::default(),
     };
+    if cx.adopt {
+        adopt_times(cx, scope, &mut recorded, &remote_secrets)?;
+    }
     let mut ready = BTreeMap::new();
     let desired: Vec<Desired> = job
         .secrets
@@ -562,6 +569,41 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         remote_variables,
         create_environment,
     })
+}
+
+/// Records written when the listing after the writes failed have no time: take it from this
+/// listing, so drift is watched again from now on.
+fn adopt_times(
+    cx: &Context<'_>,
+    scope: &Scope,
+    recorded: &mut plan::Recorded,
+    remote: &[Remote],
+) -> Result<(), GatherError> {
+    let times: BTreeMap<&str, &str> = remote
+        .iter()
+        .map(|r| (r.name.as_str(), r.updated_at.as_str()))
+        .collect();
+    let open: Vec<String> = recorded
+        .iter()
+        .filter(|(name, r)| r.updated_at.is_none() && times.contains_key(name.as_str()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let fill = |records: &mut plan::Recorded| {
+        for name in &open {
+            if let (Some(record), Some(time)) = (records.get_mut(name), times.get(name.as_str())) {
+                if record.updated_at.is_none() {
+                    record.updated_at = Some((*time).to_string());
+                }
+            }
+        }
+    };
+    fill(recorded);
+    cx.state
+        .update(cx.host, scope, fill)
+        .map_err(|e| GatherError::Other(e.into()))
 }
 
 async fn apply_job(
