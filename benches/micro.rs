@@ -140,7 +140,7 @@ fn plan_inputs() -> (Vec<Desired>, Vec<Remote>, Recorded) {
                 name.clone(),
                 Record {
                     fingerprint: fp(&name, 1),
-                    updated_at: recorded_at.to_owned(),
+                    updated_at: Some(recorded_at.to_owned()),
                 },
             );
         }
