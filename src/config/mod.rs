@@ -74,8 +74,10 @@ impl ApiUrl {
                 "`api_url` must not carry credentials; put the token in GH_TOKEN instead ({fix})"
             ));
         }
-        if uri.query().is_some() {
-            return Err(format!("`api_url` must not have a query; {fix}"));
+        if uri.query().is_some() || text.contains('#') {
+            return Err(format!(
+                "`api_url` must not have a query or a `#` fragment; {fix}"
+            ));
         }
         match uri.scheme_str() {
             Some("https") => {}

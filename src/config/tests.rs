@@ -144,6 +144,9 @@ fn api_urls() {
         .unwrap_err()
         .contains("plain http"));
     assert!(ApiUrl::parse("ftp://x").is_err());
+    assert!(ApiUrl::parse("https://ghe.example/api/v3#x")
+        .unwrap_err()
+        .contains("fragment"));
     assert!(ApiUrl::parse("https://u:p@x")
         .unwrap_err()
         .contains("credentials"));
