@@ -145,10 +145,8 @@ fn declared(config: &Config) -> BTreeMap<String, usize> {
 /// scopes that hold each.
 fn present(config: &Config, pacing: Pacing) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let token = crate::source::resolve_token(&config.token)?;
-    tracing::info!(origin = %token.origin, "using a GitHub token");
-    let runtime = crate::github::runtime()?;
+    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
     runtime.block_on(async {
-        let client = Client::new(&config.api_url, token.value, pacing)?;
         let mut scopes: Vec<(Scope, bool)> = Vec::new();
         for target in &config.targets {
             for scope in actions_scopes(&client, &target.place).await? {

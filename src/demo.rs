@@ -72,7 +72,6 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
         pacing: Default::default(),
         progress: false,
         skip_checks: true,
-        only: None,
     };
     writeln!(
         out,
@@ -85,7 +84,7 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
             Command::Apply => "secretsync apply --yes",
         };
         writeln!(out, "{n}. {title}\n$ {shown}")?;
-        let outcome = sync::run(&config, &state, command, &options, out)?;
+        let outcome = sync::run(&config, &state, command, &options, None, out)?;
         writeln!(out)?;
         if outcome.ok {
             Ok(())

@@ -172,16 +172,16 @@ pub fn rotate(config: &Config, rotation: Rotation<'_>, out: &mut dyn Write) -> R
             )?;
         }
     }
-    let mut options = rotation.options;
-    options.only = Some(crate::sync::Only {
+    let only = crate::sync::Only {
         name: decl.name.clone(),
         value,
-    });
+    };
     let outcome = crate::sync::run(
         config,
         rotation.state,
         crate::sync::Command::Apply,
-        &options,
+        &rotation.options,
+        Some(only),
         out,
     )?;
     Ok(if outcome.ok { 0 } else { 1 })

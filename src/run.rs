@@ -203,7 +203,7 @@ fn sync_command(
     );
     let config = config::load(&path)?;
     let state = locate_state(state_flag)?;
-    sync::run(&config, &state, command, options, out)
+    sync::run(&config, &state, command, options, None, out)
 }
 
 /// A plan's options; apply and rotate change what they need.
@@ -217,7 +217,6 @@ fn options(json: bool, pacing: Pacing) -> Options {
         pacing,
         progress: progress(json),
         skip_checks: true,
-        only: None,
     }
 }
 

@@ -620,7 +620,9 @@ pub struct Token {
 /// The GitHub token: first the configured chain (a source with nothing falls through; prompts are
 /// skipped), then GH_TOKEN, GITHUB_TOKEN (empty counts as unset), then `gh auth token`.
 pub fn resolve_token(configured: &[Source]) -> Result<Token, SourceError> {
-    resolve_token_with(configured, &process_env, &gh_auth_token)
+    let token = resolve_token_with(configured, &process_env, &gh_auth_token)?;
+    tracing::info!(origin = %token.origin, "using a GitHub token");
+    Ok(token)
 }
 
 fn resolve_token_with(

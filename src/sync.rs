@@ -37,12 +37,11 @@ pub struct Options {
     pub progress: bool,
     /// Do not run `[[checks]]` before writing (`apply --skip-checks`; `plan` never runs them).
     pub skip_checks: bool,
-    /// `rotate`: this one secret, with this value, wherever it is declared; nothing else.
-    pub only: Option<Only>,
 }
 
-/// One secret and its new value, for `rotate`.
-#[derive(Debug, Clone)]
+/// One secret and its new value, for `rotate`: given to `run` by value, so the value's only copy
+/// goes where every other value goes, and is dropped with them before the writes.
+#[derive(Debug)]
 pub struct Only {
     pub name: String,
     pub value: SecretString,
@@ -148,6 +147,7 @@ pub fn run(
     state: &StateDir,
     command: Command,
     options: &Options,
+    only: Option<Only>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     if command == Command::Apply && !options.yes && !std::io::stdin().is_terminal() {
@@ -156,22 +156,22 @@ pub fn run(
         ));
     }
     let token = source::resolve_token(&config.token)?;
-    tracing::info!(origin = %token.origin, "using a GitHub token");
     let prompts = match command {
         Command::Apply => PromptMode::Ask,
         Command::Plan => options.prompts,
     };
     let narrowed_config;
-    let (config, values) = match &options.only {
+    let only_name = only.as_ref().map(|o| o.name.clone());
+    let (config, values) = match only {
         None => (config, resolve_values(config, prompts)?),
         Some(only) => {
-            narrowed_config = narrowed(config, only);
+            narrowed_config = narrowed(config, &only);
             let value = Value {
-                secret: Some(only.value.clone()),
+                secret: Some(only.value),
                 kind: SourceKind::Prompt,
             };
             let values = Values {
-                secrets: [(only.name.clone(), value)].into(),
+                secrets: [(only.name, value)].into(),
                 variables: BTreeMap::new(),
             };
             (&narrowed_config, values)
@@ -196,9 +196,8 @@ pub fn run(
             None => (Fingerprinter::ephemeral(), false),
         },
     };
-    let runtime = crate::github::runtime()?;
+    let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
     runtime.block_on(async {
-        let client = Client::new(&config.api_url, token.value, options.pacing)?;
         let progress = Progress::start(options.progress);
         let (jobs, failed) = expand(config, &client).await?;
         let warnings = precedence::warnings(&placed(&jobs));
@@ -214,7 +213,7 @@ pub fn run(
             host: config.api_url.host(),
             prune: options.prune,
             progress: &progress,
-            only: options.only.as_ref().map(|o| o.name.as_str()),
+            only: only_name.as_deref(),
             adopt: command == Command::Apply,
         };
         let mut planned = Vec::new();

@@ -60,13 +60,13 @@ struct JsonDoc {
 }
 
 /// One check's results, with the repositories as the config wrote them.
-struct Result1 {
+struct CheckResult {
     check: CheckDecl,
     login: Outcome,
     repositories: Vec<(String, Outcome)>,
 }
 
-impl Result1 {
+impl CheckResult {
     fn ok(&self) -> bool {
         self.login.is_ok() && self.repositories.iter().all(|(_, o)| o.is_ok())
     }
@@ -118,7 +118,10 @@ fn fill(template: &Template, values: &BTreeMap<String, SecretString>) -> String 
     template.fill(value.as_deref())
 }
 
-async fn run_all(checks: &[&CheckDecl], values: &BTreeMap<String, SecretString>) -> Vec<Result1> {
+async fn run_all(
+    checks: &[&CheckDecl],
+    values: &BTreeMap<String, SecretString>,
+) -> Vec<CheckResult> {
     let runs = checks.iter().map(|check| async move {
         let probe = Probe {
             registry: fill(&check.registry, values),
@@ -137,7 +140,7 @@ async fn run_all(checks: &[&CheckDecl], values: &BTreeMap<String, SecretString>)
             .map(shown)
             .zip(report.repositories.into_iter().map(|(_, o)| o))
             .collect();
-        Result1 {
+        CheckResult {
             check: (*check).clone(),
             login: report.login,
             repositories,
@@ -146,11 +149,11 @@ async fn run_all(checks: &[&CheckDecl], values: &BTreeMap<String, SecretString>)
     futures::future::join_all(runs).await
 }
 
-fn render(out: &mut dyn Write, results: &[Result1], json: bool) -> Result<(), Error> {
+fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<(), Error> {
     if json {
         let doc = JsonDoc {
             version: 1,
-            ok: results.iter().all(Result1::ok),
+            ok: results.iter().all(CheckResult::ok),
             checks: results
                 .iter()
                 .map(|r| {
@@ -207,7 +210,7 @@ fn run_checks(
     config: &Config,
     known: &BTreeMap<String, SecretString>,
     only: Option<&str>,
-) -> Result<Vec<Result1>, Error> {
+) -> Result<Vec<CheckResult>, Error> {
     let checks: Vec<&CheckDecl> = config
         .checks
         .iter()
@@ -228,7 +231,7 @@ fn run_checks(
 pub fn report(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, Error> {
     let results = run_checks(config, &BTreeMap::new(), None)?;
     render(out, &results, json)?;
-    Ok(results.iter().all(Result1::ok))
+    Ok(results.iter().all(CheckResult::ok))
 }
 
 /// The checks as a gate before writing: an error naming each failure, or nothing.
@@ -240,7 +243,7 @@ pub fn gate(
 ) -> Result<(), Error> {
     let results = run_checks(config, known, only)?;
     render(out, &results, false)?;
-    let failures: Vec<String> = results.iter().flat_map(Result1::failures).collect();
+    let failures: Vec<String> = results.iter().flat_map(CheckResult::failures).collect();
     if failures.is_empty() {
         Ok(())
     } else {

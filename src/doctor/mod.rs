@@ -74,12 +74,8 @@ pub struct Check {
 
 pub fn run(config: &Config, json: bool, pacing: Pacing, out: &mut dyn Write) -> Result<i32, Error> {
     let token = source::resolve_token(&config.token)?;
-    tracing::info!(origin = %token.origin, "using a GitHub token");
-    let runtime = crate::github::runtime()?;
-    let report = runtime.block_on(async {
-        let client = Client::new(&config.api_url, token.value, pacing)?;
-        Ok::<Report, Error>(diagnose(config, &client, &token.origin).await)
-    })?;
+    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let report = runtime.block_on(diagnose(config, &client, &token.origin));
     if json {
         render::json(out, &report)?;
     } else {

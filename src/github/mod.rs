@@ -38,14 +38,25 @@ pub struct Client {
     keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
 }
 
-/// The async runtime every command that talks to GitHub runs on: two workers, as on the
-/// machines this runs on; requests in flight are bounded by `Pacing`, not by threads.
-pub fn runtime() -> Result<tokio::runtime::Runtime, GithubError> {
-    tokio::runtime::Builder::new_multi_thread()
+/// The async runtime every command that talks to GitHub runs on, and a client on it: two
+/// workers, as on the machines this runs on; requests in flight are bounded by `Pacing`, not by
+/// threads.
+pub fn connect(
+    api: &ApiUrl,
+    token: SecretString,
+    pacing: Pacing,
+) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| GithubError::Setup(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| GithubError::Setup(format!("cannot start the async runtime: {e}")))?;
+    // The client's connector is made on the runtime it will run on.
+    let client = {
+        let _entered = runtime.enter();
+        Client::new(api, token, pacing)?
+    };
+    Ok((runtime, client))
 }
 
 /// Whether a write made a new item or replaced one.
