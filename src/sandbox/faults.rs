@@ -95,6 +95,46 @@ struct Armed {
 pub(super) struct Faults {
     armed: Vec<Armed>,
     revoked: BTreeSet<String>,
+    holds: Vec<Arc<Hold>>,
+}
+
+/// A barrier: matching requests wait until `count` of them have arrived (or `limit` has passed),
+/// so a test can have a known number of requests in flight together before any is answered,
+/// whatever the machine's load. See [`Sandbox::hold`].
+pub(super) struct Hold {
+    method: &'static str,
+    path_suffix: String,
+    count: usize,
+    limit: Duration,
+    /// Counted under the sandbox's lock; read by the waiters.
+    arrived: std::sync::atomic::AtomicUsize,
+    reached: tokio::sync::Notify,
+}
+
+impl Hold {
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.method.eq_ignore_ascii_case(method.as_str()) && path.ends_with(&self.path_suffix)
+    }
+
+    fn is_reached(&self) -> bool {
+        self.arrived.load(std::sync::atomic::Ordering::SeqCst) >= self.count
+    }
+
+    /// Wait until the barrier is reached, or its limit has passed (the test then sees fewer
+    /// requests than it expected and fails on its own assertion, instead of hanging).
+    pub(super) async fn wait(&self) {
+        let reached = async {
+            loop {
+                // Registered before the check, so a `notify_waiters` between the two is not lost.
+                let notified = self.reached.notified();
+                if self.is_reached() {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(self.limit, reached).await;
+    }
 }
 
 /// What to do with one request.
@@ -139,6 +179,24 @@ impl Faults {
     pub(super) fn clear(&mut self) {
         self.armed.clear();
         self.revoked.clear();
+        self.holds.clear();
+    }
+
+    /// Counts the request at every barrier it matches, and returns those it must wait at.
+    pub(super) fn arrive(&mut self, method: &Method, path: &str) -> Vec<Arc<Hold>> {
+        let mut waits = Vec::new();
+        for hold in &self.holds {
+            if !hold.matches(method, path) || hold.is_reached() {
+                continue;
+            }
+            hold.arrived
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if hold.is_reached() {
+                hold.reached.notify_waiters();
+            }
+            waits.push(Arc::clone(hold));
+        }
+        waits
     }
 
     /// Decides the fate of a request. Every armed fault that matches counts it; the first one
@@ -235,6 +293,21 @@ impl Sandbox {
     /// ```
     pub fn inject_fault(&self, fault: Fault) {
         lock(&self.state).faults.inject(fault);
+    }
+
+    /// Holds the answers to the first `count` `method` requests whose path ends with
+    /// `path_suffix` until all `count` have arrived, for at most `limit`: they are then in flight
+    /// together, and scripted faults decide their answers in arrival order. Cleared by
+    /// [`Sandbox::clear_faults`].
+    pub fn hold(&self, method: &'static str, path_suffix: &str, count: usize, limit: Duration) {
+        lock(&self.state).faults.holds.push(Arc::new(Hold {
+            method,
+            path_suffix: path_suffix.to_owned(),
+            count,
+            limit,
+            arrived: std::sync::atomic::AtomicUsize::new(0),
+            reached: tokio::sync::Notify::new(),
+        }));
     }
 
     /// Disarms every scripted fault and restores every revoked token.

@@ -39,6 +39,10 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
 
+    let holds = lock(&shared).faults.arrive(&parts.method, &path);
+    for hold in holds {
+        hold.wait().await;
+    }
     // Scripted faults come first; those that replace the answer skip everything else.
     let plan = lock(&shared)
         .faults

@@ -401,3 +401,22 @@ async fn spawned_sandbox_serves_from_its_own_thread_and_stops_on_drop() {
     }
     assert!(closed, "sandbox still accepting connections after drop");
 }
+
+#[tokio::test]
+async fn a_hold_answers_no_request_until_all_have_arrived() {
+    let sandbox = started().await;
+    sandbox.hold("PUT", "/actions/secrets/A", 2, Duration::from_secs(60));
+    let first = put_value(&sandbox, "A", b"1");
+    tokio::pin!(first);
+    // Alone at the barrier it is not answered, however long it is given (the limit is a minute).
+    let alone = tokio::time::timeout(Duration::from_millis(300), &mut first).await;
+    assert!(alone.is_err(), "answered before the second arrived");
+    let (first, second) = tokio::join!(first, put_value(&sandbox, "A", b"2"));
+    // Released together, either may be carried out first: one creates, the other updates.
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 204]);
+    // Once reached, the barrier lets later requests through at once.
+    let third = tokio::time::timeout(Duration::from_secs(30), put_value(&sandbox, "A", b"3")).await;
+    assert_eq!(third.map(|r| r.status).ok(), Some(204));
+}
