@@ -788,6 +788,15 @@ mod tests {
     }
 
     #[test]
+    fn a_long_selection_change_lists_ten_and_counts_the_rest() {
+        let have = org(Visibility::Selected, &[]).expect("access");
+        let want = org(Visibility::Selected, &(1..=12).collect::<Vec<_>>()).expect("access");
+        let text = access_difference(&have, &want);
+        assert!(text.starts_with("selected: +acme/r1 +acme/r2 "), "{text}");
+        assert!(text.ends_with("+acme/r10 and 2 more"), "{text}");
+    }
+
+    #[test]
     fn variables_compare_values() {
         let dv = |value: Option<&str>| {
             vec![DesiredVariable {

@@ -446,3 +446,22 @@ fn write_json(
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_on_characters_and_says_the_length() {
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("ééééé", 2), "éé… (5 characters)");
+        assert_eq!(shown_value("abc"), "\"abc\"");
+        assert!(shown_value(&"x".repeat(41)).ends_with("\"… (41 characters)"));
+    }
+
+    #[test]
+    fn an_outlier_does_not_widen_a_column() {
+        assert_eq!(column_width([3, 7, 65_536].into_iter()), 7);
+        assert_eq!(column_width(std::iter::empty()), 0);
+    }
+}
