@@ -10,9 +10,11 @@ use crate::apply::TargetReport;
 use crate::github::Written;
 use crate::plan::{Action, Change, Kind, Reason, Summary};
 
-/// A column is as wide as its longest entry up to this many characters; longer entries are not
-/// padded, so one outlier cannot widen every other line.
+/// A column of names is as wide as its longest entry up to this many characters; longer entries
+/// are not padded, so one outlier cannot widen every other line.
 pub const COLUMN_CAP: usize = 40;
+/// The same for reasons, most of which are sentences of 20 to 90 characters.
+const REASON_COLUMN_CAP: usize = 100;
 /// Names longer than this are cut, with their length said.
 pub const NAME_SHOWN: usize = 64;
 /// A variable's value in a reason is cut to this many characters.
@@ -99,9 +101,9 @@ pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-/// The width of a column holding entries of these lengths (see [`COLUMN_CAP`]).
-pub fn column_width(lengths: impl Iterator<Item = usize>) -> usize {
-    lengths.filter(|l| *l <= COLUMN_CAP).max().unwrap_or(0)
+/// The width of a column holding entries of these lengths, ignoring those over `cap`.
+pub fn column_width(lengths: impl Iterator<Item = usize>, cap: usize) -> usize {
+    lengths.filter(|l| *l <= cap).max().unwrap_or(0)
 }
 
 /// A change's name as shown in a text column.
@@ -114,6 +116,7 @@ fn width(reports: &[&TargetReport]) -> usize {
         reports
             .iter()
             .flat_map(|r| r.changes.iter().map(|c| name_cell(c).chars().count())),
+        COLUMN_CAP,
     )
 }
 
@@ -163,11 +166,14 @@ pub fn plan_preview(
     style: Style,
 ) -> io::Result<()> {
     let w = width(reports);
-    let rw = column_width(reports.iter().flat_map(|r| {
-        r.changes
-            .iter()
-            .map(|c| reason_cell(&c.reason).chars().count())
-    }));
+    let rw = column_width(
+        reports.iter().flat_map(|r| {
+            r.changes
+                .iter()
+                .map(|c| reason_cell(&c.reason).chars().count())
+        }),
+        REASON_COLUMN_CAP,
+    );
     let mut summary = Summary::default();
     for report in reports {
         writeln!(out, "{}", style.paint("1", &report.target))?;
@@ -461,7 +467,7 @@ mod tests {
 
     #[test]
     fn an_outlier_does_not_widen_a_column() {
-        assert_eq!(column_width([3, 7, 65_536].into_iter()), 7);
-        assert_eq!(column_width(std::iter::empty()), 0);
+        assert_eq!(column_width([3, 7, 65_536].into_iter(), COLUMN_CAP), 7);
+        assert_eq!(column_width(std::iter::empty(), COLUMN_CAP), 0);
     }
 }

@@ -94,7 +94,10 @@ pub fn text(out: &mut dyn Write, summary: &Summary<'_>, findings: &Findings) -> 
 
 /// A workflow may name a secret of any length: long names are cut, and do not widen the column.
 fn width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
-    crate::render::column_width(names.map(|n| cell(n).chars().count()))
+    crate::render::column_width(
+        names.map(|n| cell(n).chars().count()),
+        crate::render::COLUMN_CAP,
+    )
 }
 
 fn cell(name: &str) -> std::borrow::Cow<'_, str> {
