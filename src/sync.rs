@@ -82,12 +82,28 @@ pub struct Outcome {
 /// The lines for stderr when reports hold failures: each failed target's error (the report only
 /// marks them, so each is said once), or a count of failed writes, pointing at the report.
 fn failure_line(reports: &[TargetReport]) -> Option<String> {
-    let errors: Vec<String> = reports
-        .iter()
-        .filter_map(|r| r.error.as_ref().map(ToString::to_string))
-        .collect();
-    if !errors.is_empty() {
-        return Some(errors.join("\nerror: "));
+    let mut lines: Vec<String> = Vec::new();
+    // A rejected token or an unreachable GitHub fails every target alike: said once, counted.
+    let mut alike: Vec<(std::mem::Discriminant<GithubError>, usize, usize)> = Vec::new();
+    for error in reports.iter().filter_map(|r| r.error.as_ref()) {
+        if matches!(
+            error,
+            GithubError::BadToken { .. } | GithubError::Network { .. }
+        ) {
+            let kind = std::mem::discriminant(error);
+            if let Some(seen) = alike.iter_mut().find(|(k, _, _)| *k == kind) {
+                seen.2 += 1;
+                continue;
+            }
+            alike.push((kind, lines.len(), 0));
+        }
+        lines.push(error.to_string());
+    }
+    for (_, at, more) in alike.into_iter().filter(|(_, _, more)| *more > 0) {
+        lines[at].push_str(&format!(" (and {more} more target(s) alike)"));
+    }
+    if !lines.is_empty() {
+        return Some(lines.join("\nerror: "));
     }
     let failed: usize = reports.iter().map(TargetReport::failed).sum();
     let missing: usize = reports.iter().map(|r| r.missing.len()).sum();

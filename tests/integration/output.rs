@@ -291,3 +291,26 @@ fn check_success_lines_read_cleanly() {
         out.stdout
     );
 }
+
+#[test]
+fn a_rejected_token_is_said_once_for_every_target() {
+    let env = Env::new();
+    env.config(&format!(
+        "[secrets.A]\nvalue = \"x\"\n[[targets]]\nrepo = \"acme/web\"\n[[targets]]\nrepo = \"{REPO}\"\n"
+    ));
+    let out = env.cmd(&["plan"]).env("GH_TOKEN", "wrong-token").run();
+    out.assert_code(1);
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert!(
+        errors.len() == 1
+            && errors[0].contains("rejected the token (401")
+            && errors[0].ends_with("(and 1 more target(s) alike)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout.matches("! failed").count(), 2, "{}", out.stdout);
+}
