@@ -15,21 +15,84 @@ use crate::source::SourceKind;
 
 /// Who may use an organization secret or variable: the visibility and, for `selected`, the
 /// repository ids (sorted).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OrgAccess {
     pub visibility: Visibility,
     pub repositories: Vec<u64>,
+    /// `owner/name` by id, to name repositories to people; ids alone decide equality.
+    pub names: BTreeMap<u64, String>,
+}
+
+impl PartialEq for OrgAccess {
+    fn eq(&self, other: &Self) -> bool {
+        self.visibility == other.visibility && self.repositories == other.repositories
+    }
+}
+
+impl Eq for OrgAccess {}
+
+/// Repositories listed in a reason, at most; a selection of hundreds would drown the plan.
+const LISTED_REPOSITORIES: usize = 10;
+
+impl OrgAccess {
+    fn name(&self, id: u64) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("repository id {id}"))
+    }
+}
+
+/// `items` joined by `sep`, the first [`LISTED_REPOSITORIES`] of them and a count of the rest.
+fn listed(items: Vec<String>, sep: &str) -> String {
+    let rest = items.len().saturating_sub(LISTED_REPOSITORIES);
+    let mut text = items
+        .into_iter()
+        .take(LISTED_REPOSITORIES)
+        .collect::<Vec<_>>()
+        .join(sep);
+    if rest > 0 {
+        text.push_str(&format!("{sep}and {rest} more"));
+    }
+    text
 }
 
 impl fmt::Display for OrgAccess {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.visibility {
+            Visibility::Selected if self.repositories.is_empty() => {
+                f.write_str("selected (no repositories)")
+            }
             Visibility::Selected => {
-                write!(f, "selected ({} repositories)", self.repositories.len())
+                let names = self.repositories.iter().map(|id| self.name(*id)).collect();
+                write!(f, "selected ({})", listed(names, ", "))
             }
             other => f.write_str(other.as_str()),
         }
     }
+}
+
+/// What changes in who may use an item: the repositories added and removed when only the
+/// selection changes, else the old and the new access.
+fn access_difference(have: &OrgAccess, want: &OrgAccess) -> String {
+    if have.visibility != want.visibility {
+        return format!("{have} -> {want}");
+    }
+    let added = want
+        .repositories
+        .iter()
+        .filter(|id| !have.repositories.contains(id))
+        .map(|id| format!("+{}", want.name(*id)));
+    let removed = have
+        .repositories
+        .iter()
+        .filter(|id| !want.repositories.contains(id))
+        .map(|id| format!("-{}", have.name(*id)));
+    format!(
+        "{}: {}",
+        want.visibility.as_str(),
+        listed(added.chain(removed).collect(), " ")
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -147,8 +210,13 @@ pub enum Reason {
     Prune,
     /// Only who may use it changed: written without sending the value again.
     AccessChanged {
-        from: String,
-        to: String,
+        change: String,
+    },
+    /// On GitHub and declared in the config, but this target's `secrets`/`variables` globs
+    /// (`selection`, as written) leave it out: kept, or deleted with `prune`.
+    NotSelected {
+        selection: String,
+        prune: bool,
     },
     /// A variable's value on GitHub differs from the declared one (variables are not secret).
     VariableChanged {
@@ -172,6 +240,9 @@ impl Reason {
             Reason::Undeclared => "undeclared",
             Reason::Prune => "prune",
             Reason::AccessChanged { .. } => "access_changed",
+            // The same codes as for undeclared names: scripts keying on them stay right.
+            Reason::NotSelected { prune: false, .. } => "undeclared",
+            Reason::NotSelected { prune: true, .. } => "prune",
             Reason::VariableChanged { .. } => "value_differs",
             Reason::Equal => "equal",
         }
@@ -199,7 +270,12 @@ impl fmt::Display for Reason {
             Reason::Same => f.write_str("same as the last apply"),
             Reason::Undeclared => f.write_str("on GitHub, not declared; kept"),
             Reason::Prune => f.write_str("on GitHub, not declared; --prune deletes it"),
-            Reason::AccessChanged { from, to } => write!(f, "access {from} -> {to}; value kept"),
+            Reason::AccessChanged { change } => write!(f, "access {change}; value kept"),
+            Reason::NotSelected { selection, prune } => write!(
+                f,
+                "on GitHub, declared, but not selected for this target by {selection}; {}",
+                if *prune { "--prune deletes it" } else { "kept" }
+            ),
             Reason::VariableChanged { old, new } => write!(f, "{old:?} -> {new:?}"),
             Reason::Equal => f.write_str("same value on GitHub"),
         }
@@ -305,6 +381,29 @@ fn extras<'a>(
         .collect()
 }
 
+/// Names of `kind` on GitHub that the config declares (`declared`) but the target's globs leave
+/// out: not "undeclared", but not selected by `selection` (the globs as written).
+pub fn explain_unselected(
+    changes: &mut [Change],
+    kind: Kind,
+    declared: &dyn Fn(&str) -> bool,
+    selection: &str,
+) {
+    for change in changes.iter_mut().filter(|c| c.kind == kind) {
+        let prune = match change.reason {
+            Reason::Undeclared => false,
+            Reason::Prune => true,
+            _ => continue,
+        };
+        if declared(&change.name) {
+            change.reason = Reason::NotSelected {
+                selection: selection.to_string(),
+                prune,
+            };
+        }
+    }
+}
+
 fn decide(desired: &Desired, remote: Option<&Remote>, record: Option<&Record>) -> (Action, Reason) {
     let (action, reason) = decide_value(desired, remote, record);
     match (action, remote) {
@@ -324,8 +423,7 @@ fn access_change(
         (Some(want), Some(have)) if want != have => Some((
             Action::Update,
             Reason::AccessChanged {
-                from: have.to_string(),
-                to: want.to_string(),
+                change: access_difference(have, want),
             },
         )),
         _ => None,
@@ -588,6 +686,10 @@ mod tests {
         Some(OrgAccess {
             visibility,
             repositories: repositories.to_vec(),
+            names: repositories
+                .iter()
+                .map(|id| (*id, format!("acme/r{id}")))
+                .collect(),
         })
     }
 
@@ -671,8 +773,27 @@ mod tests {
         )[0];
         assert_eq!(
             c.reason.to_string(),
-            "access selected (1 repositories) -> selected (1 repositories); value kept"
+            "access selected: +acme/r3 -acme/r1; value kept"
         );
+        let c = &plan(
+            &desired(org(Visibility::Selected, &[1, 2])),
+            &remote(org(Visibility::All, &[])),
+            &rec,
+            false,
+        )[0];
+        assert_eq!(
+            c.reason.to_string(),
+            "access all -> selected (acme/r1, acme/r2); value kept"
+        );
+    }
+
+    #[test]
+    fn a_long_selection_change_lists_ten_and_counts_the_rest() {
+        let have = org(Visibility::Selected, &[]).expect("access");
+        let want = org(Visibility::Selected, &(1..=12).collect::<Vec<_>>()).expect("access");
+        let text = access_difference(&have, &want);
+        assert!(text.starts_with("selected: +acme/r1 +acme/r2 "), "{text}");
+        assert!(text.ends_with("+acme/r10 and 2 more"), "{text}");
     }
 
     #[test]

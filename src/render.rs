@@ -1,13 +1,26 @@
 //! Showing plans and results: an aligned text listing with `+ ~ = - ?` marks, or one JSON
 //! document (documented in README.md, "JSON output"). Writes to any writer; knows no terminal.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::apply::TargetReport;
 use crate::github::Written;
-use crate::plan::{Action, Change, Kind, Summary};
+use crate::plan::{Action, Change, Kind, Reason, Summary};
+
+/// A column of names is as wide as its longest entry up to this many characters; longer entries
+/// are not padded, so one outlier cannot widen every other line.
+pub const COLUMN_CAP: usize = 40;
+/// The same for reasons, most of which are sentences of 20 to 90 characters.
+const REASON_COLUMN_CAP: usize = 100;
+/// Names longer than this are cut, with their length said.
+pub const NAME_SHOWN: usize = 64;
+/// A variable's value in a reason is cut to this many characters.
+const VALUE_SHOWN: usize = 40;
+/// Any reason is cut to this many characters (a server's text can be of any length).
+const REASON_SHOWN: usize = 240;
 
 /// Colour or not; decided once by the caller (terminal and `NO_COLOR`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,17 +89,71 @@ fn write_warnings(out: &mut dyn Write, warnings: &[String], style: Style) -> io:
     Ok(())
 }
 
-fn width(reports: &[&TargetReport]) -> usize {
-    reports
-        .iter()
-        .flat_map(|r| r.changes.iter().map(|c| shown_name(c).len()))
-        .max()
-        .unwrap_or(0)
+/// `text`, or its first `max` characters and its length when it is longer.
+pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
 }
 
+/// The width of a column holding entries of these lengths, ignoring those over `cap`.
+pub fn column_width(lengths: impl Iterator<Item = usize>, cap: usize) -> usize {
+    lengths.filter(|l| *l <= cap).max().unwrap_or(0)
+}
+
+/// A change's name as shown in a text column.
+fn name_cell(change: &Change) -> String {
+    fit(&shown_name(change), NAME_SHOWN).into_owned()
+}
+
+fn width(reports: &[&TargetReport]) -> usize {
+    column_width(
+        reports
+            .iter()
+            .flat_map(|r| r.changes.iter().map(|c| name_cell(c).chars().count())),
+        COLUMN_CAP,
+    )
+}
+
+/// A variable's value in a text reason: quoted, and cut when long.
+fn shown_value(value: &str) -> String {
+    match value.char_indices().nth(VALUE_SHOWN) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!(
+            "{:?}… ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        ),
+    }
+}
+
+/// A reason in the text listing: as in JSON, but with long values cut.
+fn reason_cell(reason: &Reason) -> String {
+    let text = match reason {
+        Reason::VariableChanged { old, new } => {
+            format!("{} -> {}", shown_value(old), shown_value(new))
+        }
+        other => other.to_string(),
+    };
+    fit(&text, REASON_SHOWN).into_owned()
+}
+
+/// A failed target is marked here; its error is said once, on stderr, after the report (where
+/// scripts reading only stderr find it too).
 fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io::Result<()> {
-    if let Some(e) = &report.error {
-        writeln!(out, "  {} {}", style.paint("31", "!"), e)?;
+    if report.error.is_some() {
+        let line = "failed; its error is shown after the report";
+        writeln!(
+            out,
+            "  {} {}",
+            style.paint("31", "!"),
+            style.paint("31", line)
+        )?;
     }
     Ok(())
 }
@@ -99,15 +166,14 @@ pub fn plan_preview(
     style: Style,
 ) -> io::Result<()> {
     let w = width(reports);
-    let rw = reports
-        .iter()
-        .flat_map(|r| {
+    let rw = column_width(
+        reports.iter().flat_map(|r| {
             r.changes
                 .iter()
-                .map(|c| c.reason.to_string().chars().count())
-        })
-        .max()
-        .unwrap_or(0);
+                .map(|c| reason_cell(&c.reason).chars().count())
+        }),
+        REASON_COLUMN_CAP,
+    );
     let mut summary = Summary::default();
     for report in reports {
         writeln!(out, "{}", style.paint("1", &report.target))?;
@@ -120,9 +186,9 @@ pub fn plan_preview(
             let line = format!(
                 "  {} {:<w$}  {:<9}  {:<rw$}{}",
                 style.paint(color, m),
-                shown_name(c),
+                name_cell(c),
                 c.action.as_str(),
-                c.reason.to_string(),
+                reason_cell(&c.reason),
                 style.paint("2", &source),
             );
             writeln!(out, "{}", line.trim_end())?;
@@ -136,25 +202,24 @@ pub fn plan_preview(
 }
 
 fn plan_summary(s: &Summary, failed_targets: usize) -> String {
-    let mut line = if s.pending() == 0 && failed_targets > 0 {
-        format!(
-            "Nothing to change in the targets planned: {} unchanged, {} extra.",
-            s.unchanged, s.extra
-        )
-    } else if s.pending() == 0 {
-        format!("In sync: {} unchanged, {} extra.", s.unchanged, s.extra)
-    } else {
-        format!(
-            "Plan: {} to create, {} to update, {} to delete; {} unchanged, {} extra.",
-            s.create, s.update, s.delete, s.unchanged, s.extra
-        )
-    };
-    if failed_targets > 0 {
-        line.push_str(&format!(
-            " {failed_targets} target(s) could not be planned."
-        ));
+    let counts = format!("{} unchanged, {} extra", s.unchanged, s.extra);
+    let changes = format!(
+        "{} to create, {} to update, {} to delete",
+        s.create, s.update, s.delete
+    );
+    match (failed_targets, s.pending()) {
+        (0, 0) => format!("In sync: {counts}."),
+        (0, _) => format!("Plan: {changes}; {counts}."),
+        (failed, _) if s == &Summary::default() => {
+            format!("{failed} target(s) could not be planned, and nothing else was.")
+        }
+        (failed, 0) => {
+            format!("{failed} target(s) could not be planned; the others are in sync: {counts}.")
+        }
+        (failed, _) => {
+            format!("{failed} target(s) could not be planned. The others: {changes}; {counts}.")
+        }
     }
-    line
 }
 
 /// What `apply` did, per change, and a summary.
@@ -182,7 +247,7 @@ fn results_text(
                 out,
                 "  {} {:<w$}  {}",
                 style.paint(color, m),
-                shown_name(c),
+                name_cell(c),
                 text
             )?;
         }
@@ -386,4 +451,23 @@ fn write_json(
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_on_characters_and_says_the_length() {
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("ééééé", 2), "éé… (5 characters)");
+        assert_eq!(shown_value("abc"), "\"abc\"");
+        assert!(shown_value(&"x".repeat(41)).ends_with("\"… (41 characters)"));
+    }
+
+    #[test]
+    fn an_outlier_does_not_widen_a_column() {
+        assert_eq!(column_width([3, 7, 65_536].into_iter(), COLUMN_CAP), 7);
+        assert_eq!(column_width(std::iter::empty(), COLUMN_CAP), 0);
+    }
 }

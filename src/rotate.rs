@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::check;
 use crate::config::{self, Config, Decl};
 use crate::error::Error;
-use crate::source::{self, Source};
+use crate::source::{self, Source, SourceKind};
 
 /// The declared secret, or a clear error with the nearest name.
 fn declared<'a>(config: &'a Config, name: &str) -> Result<&'a Decl, Error> {
@@ -143,7 +143,11 @@ pub struct Rotation<'a> {
 }
 
 /// `secretsync rotate NAME`: the one command after a password change.
-pub fn rotate(config: &Config, rotation: Rotation<'_>, out: &mut dyn Write) -> Result<i32, Error> {
+pub fn rotate(
+    config: &Config,
+    rotation: Rotation<'_>,
+    out: &mut dyn Write,
+) -> Result<crate::sync::Outcome, Error> {
     let decl = declared(config, rotation.name)?;
     if !config
         .targets
@@ -156,16 +160,24 @@ pub fn rotate(config: &Config, rotation: Rotation<'_>, out: &mut dyn Write) -> R
         )));
     }
     let value = new_value(decl, rotation.stdin)?;
+    // With --json, stdout carries only the apply's document; what is said on the way goes to
+    // stderr.
+    let mut stderr = std::io::stderr();
+    let notes: &mut dyn Write = if rotation.options.json {
+        &mut stderr
+    } else {
+        &mut *out
+    };
     if !rotation.skip_checks {
         let known = [(decl.name.clone(), value.clone())].into();
-        check::gate(config, &known, Some(&decl.name), out)?;
+        check::gate(config, &known, Some(&decl.name), notes)?;
     }
     match keyring_of(decl) {
-        Some(entry) => store(decl, entry, &value, out)?,
+        Some(entry) => store(decl, entry, &value, notes)?,
         None => {
             let sources: Vec<String> = decl.chain.iter().map(describe).collect();
             writeln!(
-                out,
+                notes,
                 "warning: `{}` comes from {}, which rotate cannot update; change it there too, or the next apply writes the old value back",
                 decl.name,
                 sources.join(", then ")
@@ -175,14 +187,17 @@ pub fn rotate(config: &Config, rotation: Rotation<'_>, out: &mut dyn Write) -> R
     let only = crate::sync::Only {
         name: decl.name.clone(),
         value,
+        kind: match rotation.stdin {
+            true => SourceKind::Stdin,
+            false => SourceKind::Prompt,
+        },
     };
-    let outcome = crate::sync::run(
+    crate::sync::run(
         config,
         rotation.state,
         crate::sync::Command::Apply,
         &rotation.options,
         Some(only),
         out,
-    )?;
-    Ok(if outcome.ok { 0 } else { 1 })
+    )
 }

@@ -26,26 +26,92 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            if e.use_stderr() && args.iter().any(|a| a == "--json") {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first);
+                let _ = error_document(&mut std::io::stdout(), None, message);
+            }
             let _ = e.print();
             return code;
         }
     };
     init_tracing(cli.verbose);
+    let json = json_command(&cli.command);
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Counted {
+        inner: stdout.lock(),
+        written: false,
+    };
     match dispatch(cli, &mut out) {
         Ok(code) => code,
         Err(Error::Output(e)) if e.contains("Broken pipe") => EXIT_OK,
         Err(Error::Reported(_)) => EXIT_ERROR,
         Err(e) => {
+            // A document already written (a report, then an error such as Ctrl-C) stays the
+            // only one.
+            if let (Some(command), false) = (json, out.written) {
+                let text = e.to_string().replace("\nerror: ", "\n");
+                let _ = error_document(&mut out, Some(command), &text);
+            }
             let _ = out.flush();
             eprintln!("error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// The command's name when it was asked for `--json`: then stdout carries one JSON document
+/// whatever happens, an error document when the command could not write its own.
+fn json_command(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Plan(a) if a.json => Some("plan"),
+        Command::Apply(a) if a.json => Some("apply"),
+        Command::Check(a) if a.json => Some("check"),
+        Command::Doctor(a) if a.json => Some("doctor"),
+        Command::Audit(a) if a.json => Some("audit"),
+        Command::Rotate(a) if a.json => Some("rotate"),
+        _ => None,
+    }
+}
+
+/// The document for a `--json` command that failed before it could write its own (README.md,
+/// "JSON output").
+fn error_document(
+    out: &mut dyn Write,
+    command: Option<&str>,
+    message: &str,
+) -> std::io::Result<()> {
+    let doc = serde_json::json!({
+        "version": 1,
+        "command": command,
+        "ok": false,
+        "error": { "message": message },
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+/// Stdout, remembering whether anything was written to it.
+struct Counted<W: Write> {
+    inner: W,
+    written: bool,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written |= !buf.is_empty();
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -148,7 +214,12 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 },
                 state: &state,
             };
-            crate::rotate::rotate(&config, rotation, out)
+            let outcome = crate::rotate::rotate(&config, rotation, out)?;
+            Ok(if outcome.ok {
+                EXIT_OK
+            } else {
+                failed(&outcome)
+            })
         }
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -46,6 +46,8 @@ pub enum SourceKind {
     Value,
     File,
     Command,
+    /// Piped in: `rotate --stdin`, never a config source.
+    Stdin,
 }
 
 impl SourceKind {
@@ -57,6 +59,7 @@ impl SourceKind {
             SourceKind::Value => "value",
             SourceKind::File => "file",
             SourceKind::Command => "command",
+            SourceKind::Stdin => "stdin",
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct Options {
 pub struct Only {
     pub name: String,
     pub value: SecretString,
+    /// Where the value came from: a prompt, or standard input.
+    pub kind: SourceKind,
 }
 
 /// The config as `rotate` sees it: only the targets that carry the secret, carrying only it.
@@ -72,22 +74,36 @@ pub struct Outcome {
     pub pending: usize,
     /// Nothing failed: no target error, no failed write, nothing missing after apply.
     pub ok: bool,
-    /// When something failed: one line for stderr, so scripts that read only stderr see why.
+    /// When something failed: what to say on stderr (lines joined by `\nerror: `), so scripts
+    /// that read only stderr see why.
     pub failure: Option<String>,
 }
 
-/// The line for stderr when reports hold failures: the first target error (a rejected token
-/// concerns every target) or a count, pointing at the report.
+/// The lines for stderr when reports hold failures: each failed target's error (the report only
+/// marks them, so each is said once), or a count of failed writes, pointing at the report.
 fn failure_line(reports: &[TargetReport]) -> Option<String> {
-    let failed_targets: Vec<&TargetReport> = reports.iter().filter(|r| r.error.is_some()).collect();
-    if let Some(first) = failed_targets.first().and_then(|r| r.error.as_ref()) {
-        return Some(match failed_targets.len() {
-            1 => first.to_string(),
-            n => format!(
-                "{first} (and {} more target(s) failed; see the report)",
-                n - 1
-            ),
-        });
+    let mut lines: Vec<String> = Vec::new();
+    // A rejected token or an unreachable GitHub fails every target alike: said once, counted.
+    let mut alike: Vec<(std::mem::Discriminant<GithubError>, usize, usize)> = Vec::new();
+    for error in reports.iter().filter_map(|r| r.error.as_ref()) {
+        if matches!(
+            error,
+            GithubError::BadToken { .. } | GithubError::Network { .. }
+        ) {
+            let kind = std::mem::discriminant(error);
+            if let Some(seen) = alike.iter_mut().find(|(k, _, _)| *k == kind) {
+                seen.2 += 1;
+                continue;
+            }
+            alike.push((kind, lines.len(), 0));
+        }
+        lines.push(error.to_string());
+    }
+    for (_, at, more) in alike.into_iter().filter(|(_, _, more)| *more > 0) {
+        lines[at].push_str(&format!(" (and {more} more target(s) alike)"));
+    }
+    if !lines.is_empty() {
+        return Some(lines.join("\nerror: "));
     }
     let failed: usize = reports.iter().map(TargetReport::failed).sum();
     let missing: usize = reports.iter().map(|r| r.missing.len()).sum();
@@ -113,6 +129,8 @@ struct Job {
     scope: Scope,
     secrets: Vec<String>,
     variables: Vec<String>,
+    /// The target's globs as written, with its line: why declared names are left out.
+    selection: [Option<String>; 2],
     access: Option<Access>,
     create_environment: bool,
 }
@@ -127,6 +145,7 @@ struct Planned {
 /// Read-only things every job's planning needs.
 struct Context<'a> {
     client: &'a Client,
+    config: &'a Config,
     values: &'a Values,
     key: &'a Fingerprinter,
     have_key: bool,
@@ -168,7 +187,7 @@ pub fn run(
             narrowed_config = narrowed(config, &only);
             let value = Value {
                 secret: Some(only.value),
-                kind: SourceKind::Prompt,
+                kind: only.kind,
             };
             let values = Values {
                 secrets: [(only.name, value)].into(),
@@ -206,6 +225,7 @@ pub fn run(
             .store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
         let context = Context {
             client: &client,
+            config,
             values: &values,
             key: &key,
             have_key,
@@ -393,12 +413,37 @@ async fn expand(config: &Config, client: &Client) -> Result<(Vec<Job>, Vec<Targe
                 scope,
                 secrets: target.secrets.clone(),
                 variables: target.variables.clone(),
+                selection: [
+                    selection("secrets", &target.secret_globs, target.line),
+                    selection("variables", &target.variable_globs, target.line),
+                ],
                 access: target.access.clone(),
                 create_environment: target.create_environment,
             });
         }
     }
     Ok((jobs, failed))
+}
+
+/// `secrets = ["A*"] on line 12`, for a reason; `None` when the target takes every name.
+fn selection(key: &str, globs: &Option<Vec<String>>, line: usize) -> Option<String> {
+    let globs = globs.as_ref()?;
+    let quoted: Vec<String> = globs.iter().map(|g| format!("{g:?}")).collect();
+    Some(format!("{key} = [{}] on line {line}", quoted.join(", ")))
+}
+
+/// Declared names that the target's globs leave out are said to be so, not "not declared".
+fn explain_unselected(cx: &Context<'_>, job: &Job, changes: &mut [plan::Change]) {
+    let kinds = [
+        (plan::Kind::Secret, &cx.config.secrets),
+        (plan::Kind::Variable, &cx.config.variables),
+    ];
+    for ((kind, declared), selection) in kinds.into_iter().zip(&job.selection) {
+        if let Some(selection) = selection {
+            let declared = |name: &str| declared.contains_key(name);
+            plan::explain_unselected(changes, kind, &declared, selection);
+        }
+    }
 }
 
 fn placed(jobs: &[Job]) -> Vec<Placed<'_>> {
@@ -472,13 +517,17 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         }
     }
     let access = match (scope, &job.access) {
-        (Scope::Org { org, .. }, Some(access)) => Some(OrgAccess {
-            visibility: access.visibility,
-            repositories: match access.visibility {
+        (Scope::Org { org, .. }, Some(access)) => {
+            let names = match access.visibility {
                 Visibility::Selected => cx.client.repository_ids(org, &access.repositories).await?,
-                _ => Vec::new(),
-            },
-        }),
+                _ => BTreeMap::new(),
+            };
+            Some(OrgAccess {
+                visibility: access.visibility,
+                repositories: names.keys().copied().collect(),
+                names,
+            })
+        }
         _ => None,
     };
     // A missing environment to be created holds nothing yet: everything is a create.
@@ -556,6 +605,7 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         &remote_variables,
         cx.prune && !job.variables.is_empty(),
     ));
+    explain_unselected(cx, job, &mut changes);
     if let Some(name) = cx.only {
         changes.retain(|c| c.name == name);
     }

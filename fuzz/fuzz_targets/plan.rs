@@ -71,6 +71,7 @@ fn access(u: &mut Unstructured, org: bool) -> Result<Option<OrgAccess>> {
     Ok(Some(OrgAccess {
         visibility,
         repositories,
+        names: Default::default(),
     }))
 }
 

@@ -40,21 +40,26 @@ pub fn text(out: &mut dyn Write, summary: &Summary<'_>, findings: &Findings) -> 
                 .iter()
                 .map(|u| format!("{}:{}", u.file, u.line))
                 .collect();
-            writeln!(out, "  {:<w$}  {}", m.name, places.join(", "))?;
+            writeln!(out, "  {:<w$}  {}", cell(&m.name), places.join(", "))?;
         }
     }
     if !findings.declared_unused.is_empty() {
         writeln!(out, "Declared in the config, never used by a workflow")?;
         let w = width(findings.declared_unused.iter().map(|d| d.name.as_str()));
         for d in &findings.declared_unused {
-            writeln!(out, "  {:<w$}  config line {}", d.name, d.config_line)?;
+            writeln!(
+                out,
+                "  {:<w$}  config line {}",
+                cell(&d.name),
+                d.config_line
+            )?;
         }
     }
     if !findings.present_unused.is_empty() {
         writeln!(out, "On GitHub, never used by a workflow")?;
         let w = width(findings.present_unused.iter().map(|p| p.name.as_str()));
         for p in &findings.present_unused {
-            writeln!(out, "  {:<w$}  {}", p.name, p.targets.join(", "))?;
+            writeln!(out, "  {:<w$}  {}", cell(&p.name), p.targets.join(", "))?;
         }
     }
     if !findings.unresolved.is_empty() {
@@ -87,8 +92,16 @@ pub fn text(out: &mut dyn Write, summary: &Summary<'_>, findings: &Findings) -> 
     }
 }
 
+/// A workflow may name a secret of any length: long names are cut, and do not widen the column.
 fn width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
-    names.map(str::len).max().unwrap_or(0)
+    crate::render::column_width(
+        names.map(|n| cell(n).chars().count()),
+        crate::render::COLUMN_CAP,
+    )
+}
+
+fn cell(name: &str) -> std::borrow::Cow<'_, str> {
+    crate::render::fit(name, crate::render::NAME_SHOWN)
 }
 
 #[derive(Serialize)]

@@ -149,6 +149,22 @@ async fn run_all(
     futures::future::join_all(runs).await
 }
 
+/// A login's line: what succeeded, or what went wrong and the likely fix.
+fn login_message(outcome: &Outcome, registry: &str) -> String {
+    match outcome {
+        Outcome::Ok => format!("logged in to {registry}"),
+        other => other.explain(registry),
+    }
+}
+
+/// A push probe's line, likewise.
+fn push_message(outcome: &Outcome, registry: &str, repository: &str) -> String {
+    match outcome {
+        Outcome::Ok => format!("may push to {repository}"),
+        other => other.explain(registry),
+    }
+}
+
 fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<(), Error> {
     if json {
         let doc = JsonDoc {
@@ -164,7 +180,7 @@ fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<()
                         username: shown(&r.check.username),
                         login: JsonOutcome {
                             code: r.login.code(),
-                            message: r.login.explain(&registry),
+                            message: login_message(&r.login, &registry),
                         },
                         repositories: r
                             .repositories
@@ -172,7 +188,7 @@ fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<()
                             .map(|(repository, o)| JsonRepository {
                                 repository: repository.clone(),
                                 code: o.code(),
-                                message: o.explain(&registry),
+                                message: push_message(o, &registry, repository),
                             })
                             .collect(),
                     }
@@ -187,19 +203,17 @@ fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<()
         let registry = shown(&r.check.registry);
         writeln!(out, "{}", label(&r.check))?;
         let mark = |o: &Outcome| if o.is_ok() { "ok  " } else { "FAIL" };
-        writeln!(
-            out,
-            "  {} login: {}",
-            mark(&r.login),
-            r.login.explain(&registry)
-        )?;
+        let login = login_message(&r.login, &registry);
+        match r.login.is_ok() {
+            true => writeln!(out, "  {} {login}", mark(&r.login))?,
+            false => writeln!(out, "  {} login: {login}", mark(&r.login))?,
+        }
         for (repository, o) in &r.repositories {
-            writeln!(
-                out,
-                "  {} push {repository}: {}",
-                mark(o),
-                o.explain(&registry)
-            )?;
+            let push = push_message(o, &registry, repository);
+            match o.is_ok() {
+                true => writeln!(out, "  {} {push}", mark(o))?,
+                false => writeln!(out, "  {} push {repository}: {push}", mark(o))?,
+            }
         }
     }
     Ok(())

@@ -48,6 +48,10 @@ pub struct Target {
     pub secrets: Vec<String>,
     /// Declared variable names it carries, sorted.
     pub variables: Vec<String>,
+    /// The `secrets` and `variables` globs as written (`None`: every declared name), to say
+    /// why a declared name is left out.
+    pub secret_globs: Option<Vec<String>>,
+    pub variable_globs: Option<Vec<String>>,
     /// Who may use an organization's secrets and variables; `None` for other scopes.
     pub access: Option<Access>,
     /// Create a missing environment instead of failing.
@@ -161,6 +165,8 @@ impl Validator<'_> {
                     place,
                     secrets: chosen_secrets,
                     variables: chosen_variables,
+                    secret_globs: raw.secrets.clone(),
+                    variable_globs: raw.variables.clone(),
                     access: access.clone(),
                     create_environment: raw.create_environment.unwrap_or(false),
                     line,

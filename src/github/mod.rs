@@ -8,7 +8,7 @@ pub mod identity;
 mod transport;
 pub mod wire;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use http::header::{HeaderName, ACCEPT};
@@ -225,19 +225,25 @@ impl Client {
                 "an organization item without a known visibility",
             )
         })?;
-        let mut repositories = Vec::new();
+        let mut names = BTreeMap::new();
         if visibility == Visibility::Selected {
             let uri = format!(
                 "{}/repositories?per_page=100",
                 self.item_path(scope, name, variable)
             );
             let repos: Vec<RepoItem> = self.paged(uri, Some("repositories"), target, &op).await?;
-            repositories = repos.into_iter().map(|r| r.id).collect();
-            repositories.sort_unstable();
+            let owner = match scope {
+                Scope::Org { org, .. } => org.as_str(),
+                _ => "",
+            };
+            for repo in repos {
+                names.insert(repo.id, format!("{owner}/{}", repo.name));
+            }
         }
         Ok(OrgAccess {
             visibility,
-            repositories,
+            repositories: names.keys().copied().collect(),
+            names,
         })
     }
 
@@ -444,13 +450,14 @@ impl Client {
         }
     }
 
-    /// The ids of an organization's repositories, by name, for `selected` access.
+    /// The ids of an organization's repositories, by name, for `selected` access, each with
+    /// its `org/name`.
     pub async fn repository_ids(
         &self,
         org: &str,
         names: &[String],
-    ) -> Result<Vec<u64>, GithubError> {
-        let mut ids = Vec::with_capacity(names.len());
+    ) -> Result<BTreeMap<u64, String>, GithubError> {
+        let mut ids = BTreeMap::new();
         for name in names {
             let op = Op::RepoId(name.clone());
             let target = format!("{org}/{name}");
@@ -475,9 +482,8 @@ impl Client {
             }
             let item: RepoItem = serde_json::from_str(&reply.body)
                 .map_err(|e| malformed(&target, &op, &e.to_string()))?;
-            ids.push(item.id);
+            ids.insert(item.id, target);
         }
-        ids.sort_unstable();
         Ok(ids)
     }
 

@@ -300,11 +300,15 @@ impl Transport {
         pause.until = Some(until);
         let wall = chrono::Utc::now()
             + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
-        tracing::warn!(
+        let line = format!(
             "GitHub's {why} was hit while {op} on `{target}`: waiting until {} ({} s)",
             wall.format("%H:%M:%S UTC"),
             wait.as_secs_f64().ceil()
         );
+        // Waiting is news for whoever runs this, not a diagnostic: a plain line at any
+        // verbosity, and the event for `-v` logs.
+        say(&line);
+        tracing::info!(%target, %op, wait_secs = wait.as_secs(), "{why}: waiting");
         Ok(())
     }
 
@@ -324,6 +328,14 @@ impl Transport {
             }
         }
     }
+}
+
+/// A line on stderr, over any progress line being drawn there.
+fn say(line: &str) {
+    use std::io::{IsTerminal, Write};
+    let mut err = std::io::stderr().lock();
+    let clear = if err.is_terminal() { "\r\x1b[2K" } else { "" };
+    let _ = writeln!(err, "{clear}{line}");
 }
 
 /// octocrab's errors nest their cause; the innermost says what went wrong.

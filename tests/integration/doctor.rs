@@ -142,7 +142,8 @@ fn without_the_scope_github_hides_the_repository_and_refuses_org_secrets() {
     );
     let listed = env.cmd(&["plan"]).env("GH_TOKEN", "tok-classic-74").run();
     listed.assert_code(1);
-    assert!(listed.stdout.contains("403"), "{}", listed.stdout);
+    // The target's error is said on stderr; the report marks the target.
+    assert!(listed.stderr.contains("403"), "{}", listed.stderr);
 }
 
 #[test]

@@ -584,7 +584,7 @@ fn no_canary_when_the_token_is_rejected_or_github_is_unreachable() {
         assert_clean(&format!("{what} rotate"), &stdin, env);
     }
     let out = canary_env(gone.cmd(&["plan"])).run();
-    assert!(out.stdout.contains("cannot reach GitHub"), "{}", out.stdout);
+    assert!(out.stderr.contains("cannot reach GitHub"), "{}", out.stderr);
 }
 
 /// `secretsync sandbox`, briefly: its banner names where the token comes from, never the token.

@@ -19,6 +19,7 @@ mod leak;
 mod limits;
 mod memory;
 mod onboarding;
+mod output;
 mod progress;
 mod prompt_pty;
 mod real_keyring;

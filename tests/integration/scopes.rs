@@ -28,16 +28,17 @@ fn environment_secrets_need_the_environment_or_create_it() {
     env.config(&body(false));
     let out = env.cmd(&["apply", "--yes"]).run();
     out.assert_code(1);
+    // A failed target's error is said once, on stderr; the report marks the target.
     assert!(
-        out.stdout
+        out.stderr
             .contains("environment `production` of `acme/shop` does not exist"),
         "{}",
-        out.stdout
+        out.stderr
     );
     assert!(
-        out.stdout.contains("create_environment = true"),
+        out.stderr.contains("create_environment = true"),
         "{}",
-        out.stdout
+        out.stderr
     );
 
     env.config(&body(true));
@@ -113,7 +114,7 @@ fn organization_access_changes_do_not_resend_the_value() {
     let plan = env.cmd(&["plan"]).run();
     assert!(
         plan.stdout
-            .contains("access selected (1 repositories) -> selected (2 repositories); value kept"),
+            .contains("access selected: +acme/web; value kept"),
         "{}",
         plan.stdout
     );
@@ -159,10 +160,10 @@ fn unknown_selected_repository_fails_before_any_write() {
     let out = env.cmd(&["apply", "--yes"]).run();
     out.assert_code(1);
     assert!(
-        out.stdout
+        out.stderr
             .contains("repository `nope` does not exist in organization `acme`"),
         "{}",
-        out.stdout
+        out.stderr
     );
     assert!(
         env.requests().iter().all(|r| r.method == "GET"),
