@@ -220,7 +220,7 @@ fn options(json: bool, pacing: Pacing) -> Options {
     }
 }
 
-/// Colour only on a terminal, never with `NO_COLOR` or for JSON.
+/// Colour only on a terminal, never with `NO_COLOR`, on a `TERM=dumb` terminal or for JSON.
 fn style(json: bool) -> Style {
     Style {
         color: !json && !no_color() && std::io::stdout().is_terminal(),
@@ -232,8 +232,10 @@ fn progress(json: bool) -> bool {
     !json && std::io::stderr().is_terminal()
 }
 
+/// `NO_COLOR` (no-color.org), or a terminal that says it cannot show colour.
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// Diagnostics go to stderr, and only secretsync's own: other crates' debug output could show

@@ -240,6 +240,7 @@ repositories = ["b", "a", "a"]
 [[targets]]
 repo = "o/r"
 app = "dependabot"
+variables = []
 
 [[targets]]
 repos = ["o/x", "o/y"]
@@ -270,7 +271,7 @@ repos = { org = "o", match = "service-*" }
     assert_eq!(
         c.targets[2].variables,
         Vec::<String>::new(),
-        "Dependabot carries no variables"
+        "Dependabot carries no variables; an empty `variables` list is accepted"
     );
     assert_eq!(
         (c.targets[3].secrets.len(), c.targets[3].variables.clone()),
