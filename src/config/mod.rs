@@ -132,7 +132,9 @@ pub struct Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no config file at `{path}`; create one (see config.example.toml or `secretsync init`), or pass --config PATH")]
+    #[error(
+        "no config file at `{path}`; create one with `secretsync init`, or pass --config PATH"
+    )]
     Missing { path: PathBuf },
     #[error("cannot read config `{path}`: {reason}; pass the config file's path to --config")]
     Unreadable { path: PathBuf, reason: String },
