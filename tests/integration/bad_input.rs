@@ -529,6 +529,28 @@ fn cases() -> Vec<Case> {
             .commands(&[&["sandbox", "--addr", "10.0.0.1:8088"]]),
         case("sandbox --fail without a status", Keep, &["`--fail X=200` is not NAME=STATUS"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "X=200"]]),
+        // ---- hints that must fit the cause (issue 8, item 15) ----------------------------------------
+        case("a state folder that is a file", Keep,
+            &["`state-file/", "is a file, not a folder", "pass --state-dir a folder"])
+            .commands(&[&["plan", "--state-dir", "state-file"], &["apply", "--yes", "--state-dir", "state-file"]])
+            .setup(|env| env.write("state-file", ""))
+            .network(),
+        case("a config path through a file", Keep,
+            &["`secretsync.toml/x.toml`", "is a file, not a folder; check the path"])
+            .commands(&[&["plan", "--config", "secretsync.toml/x.toml"]])
+            .bare(),
+        case("a token that is a string", Body("token = \"ghp_x\"\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "`token = { env = \"MY_TOKEN\" }`"]),
+        case("a token with a from chain", Body("token = { from = [{ env = \"T\" }] }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "`[github] token` takes one source", "`env`, `keyring`, `file` or `command`"]),
+        case("a token with a misspelt key", Body("token = { envv = \"T\" }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "did you mean `env`? (valid keys: `env`, `keyring`, `file`, `command`)"]),
+        case("--max-wait -1", Keep, &["'-1'", "--max-wait", "0 or more"])
+            .commands(&[&["plan", "--max-wait", "-1"], &["--max-wait", "-1", "apply", "--yes"]])
+            .clap(),
+        case("two repos matches that overlap", Body("[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n[[targets]]\nrepos = { org = \"acme\", match = \"s*\" }\n"),
+            &["`acme/shop`", "lines 6 and 8 of `", "narrow a `match`"])
+            .network(),
     ]
 }
 
