@@ -90,7 +90,12 @@ fn completions_help_names_every_shell_it_accepts() {
             .expect("a shell has a name")
             .get_name()
             .to_string();
-        assert!(text.contains(&name), "`{name}` not in:\n{text}");
+        // Once: one list, from clap's own, and no second list in prose that could disagree.
+        assert_eq!(
+            text.matches(name.as_str()).count(),
+            1,
+            "`{name}` in:\n{text}"
+        );
         let script = env.cmd(&["completions", &name]).run();
         script.assert_code(0);
         assert!(!script.stdout.is_empty(), "no script for {name}");
