@@ -318,3 +318,32 @@ pub struct SandboxArgs {
     #[arg(long = "fail", value_name = "NAME=STATUS")]
     pub failures: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults that help names are the ones `run` applies (the transport's).
+    #[test]
+    fn help_names_the_transports_defaults() {
+        let default = crate::github::Pacing::default();
+        let plan = command().find_subcommand("plan").cloned().expect("plan");
+        let named = |id: &str| {
+            let arg = plan.get_arguments().find(|a| a.get_id() == id).expect(id);
+            arg.get_help().expect("help").to_string()
+        };
+        let expected = [
+            ("concurrency", default.concurrency.to_string()),
+            ("max_wait", default.max_wait.as_secs().to_string()),
+            ("timeout", default.timeout.as_secs().to_string()),
+            ("retries", default.retries.to_string()),
+        ];
+        for (id, value) in expected {
+            let help = named(id);
+            assert!(
+                help.ends_with(&format!("[default: {value}]")),
+                "{id}: {help}"
+            );
+        }
+    }
+}

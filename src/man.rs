@@ -82,7 +82,7 @@ fn subcommand(parent: &str, sub: &clap::Command, page: &mut Vec<u8>) -> Result<(
         match line.strip_prefix(".SH ") {
             // The synopsis repeats the sub-section's heading; the others become bold labels.
             Some("SYNOPSIS") => {}
-            Some(heading) => writeln!(page, ".PP\n\\fB{}\\fR", heading.trim_matches('"'))?,
+            Some(heading) => writeln!(page, ".PP\n\\fB{}\\fR\n.br", heading.trim_matches('"'))?,
             None => writeln!(page, "{line}")?,
         }
     }
