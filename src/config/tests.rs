@@ -423,3 +423,21 @@ fn rule_and_check_mistakes() {
         "{p:?}"
     );
 }
+
+/// The hint for a config that cannot be read follows the cause; none says to pass --config,
+/// which the user may just have done.
+#[test]
+fn unreadable_hints_follow_the_cause() {
+    use std::io::{Error, ErrorKind};
+    let path = Path::new("conf.toml");
+    for (kind, hint) in [
+        (ErrorKind::PermissionDenied, "check its permissions"),
+        (ErrorKind::IsADirectory, "that is a folder"),
+        (ErrorKind::NotADirectory, "is a file, not a folder"),
+        (ErrorKind::InvalidData, "UTF-8"),
+    ] {
+        let text = unreadable(path, &Error::from(kind)).to_string();
+        assert!(text.contains(hint), "{kind:?}: {text}");
+        assert!(!text.contains("pass the config file's path"), "{text}");
+    }
+}

@@ -765,6 +765,31 @@ fn unreadable_file_is_a_clear_error() {
     assert!(env.requests().is_empty());
 }
 
+/// A config that exists but cannot be read: the path was given, so the hint is about its
+/// permissions, not about passing --config. Skipped as root, as above.
+#[test]
+fn unreadable_config_is_told_to_check_permissions() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    env.config(ALIYUN);
+    let path = env.path("secretsync.toml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::read(&path).is_ok() {
+        let line = "unreadable_config_is_told_to_check_permissions: skipped: running as root, mode 000 does not stop reads\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        return;
+    }
+    let out = env.cmd(&["plan"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("cannot read config")
+            && out.stderr.contains("check its permissions")
+            && !out.stderr.contains("pass the config file's path"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// `file = "..."` is relative to the config's folder, and an absolute path is taken as it is
 /// (README, "Sources"): the config is the user's own, like `command`, so `..` and absolute paths
 /// are not refused. What is missing is "nothing here", what is a folder is a clear error.
