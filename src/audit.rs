@@ -42,7 +42,11 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
     let folder = options.checkout.join(WORKFLOWS);
-    let files = workflow_files(&folder)?;
+    let Workflows { files, skipped } = workflow_files(&folder)?;
+    // On stderr: `--json` promises one document on stdout and nothing else.
+    for line in &skipped {
+        eprintln!("warning: {line}");
+    }
     let mut scans = Vec::with_capacity(files.len());
     for (name, path) in &files {
         let bytes = std::fs::read(path).map_err(|e| {
@@ -81,8 +85,9 @@ pub fn run(
     })
 }
 
-/// The `*.yml` and `*.yaml` files directly in `folder` (GitHub reads no subfolders), by name.
-fn workflow_files(folder: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+/// The workflow files directly in `folder` (GitHub reads no subfolders), by name, and one
+/// warning line for each workflow-named entry that cannot be read as a file.
+fn workflow_files(folder: &Path) -> Result<Workflows, Error> {
     let missing = || {
         Error::Usage(format!(
             "no workflows folder at `{}`; run `secretsync audit` in a repository checkout, or pass \
@@ -93,28 +98,51 @@ fn workflow_files(folder: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     if !folder.is_dir() {
         return Err(missing());
     }
-    let entries = std::fs::read_dir(folder).map_err(|e| {
+    let unlistable = |e: std::io::Error| {
         Error::Usage(format!(
             "cannot list `{}`: {e}; check its permissions",
             folder.display()
         ))
-    })?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| {
-            Error::Usage(format!(
-                "cannot list `{}`: {e}; check its permissions",
-                folder.display()
-            ))
-        })?;
+    };
+    let mut found = Workflows::default();
+    for entry in std::fs::read_dir(folder).map_err(unlistable)? {
+        let entry = entry.map_err(unlistable)?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_workflow_name(&name) {
+            continue;
+        }
         let path = entry.path();
-        if (name.ends_with(".yml") || name.ends_with(".yaml")) && path.is_file() {
-            files.push((name, path));
+        // `metadata` follows links: a link to a file is read, as git checks out its target.
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => found.files.push((name, path)),
+            Ok(meta) if meta.is_dir() => {}
+            // Reading a FIFO would block the audit; a socket or device is no workflow.
+            Ok(_) => found.skipped.push(format!(
+                "skipped `{}`: not a regular file; a workflow must be a plain file",
+                path.display()
+            )),
+            Err(e) => found.skipped.push(format!(
+                "skipped `{}`: {e}; fix or remove the link",
+                path.display()
+            )),
         }
     }
-    files.sort();
-    Ok(files)
+    found.files.sort();
+    found.skipped.sort();
+    Ok(found)
+}
+
+#[derive(Debug, Default)]
+struct Workflows {
+    files: Vec<(String, PathBuf)>,
+    skipped: Vec<String>,
+}
+
+/// `.yml` or `.yaml` in any case: GitHub's docs name the two extensions but not their case, and a
+/// workflow the audit missed would hide its secrets' uses, which is worse than reading one more.
+fn is_workflow_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yml") || lower.ends_with(".yaml")
 }
 
 /// Declared secrets, except those only Dependabot targets carry: Dependabot's registries use
@@ -262,14 +290,20 @@ secrets = ["NPM_TOKEN", "BOTH"]
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join(WORKFLOWS);
         std::fs::create_dir_all(folder.join("sub")).unwrap();
-        for name in ["b.yaml", "a.yml", "README.md", "sub/c.yml", "x.yml.bak"] {
+        for name in [
+            "b.yaml",
+            "a.yml",
+            "README.md",
+            "sub/c.yml",
+            "x.yml.bak",
+            "C.YML",
+            "d.Yaml",
+        ] {
             std::fs::write(folder.join(name), "").unwrap();
         }
-        let names: Vec<String> = workflow_files(&folder)
-            .unwrap()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        assert_eq!(names, ["a.yml", "b.yaml"]);
+        let found = workflow_files(&folder).unwrap();
+        let names: Vec<String> = found.files.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["C.YML", "a.yml", "b.yaml", "d.Yaml"]);
+        assert!(found.skipped.is_empty(), "{:?}", found.skipped);
     }
 }

@@ -17,36 +17,114 @@ use clap::{ArgAction, Args, Parser, Subcommand};
         never from the command line."
 )]
 pub struct Cli {
-    /// Config file [default: $SECRETSYNC_CONFIG, else ./secretsync.toml]
-    #[arg(short, long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Folder for state (fingerprints of what was applied) [default: $XDG_STATE_HOME/secretsync]
-    #[arg(long, global = true, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-
     /// More diagnostics on stderr (-v: steps, -vv: every request); never values or tokens
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// Requests to GitHub in flight at once (GitHub advises few concurrent writes)
-    #[arg(long, global = true, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
-
-    /// The most seconds, in all, to wait out GitHub's rate limits before failing
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 900)]
-    pub max_wait: u64,
-
-    /// Seconds to wait for each answer from GitHub before retrying it
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
-
-    /// Retries of a request that failed with a 5xx answer or a broken connection
-    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
-    pub retries: u32,
+    /// Accepted before the subcommand too, as scripts wrote them when these flags were global;
+    /// hidden there by [`command`], so each subcommand's help shows only the flags it uses.
+    #[command(flatten)]
+    pub early_config: ConfigArgs,
+    #[command(flatten)]
+    pub early_state: StateArgs,
+    #[command(flatten)]
+    pub early_network: NetworkArgs,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The ids of the flags [`Cli`] accepts before the subcommand, hidden from its help.
+const EARLY: [&str; 6] = [
+    "config",
+    "state_dir",
+    "concurrency",
+    "max_wait",
+    "timeout",
+    "retries",
+];
+
+/// The command line as parsed, shown in help and rendered as completions and man pages.
+pub fn command() -> clap::Command {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    for id in EARLY {
+        command = command.mut_arg(id, |arg| arg.hide(true));
+    }
+    command
+}
+
+/// Where the config is read from (or, for `init`, written to).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Config file [default: $SECRETSYNC_CONFIG, else ./secretsync.toml]
+    #[arg(short, long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Where the fingerprints of what was applied are kept.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StateArgs {
+    /// Folder for state (fingerprints of what was applied) [default: $XDG_STATE_HOME/secretsync]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// How requests to GitHub are paced. No clap defaults, so that a value given before the
+/// subcommand can be told from none at all; `run` applies the defaults each help line names.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NetworkArgs {
+    /// Requests to GitHub in flight at once (GitHub advises few concurrent writes) [default: 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
+
+    /// The most seconds, in all, to wait out GitHub's rate limits before failing [default: 900]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = seconds)]
+    pub max_wait: Option<u64>,
+
+    /// Seconds to wait for each answer from GitHub before retrying it [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// Retries of a request that failed with a 5xx answer or a broken connection [default: 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: Option<u32>,
+}
+
+impl ConfigArgs {
+    /// This subcommand's flag, else the one given before it.
+    pub fn or(self, early: ConfigArgs) -> ConfigArgs {
+        ConfigArgs {
+            config: self.config.or(early.config),
+        }
+    }
+}
+
+impl StateArgs {
+    /// This subcommand's flag, else the one given before it.
+    pub fn or(self, early: StateArgs) -> StateArgs {
+        StateArgs {
+            state_dir: self.state_dir.or(early.state_dir),
+        }
+    }
+}
+
+impl NetworkArgs {
+    /// Each of this subcommand's flags, else the one given before it.
+    pub fn or(self, early: NetworkArgs) -> NetworkArgs {
+        NetworkArgs {
+            concurrency: self.concurrency.or(early.concurrency),
+            max_wait: self.max_wait.or(early.max_wait),
+            timeout: self.timeout.or(early.timeout),
+            retries: self.retries.or(early.retries),
+        }
+    }
+}
+
+/// A number of seconds, 0 or more. Negative numbers reach this parser (rather than being taken
+/// for a flag), so `--max-wait -1` is told what to write instead of "unexpected argument".
+fn seconds(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| "not a whole number of seconds, 0 or more (e.g. 900)".to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,8 +147,8 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write one page per subcommand with --dir
+    Man(ManArgs),
     /// Serve a local GitHub-compatible API for rehearsing offline
     Sandbox(SandboxArgs),
     /// Run the founding story end to end against an in-process sandbox
@@ -79,6 +157,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// One JSON document on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -86,6 +166,10 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// One JSON document on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -93,6 +177,10 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// The checkout whose .github/workflows to scan
     #[arg(default_value = ".")]
     pub checkout: PathBuf,
@@ -109,6 +197,8 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Start from a preset: `aliyun-acr` declares the four ALIYUN_* secrets with their rules
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
@@ -122,6 +212,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct SetArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// The declared secret whose keyring entry to set
     pub name: String,
     /// Read the value from standard input instead of prompting
@@ -131,6 +223,12 @@ pub struct SetArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// The declared secret whose value changed
     pub name: String,
     /// Read the new value from standard input instead of prompting
@@ -149,12 +247,26 @@ pub struct RotateArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// bash, zsh, fish or powershell
+    /// The shell to write a completion script for
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write secretsync.1 and a page per subcommand (secretsync-plan.1, ...) into this folder,
+    /// instead of printing one page that covers every subcommand
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// One JSON document on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -171,6 +283,12 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// One JSON document on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -199,4 +317,33 @@ pub struct SandboxArgs {
     /// Answer writes of NAME with STATUS, e.g. `--fail ALIYUN_PASSWORD=500` (repeatable)
     #[arg(long = "fail", value_name = "NAME=STATUS")]
     pub failures: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults that help names are the ones `run` applies (the transport's).
+    #[test]
+    fn help_names_the_transports_defaults() {
+        let default = crate::github::Pacing::default();
+        let plan = command().find_subcommand("plan").cloned().expect("plan");
+        let named = |id: &str| {
+            let arg = plan.get_arguments().find(|a| a.get_id() == id).expect(id);
+            arg.get_help().expect("help").to_string()
+        };
+        let expected = [
+            ("concurrency", default.concurrency.to_string()),
+            ("max_wait", default.max_wait.as_secs().to_string()),
+            ("timeout", default.timeout.as_secs().to_string()),
+            ("retries", default.retries.to_string()),
+        ];
+        for (id, value) in expected {
+            let help = named(id);
+            assert!(
+                help.ends_with(&format!("[default: {value}]")),
+                "{id}: {help}"
+            );
+        }
+    }
 }

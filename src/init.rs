@@ -100,29 +100,55 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
     let text = template(preset, repo)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        // create_new: refusing and writing are one step, so nothing can appear in between.
-        options.create_new(true);
-    }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => Error::Usage(format!(
-            "`{}` exists already; keep it, or pass --force to overwrite it",
+    let cannot = |e: std::io::Error| {
+        Error::Usage(format!(
+            "cannot write `{}`: {e}; check the folder's permissions",
             path.display()
-        )),
-        _ => Error::Usage(format!("cannot write `{}`: {e}", path.display())),
-    })?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+        ))
+    };
+    if force {
+        replace(path, &text).map_err(cannot)?;
+    } else {
+        // create_new: refusing and writing are one step, so nothing can appear in between; it
+        // also refuses a link, even one to nothing, rather than writing through it.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Error::Usage(format!(
+                    "`{}` exists already; keep it, or pass --force to overwrite it",
+                    path.display()
+                )),
+                _ => cannot(e),
+            })?;
+        file.write_all(text.as_bytes()).map_err(cannot)?;
+    }
     writeln!(
         out,
         "wrote {}; edit it, then run `secretsync plan`",
         path.display()
     )?;
     Ok(0)
+}
+
+/// Replace whatever is at `path` with a new file: written beside it, then renamed over it. A
+/// link is replaced, never written through, so `--force` cannot overwrite the file it points to
+/// (which may be anywhere), and a reader never sees half a config.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // The mode a new file gets by default: a config holds no values and may be shared.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".secretsync-init")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(folder)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]

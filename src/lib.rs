@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod error;
 pub mod github;
 pub mod init;
+pub mod man;
 pub mod plan;
 pub mod precedence;
 pub mod progress;

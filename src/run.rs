@@ -4,9 +4,7 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command, SandboxArgs};
+use crate::cli::{Cli, Command, ConfigArgs, NetworkArgs, SandboxArgs, StateArgs};
 use crate::config;
 use crate::error::Error;
 use crate::github::Pacing;
@@ -27,7 +25,10 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let parsed = crate::cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
@@ -116,13 +117,7 @@ impl<W: Write> Write for Counted<W> {
 }
 
 fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
-    let pacing = Pacing {
-        concurrency: usize::from(cli.concurrency),
-        max_wait: std::time::Duration::from_secs(cli.max_wait),
-        retries: cli.retries,
-        timeout: std::time::Duration::from_secs(cli.timeout),
-        ..Pacing::default()
-    };
+    let early = (cli.early_config, cli.early_state, cli.early_network);
     match cli.command {
         Command::Plan(args) => {
             let options = Options {
@@ -132,11 +127,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 } else {
                     PromptMode::Defer
                 },
-                ..options(args.json, pacing)
+                ..options(args.json, pacing(args.network.or(early.2)))
             };
             let outcome = sync_command(
-                &cli.config,
-                &cli.state_dir,
+                args.config.or(early.0),
+                args.state.or(early.1),
                 sync::Command::Plan,
                 &options,
                 out,
@@ -153,11 +148,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 prompts: PromptMode::Ask,
                 yes: args.yes,
                 skip_checks: args.skip_checks,
-                ..options(args.json, pacing)
+                ..options(args.json, pacing(args.network.or(early.2)))
             };
             let outcome = sync_command(
-                &cli.config,
-                &cli.state_dir,
+                args.config.or(early.0),
+                args.state.or(early.1),
                 sync::Command::Apply,
                 &options,
                 out,
@@ -169,25 +164,25 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             })
         }
         Command::Check(args) => {
-            let config = load_config(&cli.config)?;
+            let config = load_config(args.config.or(early.0))?;
             crate::check::run(&config, args.json, out)
         }
         Command::Doctor(args) => {
-            let config = load_config(&cli.config)?;
-            crate::doctor::run(&config, args.json, pacing, out)
+            let config = load_config(args.config.or(early.0))?;
+            crate::doctor::run(&config, args.json, pacing(args.network.or(early.2)), out)
         }
         Command::Audit(args) => {
-            let config = load_config(&cli.config)?;
+            let config = load_config(args.config.or(early.0))?;
             let options = crate::audit::Options {
                 checkout: args.checkout,
                 json: args.json,
                 detailed_exitcode: args.detailed_exitcode,
                 offline: args.offline,
             };
-            crate::audit::run(&config, &options, pacing, out)
+            crate::audit::run(&config, &options, pacing(args.network.or(early.2)), out)
         }
         Command::Init(args) => {
-            let path = config::locate(cli.config.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
+            let path = config_path(args.config.or(early.0));
             crate::init::run(
                 &path,
                 args.preset.as_deref(),
@@ -197,12 +192,12 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             )
         }
         Command::Set(args) => {
-            let config = load_config(&cli.config)?;
+            let config = load_config(args.config.or(early.0))?;
             crate::rotate::set(&config, &args.name, args.stdin, out)
         }
         Command::Rotate(args) => {
-            let config = load_config(&cli.config)?;
-            let state = locate_state(&cli.state_dir)?;
+            let config = load_config(args.config.or(early.0))?;
+            let state = locate_state(args.state.or(early.1))?;
             let rotation = crate::rotate::Rotation {
                 name: &args.name,
                 stdin: args.stdin,
@@ -210,7 +205,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 options: Options {
                     prompts: PromptMode::Ask,
                     yes: args.yes,
-                    ..options(args.json, pacing)
+                    ..options(args.json, pacing(args.network.or(early.2)))
                 },
                 state: &state,
             };
@@ -222,7 +217,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             })
         }
         Command::Completions(args) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut command = crate::cli::command();
             // clap_complete panics on a write error; generating into memory first turns a
             // closed pipe into the usual quiet exit.
             let mut script = Vec::new();
@@ -230,13 +225,22 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             out.write_all(&script)?;
             Ok(EXIT_OK)
         }
-        Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(out)?;
-            Ok(EXIT_OK)
-        }
+        Command::Man(args) => crate::man::run(args.dir.as_deref(), out),
         Command::Sandbox(args) => sandbox(args, out),
         Command::Demo => crate::demo::run(out, style(false)),
+    }
+}
+
+/// The pacing the flags ask for; the defaults, which their help names, are the transport's.
+fn pacing(flags: NetworkArgs) -> Pacing {
+    let default = Pacing::default();
+    let secs = std::time::Duration::from_secs;
+    Pacing {
+        concurrency: flags.concurrency.map_or(default.concurrency, usize::from),
+        max_wait: flags.max_wait.map_or(default.max_wait, secs),
+        retries: flags.retries.unwrap_or(default.retries),
+        timeout: flags.timeout.map_or(default.timeout, secs),
+        ..default
     }
 }
 
@@ -248,31 +252,33 @@ fn failed(outcome: &sync::Outcome) -> i32 {
     EXIT_ERROR
 }
 
-fn load_config(flag: &Option<std::path::PathBuf>) -> Result<config::Config, Error> {
-    let path = config::locate(flag.as_deref(), std::env::var_os("SECRETSYNC_CONFIG"));
-    Ok(config::load(&path)?)
+fn config_path(flag: ConfigArgs) -> std::path::PathBuf {
+    config::locate(
+        flag.config.as_deref(),
+        std::env::var_os("SECRETSYNC_CONFIG"),
+    )
 }
 
-fn locate_state(flag: &Option<std::path::PathBuf>) -> Result<StateDir, Error> {
+fn load_config(flag: ConfigArgs) -> Result<config::Config, Error> {
+    Ok(config::load(&config_path(flag))?)
+}
+
+fn locate_state(flag: StateArgs) -> Result<StateDir, Error> {
     Ok(StateDir::locate(
-        flag.as_deref(),
+        flag.state_dir.as_deref(),
         std::env::var_os("XDG_STATE_HOME"),
         std::env::var_os("HOME"),
     )?)
 }
 
 fn sync_command(
-    config_flag: &Option<std::path::PathBuf>,
-    state_flag: &Option<std::path::PathBuf>,
+    config_flag: ConfigArgs,
+    state_flag: StateArgs,
     command: sync::Command,
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<sync::Outcome, Error> {
-    let path = config::locate(
-        config_flag.as_deref(),
-        std::env::var_os("SECRETSYNC_CONFIG"),
-    );
-    let config = config::load(&path)?;
+    let config = load_config(config_flag)?;
     let state = locate_state(state_flag)?;
     sync::run(&config, &state, command, options, None, out)
 }
@@ -291,7 +297,7 @@ fn options(json: bool, pacing: Pacing) -> Options {
     }
 }
 
-/// Colour only on a terminal, never with `NO_COLOR` or for JSON.
+/// Colour only on a terminal, never with `NO_COLOR`, on a `TERM=dumb` terminal or for JSON.
 fn style(json: bool) -> Style {
     Style {
         color: !json && !no_color() && std::io::stdout().is_terminal(),
@@ -303,8 +309,10 @@ fn progress(json: bool) -> bool {
     !json && std::io::stderr().is_terminal()
 }
 
+/// `NO_COLOR` (no-color.org), or a terminal that says it cannot show colour.
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// Diagnostics go to stderr, and only secretsync's own: other crates' debug output could show

@@ -29,8 +29,12 @@ const FORMAT_VERSION: u32 = 1;
 pub enum StateError {
     #[error("no state folder: neither --state-dir, $XDG_STATE_HOME nor $HOME is set; pass --state-dir DIR")]
     NoHome,
-    #[error("state `{path}`: {reason}; check its permissions")]
-    Io { path: PathBuf, reason: String },
+    #[error("state `{path}`: {reason}; {hint}")]
+    Io {
+        path: PathBuf,
+        reason: String,
+        hint: &'static str,
+    },
     #[error("state file `{path}` is damaged ({reason}); delete it, and the next apply re-sends every value of that repository")]
     Corrupt { path: PathBuf, reason: String },
     #[error("state key `{path}` is damaged; delete it together with the state files beside it, and the next apply re-sends every value")]
@@ -38,9 +42,22 @@ pub enum StateError {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StateError {
+    use std::io::ErrorKind;
+    // Permissions are the fix only when they are the cause: a file where the state folder (or
+    // one of its folders) should be needs another path, not another mode.
+    let hint = match e.kind() {
+        ErrorKind::NotADirectory | ErrorKind::AlreadyExists => {
+            "a part of that path is a file, not a folder; pass --state-dir a folder (or a path where one can be made)"
+        }
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            "check its permissions, or pass --state-dir a folder you can write to"
+        }
+        _ => "check the path and its permissions, or pass --state-dir another folder",
+    };
     StateError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
+        hint,
     }
 }
 

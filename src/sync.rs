@@ -390,6 +390,8 @@ fn resolve_values(config: &Config, prompts: PromptMode) -> Result<Values, Error>
 async fn expand(config: &Config, client: &Client) -> Result<(Vec<Job>, Vec<TargetReport>), Error> {
     let mut jobs: Vec<Job> = Vec::new();
     let mut failed = Vec::new();
+    // Each scope's target line, so an overlap names both targets.
+    let mut lines: Vec<(String, usize)> = Vec::new();
     for target in &config.targets {
         let scopes = match client.scopes(&target.place).await {
             Ok(scopes) => scopes,
@@ -400,15 +402,14 @@ async fn expand(config: &Config, client: &Client) -> Result<(Vec<Job>, Vec<Targe
         };
         for scope in scopes {
             let key = scope.to_string().to_lowercase();
-            if jobs
-                .iter()
-                .any(|j| j.scope.to_string().to_lowercase() == key)
-            {
+            if let Some((_, first)) = lines.iter().find(|(k, _)| *k == key) {
                 return Err(Error::Usage(format!(
-                    "`{scope}` is reached by two targets (line {} among them); a scope may appear in one target only",
-                    target.line
+                    "`{scope}` is reached by the targets on lines {first} and {} of `{}`; a scope may appear in one target only: narrow a `match`, or remove one of them",
+                    target.line,
+                    config.path.display()
                 )));
             }
+            lines.push((key, target.line));
             jobs.push(Job {
                 scope,
                 secrets: target.secrets.clone(),

@@ -88,7 +88,7 @@ pub fn run(
 ) -> Result<i32, crate::error::Error> {
     if config.checks.is_empty() {
         return Err(crate::error::Error::Usage(format!(
-            "`{}` has no [[checks]]; add one with registry, username, password and push (see README.md, \"Registry checks\")",
+            "`{}` has no [[checks]]; add one with registry, username, password and push (`secretsync init --preset aliyun-acr --config example.toml` writes an example)",
             config.path.display()
         )));
     }

@@ -132,10 +132,16 @@ pub struct Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no config file at `{path}`; create one (see config.example.toml or `secretsync init`), or pass --config PATH")]
+    #[error(
+        "no config file at `{path}`; create one with `secretsync init`, or pass --config PATH"
+    )]
     Missing { path: PathBuf },
-    #[error("cannot read config `{path}`: {reason}; pass the config file's path to --config")]
-    Unreadable { path: PathBuf, reason: String },
+    #[error("cannot read config `{path}`: {reason}; {hint}")]
+    Unreadable {
+        path: PathBuf,
+        reason: String,
+        hint: &'static str,
+    },
     #[error("config `{path}` is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit; is this the right file?")]
     TooLarge { path: PathBuf, size: u64 },
     #[error("{}", render_problems(.path, .problems))]
@@ -173,10 +179,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         std::io::ErrorKind::NotFound => ConfigError::Missing {
             path: path.to_path_buf(),
         },
-        _ => ConfigError::Unreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
+        _ => unreadable(path, &e),
     })?;
     if meta.len() > MAX_CONFIG_BYTES {
         return Err(ConfigError::TooLarge {
@@ -184,15 +187,34 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             size: meta.len(),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let base = path.parent().unwrap_or(Path::new("."));
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
+    // `file` sources are relative to the real config's folder, not to a link's: a config linked
+    // from elsewhere (a dotfiles checkout) keeps its value files beside it.
+    let real = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
+    let base = real.parent().unwrap_or(Path::new("."));
     parse(&text, path, base).map_err(|problems| ConfigError::Invalid {
         path: path.to_path_buf(),
         problems,
     })
+}
+
+/// The fix depends on the cause: the path was given, so naming --config again would not help.
+fn unreadable(path: &Path, e: &std::io::Error) -> ConfigError {
+    use std::io::ErrorKind;
+    let hint = match e.kind() {
+        ErrorKind::PermissionDenied => "check its permissions: you must be able to read it",
+        ErrorKind::IsADirectory => {
+            "that is a folder; pass the config file in it, e.g. --config FOLDER/secretsync.toml"
+        }
+        ErrorKind::NotADirectory => "a part of that path is a file, not a folder; check the path",
+        ErrorKind::InvalidData => "check that it is the config: it must be UTF-8 text",
+        _ => "check the path and its permissions",
+    };
+    ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+        hint,
+    }
 }
 
 /// Parse and validate config text; `base` is the folder that relative `file` paths start from.
@@ -343,26 +365,46 @@ fn improve_message(message: &str, key: Option<&str>) -> String {
     let Some(rest) = message.strip_prefix("unknown field `") else {
         return plain_message(message, &named, key);
     };
-    let Some((key, expected)) = rest.split_once('`') else {
+    let Some((unknown, expected)) = rest.split_once('`') else {
         return message.to_string();
     };
-    let valid: Vec<&str> = expected
+    let mut valid: Vec<&str> = expected
         .split('`')
         .skip(1)
         .step_by(2)
         .filter(|s| !s.is_empty())
         .collect();
-    let listing = valid
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // A single source's keys (a `from` chain has `from` itself). On the token's line, only the
+    // kinds a token may come from are worth offering: the others are refused next.
+    let single_source = valid.contains(&"remember") && !valid.contains(&"from");
+    if single_source && key == Some("token") {
+        valid.retain(|k| TOKEN_KEYS.contains(k));
+    }
+    if single_source && unknown == "from" {
+        return "unknown key `from`: a `from` chain goes directly in a `[secrets.NAME]` or \
+                `[variables.NAME]` table; `[github] token` takes one source: use `env`, \
+                `keyring`, `file` or `command`"
+            .into();
+    }
+    let key = unknown;
+    let listing = listing(&valid);
     match nearest(key, valid.iter().copied()) {
         Some(best) => {
             format!("unknown key `{key}`; did you mean `{best}`? (valid keys: {listing})")
         }
         None => format!("unknown key `{key}`; valid keys: {listing}"),
     }
+}
+
+/// The sources a token may come from: a literal would sit in the file, and a prompt would stop
+/// every run.
+const TOKEN_KEYS: [&str; 4] = ["env", "keyring", "file", "command"];
+
+fn listing(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
@@ -384,7 +426,20 @@ fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
     if message.contains("expected a sequence") && key.is_some_and(|k| k.contains("targets")) {
         return "`[targets]` must be written `[[targets]]` (two brackets): targets are a list of tables".into();
     }
+    if message.contains("expected struct RawSource") && key == Some("token") {
+        return "`token` must be a table naming where the token comes from, e.g. \
+                `token = { env = \"MY_TOKEN\" }` (or `keyring`, `file`, `command`)"
+            .into();
+    }
     let wanted = [
+        (
+            "expected struct RawSource",
+            "must be a table naming one source, e.g. `{ env = \"VAR\" }`",
+        ),
+        (
+            "expected struct RawKeyring",
+            "must be a table, e.g. `{ service = \"secretsync\", user = \"name\" }`",
+        ),
         (
             "expected struct Raw",
             "must be a table, e.g. `[secrets.NAME]` with `env = \"VAR\"`",

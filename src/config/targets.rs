@@ -136,7 +136,8 @@ impl Validator<'_> {
                 let chosen_secrets =
                     self.select(&label, raw.secrets.as_deref(), secrets, "secret", at);
                 let chosen_variables = if shape.app == App::Dependabot {
-                    if raw.variables.is_some() {
+                    // An empty list asks for nothing Dependabot lacks: harmless, so accepted.
+                    if raw.variables.as_ref().is_some_and(|v| !v.is_empty()) {
                         self.problem(
                             at,
                             format!(

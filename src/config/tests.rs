@@ -240,6 +240,7 @@ repositories = ["b", "a", "a"]
 [[targets]]
 repo = "o/r"
 app = "dependabot"
+variables = []
 
 [[targets]]
 repos = ["o/x", "o/y"]
@@ -270,7 +271,7 @@ repos = { org = "o", match = "service-*" }
     assert_eq!(
         c.targets[2].variables,
         Vec::<String>::new(),
-        "Dependabot carries no variables"
+        "Dependabot carries no variables; an empty `variables` list is accepted"
     );
     assert_eq!(
         (c.targets[3].secrets.len(), c.targets[3].variables.clone()),
@@ -421,4 +422,22 @@ fn rule_and_check_mistakes() {
             .contains("`secret:PWD`, which is not declared; did you mean `secret:PW`?"),
         "{p:?}"
     );
+}
+
+/// The hint for a config that cannot be read follows the cause; none says to pass --config,
+/// which the user may just have done.
+#[test]
+fn unreadable_hints_follow_the_cause() {
+    use std::io::{Error, ErrorKind};
+    let path = Path::new("conf.toml");
+    for (kind, hint) in [
+        (ErrorKind::PermissionDenied, "check its permissions"),
+        (ErrorKind::IsADirectory, "that is a folder"),
+        (ErrorKind::NotADirectory, "is a file, not a folder"),
+        (ErrorKind::InvalidData, "UTF-8"),
+    ] {
+        let text = unreadable(path, &Error::from(kind)).to_string();
+        assert!(text.contains(hint), "{kind:?}: {text}");
+        assert!(!text.contains("pass the config file's path"), "{text}");
+    }
 }

@@ -253,7 +253,7 @@ async fn scope_chain(
             organization(cx, org, checks).await?;
             if let Some(access) = &target.access {
                 if access.visibility == Visibility::Selected && !access.repositories.is_empty() {
-                    selected(cx, org, &access.repositories, checks).await;
+                    selected(cx, org, &access.repositories, checks).await?;
                 }
             }
         }
@@ -379,9 +379,10 @@ async fn organization(cx: &Context<'_>, org: &str, checks: &mut Checks) -> Step 
     }
 }
 
-/// The repositories named for `visibility = "selected"`: each must be found. Not a chain step:
-/// the organization's secrets are worth checking either way.
-async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Checks) {
+/// The repositories named for `visibility = "selected"`: each must be found. A chain step like
+/// the others, as README promises: `apply` resolves these names before any write, so a missing
+/// one stops it before the key or the listing would matter.
+async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Checks) -> Step {
     let mut unseen = Vec::new();
     for name in names {
         let repo = Repo {
@@ -389,23 +390,20 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
             name: name.clone(),
         };
         let doing = format!("looking up repository `{repo}`");
-        let Ok(probe) = answer(
+        let probe = answer(
             cx.client.repository(&repo).await,
             "repositories",
             &doing,
             checks,
-        ) else {
-            return;
-        };
+        )?;
         match probe.status {
             200 => {}
             404 => unseen.push(format!("`{name}`")),
             _ => {
-                let _ = checks.fail(
+                return Err(checks.fail(
                     "repositories",
                     advice::answered(&format!("GET /repos/{repo}"), &probe),
-                );
-                return;
+                ));
             }
         }
     }
@@ -414,8 +412,9 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
             "repositories",
             format!("the {} selected repositories of `{org}` exist", names.len()),
         );
+        Ok(())
     } else {
-        let _ = checks.fail(
+        Err(checks.fail(
             "repositories",
             match unseen.as_slice() {
                 [one] => format!(
@@ -428,7 +427,7 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
                     advice::see_repository(cx.kind, true)
                 ),
             },
-        );
+        ))
     }
 }
 

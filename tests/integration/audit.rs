@@ -330,3 +330,39 @@ fn present_is_the_union_of_every_target_scope() {
         )]
     );
 }
+
+/// A FIFO or a link loop named like a workflow is skipped with one warning line each (reading a
+/// FIFO would hang); an upper-case `.YML` is read like `.yml`.
+#[test]
+fn odd_workflow_entries_are_warned_and_upper_case_extensions_read() {
+    let env = Env::new();
+    env.config_for_repo("[secrets.DEPLOY_KEY]\nvalue = \"x\"\n");
+    let folder = env.path("repo/.github/workflows");
+    std::fs::create_dir_all(&folder).unwrap();
+    env.write(
+        "repo/.github/workflows/CI.YML",
+        "jobs:\n  a:\n    steps:\n      - run: echo ${{ secrets.SHOUTED }}\n",
+    );
+    let fifo = env.command("mkfifo").arg(folder.join("pipe.yml")).run();
+    fifo.assert_code(0);
+    std::os::unix::fs::symlink("loop.yaml", folder.join("loop.yaml")).unwrap();
+    let out = env
+        .cmd(&["audit", "repo", "--offline", "--json"])
+        .run_with_timeout(std::time::Duration::from_secs(60));
+    out.assert_code(0);
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", out.stderr);
+    assert!(
+        warnings[0].starts_with("warning: skipped `") && warnings[0].contains("loop.yaml"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        warnings[1].contains("pipe.yml") && warnings[1].contains("not a regular file"),
+        "{}",
+        out.stderr
+    );
+    let doc: Doc = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let used: Vec<&str> = doc.used.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(used, ["SHOUTED"], "{}", out.stdout);
+}

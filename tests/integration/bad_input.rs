@@ -529,6 +529,28 @@ fn cases() -> Vec<Case> {
             .commands(&[&["sandbox", "--addr", "10.0.0.1:8088"]]),
         case("sandbox --fail without a status", Keep, &["`--fail X=200` is not NAME=STATUS"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "X=200"]]),
+        // ---- hints that must fit the cause (issue 8, item 15) ----------------------------------------
+        case("a state folder that is a file", Keep,
+            &["`state-file/", "is a file, not a folder", "pass --state-dir a folder"])
+            .commands(&[&["plan", "--state-dir", "state-file"], &["apply", "--yes", "--state-dir", "state-file"]])
+            .setup(|env| env.write("state-file", ""))
+            .network(),
+        case("a config path through a file", Keep,
+            &["`secretsync.toml/x.toml`", "is a file, not a folder; check the path"])
+            .commands(&[&["plan", "--config", "secretsync.toml/x.toml"]])
+            .bare(),
+        case("a token that is a string", Body("token = \"ghp_x\"\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "`token = { env = \"MY_TOKEN\" }`"]),
+        case("a token with a from chain", Body("token = { from = [{ env = \"T\" }] }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "`[github] token` takes one source", "`env`, `keyring`, `file` or `command`"]),
+        case("a token with a misspelt key", Body("token = { envv = \"T\" }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "did you mean `env`? (valid keys: `env`, `keyring`, `file`, `command`)"]),
+        case("--max-wait -1", Keep, &["'-1'", "--max-wait", "0 or more"])
+            .commands(&[&["plan", "--max-wait", "-1"], &["--max-wait", "-1", "apply", "--yes"]])
+            .clap(),
+        case("two repos matches that overlap", Body("[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n[[targets]]\nrepos = { org = \"acme\", match = \"s*\" }\n"),
+            &["`acme/shop`", "lines 6 and 8 of `", "narrow a `match`"])
+            .network(),
     ]
 }
 
@@ -741,6 +763,31 @@ fn unreadable_file_is_a_clear_error() {
         out.stderr
     );
     assert!(env.requests().is_empty());
+}
+
+/// A config that exists but cannot be read: the path was given, so the hint is about its
+/// permissions, not about passing --config. Skipped as root, as above.
+#[test]
+fn unreadable_config_is_told_to_check_permissions() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    env.config(ALIYUN);
+    let path = env.path("secretsync.toml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::read(&path).is_ok() {
+        let line = "unreadable_config_is_told_to_check_permissions: skipped: running as root, mode 000 does not stop reads\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        return;
+    }
+    let out = env.cmd(&["plan"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("cannot read config")
+            && out.stderr.contains("check its permissions")
+            && !out.stderr.contains("pass the config file's path"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// `file = "..."` is relative to the config's folder, and an absolute path is taken as it is

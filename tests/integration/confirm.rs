@@ -5,10 +5,10 @@ use rexpect::session::spawn_command;
 
 use crate::support::{Env, ALIYUN, REPO};
 
-fn apply_answering(env: &Env, answer: &str, no_color: bool) -> (String, i32) {
+fn apply_answering(env: &Env, answer: &str, vars: &[(&str, &str)]) -> (String, i32) {
     let mut run = env.cmd(&["apply"]).env("ALIYUN_PASSWORD", "Pass-word1");
-    if no_color {
-        run = run.env("NO_COLOR", "1");
+    for (key, value) in vars {
+        run = run.env(key, value);
     }
     let cmd = run.into_pty_command();
     let mut pty = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
@@ -29,7 +29,7 @@ fn apply_asks_before_writing() {
     let env = Env::new();
     env.config(ALIYUN);
 
-    let (output, code) = apply_answering(&env, "n", false);
+    let (output, code) = apply_answering(&env, "n", &[]);
     assert_eq!(code, 1, "{output}");
     assert!(
         output.contains("\x1b[32m+\x1b[0m ALIYUN_PASSWORD"),
@@ -42,7 +42,7 @@ fn apply_asks_before_writing() {
     );
     assert_eq!(env.counts().2, 0);
 
-    let (output, code) = apply_answering(&env, "y", true);
+    let (output, code) = apply_answering(&env, "y", &[("NO_COLOR", "1")]);
     assert_eq!(code, 0, "{output}");
     assert!(!output.contains('\x1b'), "NO_COLOR is honoured: {output}");
     assert!(
@@ -51,4 +51,15 @@ fn apply_asks_before_writing() {
     );
     assert!(output.contains("Applied: 4 created"), "{output}");
     assert_eq!(env.sandbox.names(REPO).len(), 4);
+}
+
+/// A terminal that declares it cannot show colour (`TERM=dumb`, as Emacs' shell does) gets none.
+#[test]
+fn a_dumb_terminal_gets_no_colour() {
+    let env = Env::new();
+    env.config(ALIYUN);
+    let (output, code) = apply_answering(&env, "n", &[("TERM", "dumb")]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("+ ALIYUN_PASSWORD"), "{output}");
+    assert!(!output.contains('\x1b'), "TERM=dumb got colour: {output}");
 }

@@ -290,7 +290,7 @@ fn organization_dependabot_and_matching_targets() {
     config(
         &env,
         &format!(
-            "[[targets]]\norg = \"acme\"\nvisibility = \"selected\"\nrepositories = [\"shop\", \"ghost\"]\n\n\
+            "[[targets]]\norg = \"acme\"\nvisibility = \"selected\"\nrepositories = [\"shop\", \"web\"]\n\n\
              [[targets]]\nrepo = \"{REPO}\"\napp = \"dependabot\"\nsecrets = [\"DEPLOY_KEY\"]\n\n\
              [[targets]]\nrepos = {{ org = \"acme\", match = \"we*\" }}\n\n\
              [[targets]]\norg = \"nowhere\"\nvisibility = \"all\"\n"
@@ -309,22 +309,52 @@ fn organization_dependabot_and_matching_targets() {
         &out,
         "can list the repositories of `acme`: 1 of 2 match `we*`",
     );
+    assert_contains(&out, "the 2 selected repositories of `acme` exist");
     let problems = problems(&out);
-    assert_eq!(problems.len(), 2, "{}", out.stdout);
+    assert_eq!(problems.len(), 1, "{}", out.stdout);
     assert!(
-        problems[0].contains("selected repository `ghost` of `acme` does not exist"),
+        problems[0].contains("organization `nowhere` does not exist"),
         "{}",
         problems[0]
-    );
-    assert!(
-        problems[1].contains("organization `nowhere` does not exist"),
-        "{}",
-        problems[1]
     );
     assert!(!env
         .requests()
         .iter()
         .any(|r| r.path.contains("/dependabot/") && r.path.contains("variables")));
+    assert_read_only(&env);
+}
+
+/// README: "Within a target the checks stop at the first problem". A selected repository that
+/// cannot be found is such a problem: nothing of the organization's secrets is asked after it.
+#[test]
+fn a_missing_selected_repository_stops_its_target() {
+    let env = Env::new();
+    config(
+        &env,
+        "[[targets]]\norg = \"acme\"\nvisibility = \"selected\"\nrepositories = [\"shop\", \"nonexistent\"]\n",
+    );
+    let out = doctor(&env, TOKEN, &[]);
+    out.assert_code(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let fail = lines
+        .iter()
+        .position(|l| l.contains("FAIL") && l.contains("selected repository `nonexistent`"))
+        .unwrap_or_else(|| panic!("no FAIL line for `nonexistent`:\n{}", out.stdout));
+    let after = lines[fail + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  "))
+        .count();
+    assert_eq!(
+        after, 0,
+        "checks went on after the problem:\n{}",
+        out.stdout
+    );
+    for path in [
+        "/orgs/acme/actions/secrets/public-key",
+        "/orgs/acme/actions/secrets",
+    ] {
+        assert!(!asked(&env, path), "{path} asked after the problem");
+    }
     assert_read_only(&env);
 }
 

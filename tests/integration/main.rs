@@ -6,6 +6,7 @@
 mod apply;
 mod audit;
 mod bad_input;
+mod cli_help;
 mod confirm;
 mod doctor;
 mod errors;

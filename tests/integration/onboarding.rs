@@ -199,3 +199,75 @@ fn completions_and_man_page_generate() {
     );
     assert!(man.stdout.contains("secretsync"));
 }
+
+/// `init --force` over a link replaces the link with a file; the file it pointed to, which may
+/// be anywhere (a dotfiles checkout, /etc), is left as it was.
+#[test]
+fn init_force_replaces_a_link_and_never_writes_through_it() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("elsewhere")).unwrap();
+    env.write("elsewhere/theirs.toml", "# not yours to overwrite\n");
+    std::os::unix::fs::symlink(
+        env.path("elsewhere/theirs.toml"),
+        env.path("secretsync.toml"),
+    )
+    .unwrap();
+    let out = env.cmd(&["init", "--force", "--repo", REPO]).run();
+    out.assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(env.path("elsewhere/theirs.toml")).unwrap(),
+        "# not yours to overwrite\n",
+        "init wrote through the link"
+    );
+    let meta = std::fs::symlink_metadata(env.path("secretsync.toml")).unwrap();
+    assert!(meta.file_type().is_file(), "still a link: {meta:?}");
+    assert!(secretsync::config::load(&env.path("secretsync.toml")).is_ok());
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".secretsync-init")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A config reached through a link reads its `file` sources beside the real config, where
+/// they were written with it, not beside the link.
+#[test]
+fn file_sources_of_a_linked_config_are_read_beside_the_real_config() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("real")).unwrap();
+    std::fs::create_dir_all(env.path("linked")).unwrap();
+    env.write(
+        "real/secretsync.toml",
+        &format!(
+            "[github]\napi_url = \"{}\"\n\n[secrets.DEPLOY_KEY]\nfile = \"deploy.txt\"\n\n[[targets]]\nrepo = \"{REPO}\"\n",
+            env.sandbox.api_url()
+        ),
+    );
+    env.write("real/deploy.txt", "from-the-real-folder\n");
+    env.write("linked/deploy.txt", "decoy-beside-the-link\n");
+    std::os::unix::fs::symlink(
+        env.path("real/secretsync.toml"),
+        env.path("linked/secretsync.toml"),
+    )
+    .unwrap();
+    env.command(env!("CARGO_BIN_EXE_secretsync"))
+        .args([
+            "apply",
+            "--yes",
+            "--config",
+            "linked/secretsync.toml",
+            "--state-dir",
+            "state",
+        ])
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        env.plaintext("DEPLOY_KEY").as_deref(),
+        Some("from-the-real-folder")
+    );
+}

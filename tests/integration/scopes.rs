@@ -344,3 +344,22 @@ fn every_scope_lives_the_same_life() {
         );
     }
 }
+
+/// Dependabot has no variables, but `variables = []` asks for none, so it is accepted: a config
+/// that declares variables for other targets can say so explicitly on a Dependabot one.
+#[test]
+fn a_dependabot_target_accepts_an_empty_variables_list() {
+    let env = Env::new();
+    env.config(&format!(
+        "[secrets.REGISTRY_TOKEN]\nvalue = \"dep\"\n[variables.REGION]\nvalue = \"eu\"\n\
+         [[targets]]\nrepo = \"{REPO}\"\napp = \"dependabot\"\nvariables = []\n"
+    ));
+    let out = env.cmd(&["apply", "--yes"]).run();
+    out.assert_code(0);
+    assert_eq!(
+        env.sandbox
+            .scope_plaintext(&Scope::DependabotRepo(REPO.into()), "REGISTRY_TOKEN")
+            .as_deref(),
+        Some(&b"dep"[..])
+    );
+}
