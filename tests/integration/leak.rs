@@ -6,7 +6,9 @@
 //!
 //! The values come from each kind of source: env, file, command, literal, a `from` chain, and
 //! `--stdin` for `set` and `rotate`; a registry password reaches a `[[checks]]` entry that points
-//! at an unreachable registry (127.0.0.1:9). Every run has `RUST_BACKTRACE=1`, so a panic would
+//! at an unreachable registry (127.0.0.1:9). The registry check's other values (a host that does
+//! not resolve, a loopback address, a username, a namespace) go through `check`, `apply` and
+//! `rotate` against a registry that echoes them back, a DNS failure and a TLS failure. Every run has `RUST_BACKTRACE=1`, so a panic would
 //! print its backtrace into what is searched; one panic can be provoked (completions into a
 //! closed pipe), and it is searched too.
 
@@ -834,6 +836,14 @@ fn no_registry_value_when_push_is_denied_or_the_repository_is_missing() {
     assert!(
         out.stdout.contains(
             "push to `secret:REG_NS/denied` is denied: check that the namespace `secret:REG_NS`"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The registry's echo of the URL and the user, scrubbed rather than dropped.
+    assert!(
+        out.stdout.contains(
+            "cannot handle POST http://secret:REG_HOST/v2/secret:REG_NS/odd/blobs/uploads/? for secret:REG_USER"
         ),
         "{}",
         out.stdout

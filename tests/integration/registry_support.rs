@@ -579,6 +579,7 @@ fn echo_answer(
     let basic_ok = basic_credentials(headers)
         .is_some_and(|(user, password)| format!("{user}:{password}") == expected);
     let bearer_ok = auth == format!("Bearer {ECHO_TOKEN}");
+    let user = expected.split_once(':').map_or("", |(user, _)| user);
     let challenge = format!(r#"Bearer realm="http://{host}/token",service="{host}""#);
     let last = |text: &str, name: &str| text.contains(&format!("%2F{name}%3A"));
     match (method.as_str(), path) {
@@ -613,7 +614,7 @@ fn echo_answer(
         ("POST", p) if p.ends_with("/odd/blobs/uploads/") => echo_errors(
             StatusCode::BAD_REQUEST,
             "BAD",
-            &format!("cannot handle POST {url}"),
+            &format!("cannot handle POST {url} for {user}"),
         ),
         ("POST", p) if p.ends_with("/blobs/uploads/") => (
             StatusCode::ACCEPTED,
