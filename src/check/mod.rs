@@ -3,12 +3,14 @@
 //! the registry credentials in `[[checks]]` for real. Messages name the secret and the rule,
 //! never the value.
 
+mod filled;
 pub mod registry;
 mod registry_http;
 pub mod wwwauth;
 
 mod preflight;
 
+pub use filled::Filled;
 pub use preflight::gate;
 
 use secrecy::{ExposeSecret, SecretString};

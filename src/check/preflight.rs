@@ -6,20 +6,14 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 
+use super::filled::{shown, Filled};
 use super::registry::{self, Outcome, Probe};
 use crate::config::{CheckDecl, Config, Template};
 use crate::error::Error;
 use crate::source::{self, PromptMode, Resolution};
-
-fn shown(template: &Template) -> String {
-    match &template.secret {
-        Some(name) => format!("secret:{name}{}", template.rest),
-        None => template.rest.clone(),
-    }
-}
 
 fn label(check: &CheckDecl) -> String {
     format!(
@@ -59,7 +53,8 @@ struct JsonDoc {
     checks: Vec<JsonCheck>,
 }
 
-/// One check's results, with the repositories as the config wrote them.
+/// One check's results, with the repositories as the config wrote them (the report's own names
+/// for them are their shown forms).
 struct CheckResult {
     check: CheckDecl,
     login: Outcome,
@@ -109,13 +104,9 @@ fn values_for(
     Ok(values)
 }
 
-fn fill(template: &Template, values: &BTreeMap<String, SecretString>) -> String {
-    let value = template
-        .secret
-        .as_ref()
-        .and_then(|name| values.get(name))
-        .map(|v| v.expose_secret().to_string());
-    template.fill(value.as_deref())
+fn fill(template: &Template, values: &BTreeMap<String, SecretString>) -> Filled {
+    let value = template.secret.as_ref().and_then(|name| values.get(name));
+    Filled::new(template, value)
 }
 
 async fn run_all(
@@ -133,17 +124,10 @@ async fn run_all(
             push: check.push.iter().map(|t| fill(t, values)).collect(),
         };
         let report = registry::check(&probe).await;
-        // Report repositories as the config wrote them: their filled-in names may hold secrets.
-        let repositories = check
-            .push
-            .iter()
-            .map(shown)
-            .zip(report.repositories.into_iter().map(|(_, o)| o))
-            .collect();
         CheckResult {
             check: (*check).clone(),
             login: report.login,
-            repositories,
+            repositories: report.repositories,
         }
     });
     futures::future::join_all(runs).await

@@ -11,8 +11,10 @@
 //! cancelling it.
 //!
 //! The password lives in a [`SecretString`] and is exposed only to build an `Authorization`
-//! header; it never reaches a message, a log line or a `Debug` output. Whatever the servers
-//! answer is scrubbed of it as well.
+//! header; it never reaches a message, a log line or a `Debug` output. The registry, username
+//! and repositories may hold secrets' values too: they are [`Filled`], so every message and log
+//! line names them as the config wrote them (`secret:NAME`). Whatever the servers answer (their
+//! errors, a token service's URL) may echo any of these, and is scrubbed of all of them.
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
@@ -21,8 +23,9 @@ use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Method, Uri};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::registry_http::{self, NetError, Response};
+use super::registry_http::{self, NetError, Response, Target};
 use super::wwwauth::{parse_challenges, Challenge};
+use super::Filled;
 
 pub use super::wwwauth::parse_www_authenticate;
 
@@ -32,14 +35,15 @@ pub struct Probe {
     /// `host[:port]`, or with an explicit scheme: `https://host`, `http://host:5000`. A bare
     /// host means https, except loopback hosts (`localhost`, 127.0.0.0/8, `::1`), which mean
     /// http, as Docker treats them.
-    pub registry: String,
-    pub username: String,
+    pub registry: Filled,
+    pub username: Filled,
     pub password: SecretString,
     /// Repositories to prove push on, e.g. `acme/frontend`.
-    pub push: Vec<String>,
+    pub push: Vec<Filled>,
 }
 
-/// The result of one step: the login, or push on one repository.
+/// The result of one step: the login, or push on one repository. Repositories are as shown (a
+/// [`Filled`]'s redacted form); the free texts are scrubbed of every value the probe holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
@@ -141,8 +145,8 @@ fn namespace(repository: &str) -> &str {
         .unwrap_or(repository)
 }
 
-/// The login, then push on each repository of [`Probe::push`] (in the same order). When the
-/// login fails, `repositories` is empty: nothing further can be proven.
+/// The login, then push on each repository of [`Probe::push`] (in the same order, as shown).
+/// When the login fails, `repositories` is empty: nothing further can be proven.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub registry: String,
@@ -183,56 +187,129 @@ pub async fn check(probe: &Probe) -> Report {
 
 /// [`check`], choosing how push is proven on Bearer-token registries.
 pub async fn check_with(probe: &Probe, proof: PushProof) -> Report {
-    let mut report = run(probe, proof).await;
-    scrub(&mut report, &probe.username, &probe.password);
+    let scrubber = Scrubber::for_probe(probe);
+    let mut report = run(probe, &scrubber, proof).await;
+    scrubber.report(&mut report);
     report
 }
 
-/// Whatever a server echoed, neither the password nor the basic credentials made of it leave
-/// in a report.
-fn scrub(report: &mut Report, username: &str, password: &SecretString) {
-    let password = password.expose_secret();
-    if password.len() < 3 {
-        return;
-    }
-    let raw = zeroize::Zeroizing::new(format!("{username}:{password}"));
-    let basic = zeroize::Zeroizing::new(STANDARD.encode(raw.as_bytes()));
-    let outcomes =
-        std::iter::once(&mut report.login).chain(report.repositories.iter_mut().map(|(_, o)| o));
-    for outcome in outcomes {
-        if let Some(text) = outcome.texts_mut() {
-            for secret in [basic.as_str(), password] {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[REDACTED]");
+/// Values a server may echo, each with what stands for it, longest first (a host with its port
+/// before the bare host).
+struct Scrubber(Vec<(SecretString, String)>);
+
+/// Shorter values are not searched for: they would match inside ordinary words and garble every
+/// message a server sends.
+const SCRUB_MIN: usize = 3;
+
+impl Scrubber {
+    fn for_probe(probe: &Probe) -> Scrubber {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let fields = [&probe.registry, &probe.username]
+            .into_iter()
+            .chain(probe.push.iter());
+        for (value, name) in fields.filter_map(Filled::secret) {
+            pairs.push((value.to_string(), name.to_string()));
+            pairs.push((encode(value), name.to_string()));
+        }
+        if probe.registry.is_secret() {
+            if let Ok(e) = endpoint(&probe.registry) {
+                let host = e
+                    .authority
+                    .parse::<http::uri::Authority>()
+                    .map(|a| a.host().to_string())
+                    .unwrap_or_default();
+                for part in [e.authority, host] {
+                    pairs.push((part, probe.registry.to_string()));
                 }
+            }
+        }
+        let password = probe.password.expose_secret();
+        let raw = zeroize::Zeroizing::new(format!("{}:{password}", probe.username.expose()));
+        for secret in [STANDARD.encode(raw.as_bytes()), password.to_string()] {
+            pairs.push((secret, "[REDACTED]".into()));
+        }
+        pairs.retain(|(value, _)| value.len() >= SCRUB_MIN);
+        pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+        Scrubber(
+            pairs
+                .into_iter()
+                .map(|(value, name)| (SecretString::from(value), name))
+                .collect(),
+        )
+    }
+
+    /// `text` with every value replaced, ignoring ASCII case (host names, percent-encoding).
+    fn text(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (value, name) in &self.0 {
+            let needle = value.expose_secret().to_ascii_lowercase();
+            let lower = text.to_ascii_lowercase();
+            if !lower.contains(&needle) {
+                continue;
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            // ASCII lower-casing keeps every byte offset, so the matches index `text` too.
+            for (at, _) in lower.match_indices(&needle) {
+                out.push_str(&text[last..at]);
+                out.push_str(name);
+                last = at + needle.len();
+            }
+            out.push_str(&text[last..]);
+            text = out;
+        }
+        text
+    }
+
+    fn report(&self, report: &mut Report) {
+        let outcomes = std::iter::once(&mut report.login)
+            .chain(report.repositories.iter_mut().map(|(_, o)| o));
+        for outcome in outcomes {
+            if let Some(text) = outcome.texts_mut() {
+                *text = self.text(text);
             }
         }
     }
 }
 
 /// The registry's address, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Endpoint {
     https: bool,
-    /// `host[:port]` as given (IPv6 in brackets).
+    /// `host[:port]` as given (IPv6 in brackets); may be a secret's value, so never shown.
     authority: String,
+    /// The registry as the config wrote it.
+    shown: String,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("https", &self.https)
+            .field("shown", &self.shown)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Endpoint {
-    fn url(&self, path: &str) -> Result<Uri, Outcome> {
+    /// The URL of `path` (as sent, and as shown: `shown_path` names repositories by their shown
+    /// form).
+    fn url(&self, path: &str, shown_path: &str) -> Result<Target, Outcome> {
         let scheme = if self.https { "https" } else { "http" };
-        format!("{scheme}://{}{path}", self.authority)
+        let shown = format!("{}{shown_path}", self.shown);
+        let uri = format!("{scheme}://{}{path}", self.authority)
             .parse()
             .map_err(|_| Outcome::Unexpected {
                 status: 0,
-                message: format!("cannot make a URL of `{}` and `{path}`", self.authority),
-            })
+                message: format!("cannot make a URL of `{shown}`"),
+            })?;
+        Ok(Target { uri, shown })
     }
 }
 
 /// `host[:port]` with an optional `http://`/`https://`; a bare loopback host means http.
-fn endpoint(registry: &str) -> Result<Endpoint, String> {
-    let trimmed = registry.trim();
+fn endpoint(registry: &Filled) -> Result<Endpoint, String> {
+    let trimmed = registry.expose().trim();
     let lower = trimmed.to_ascii_lowercase();
     let (explicit, rest) = if lower.starts_with("https://") {
         (Some(true), &trimmed[8..])
@@ -240,7 +317,7 @@ fn endpoint(registry: &str) -> Result<Endpoint, String> {
         (Some(false), &trimmed[7..])
     } else if lower.contains("://") {
         return Err(format!(
-            "registry `{trimmed}` has a scheme other than http:// or https://"
+            "registry `{registry}` has a scheme other than http:// or https://"
         ));
     } else {
         (None, trimmed)
@@ -248,7 +325,7 @@ fn endpoint(registry: &str) -> Result<Endpoint, String> {
     let rest = rest.trim_end_matches('/');
     let bad = || {
         format!(
-            "registry `{trimmed}` is not host[:port] (e.g. registry.cn-hangzhou.aliyuncs.com); \
+            "registry `{registry}` is not host[:port] (e.g. registry.cn-hangzhou.aliyuncs.com); \
              put the namespace in the repository, not in the registry address"
         )
     };
@@ -265,6 +342,7 @@ fn endpoint(registry: &str) -> Result<Endpoint, String> {
     Ok(Endpoint {
         https,
         authority: authority.as_str().to_string(),
+        shown: registry.to_string(),
     })
 }
 
@@ -313,7 +391,7 @@ enum Auth {
     Anonymous,
     Basic,
     Bearer {
-        realm: Uri,
+        realm: Target,
         service: Option<String>,
     },
 }
@@ -359,19 +437,21 @@ fn net(e: NetError) -> Outcome {
 
 async fn request(
     method: Method,
-    url: &Uri,
+    target: &Target,
     credential: Option<&Credential>,
 ) -> Result<Response, Outcome> {
     let headers = match credential {
         Some(c) => vec![c.header()?],
         None => vec![],
     };
-    registry_http::send(method, url, headers).await.map_err(net)
+    registry_http::send(method, target, headers)
+        .await
+        .map_err(net)
 }
 
-async fn run(probe: &Probe, proof: PushProof) -> Report {
+async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> Report {
     let mut report = Report {
-        registry: probe.registry.clone(),
+        registry: probe.registry.to_string(),
         login: Outcome::Ok,
         repositories: Vec::new(),
     };
@@ -382,8 +462,8 @@ async fn run(probe: &Probe, proof: PushProof) -> Report {
             return report;
         }
     };
-    let basic = Credential::basic(&probe.username, &probe.password);
-    let session = match login(&endpoint, &probe.username, &basic).await {
+    let basic = Credential::basic(probe.username.expose(), &probe.password);
+    let session = match login(&endpoint, &probe.username, &basic, scrubber).await {
         Ok(session) => session,
         Err(outcome) => {
             report.login = outcome;
@@ -391,7 +471,7 @@ async fn run(probe: &Probe, proof: PushProof) -> Report {
         }
     };
     for repository in &probe.push {
-        let outcome = if valid_repository(repository) {
+        let outcome = if valid_repository(repository.expose()) {
             push(&endpoint, &session, &basic, repository, proof)
                 .await
                 .unwrap_or_else(|o| o)
@@ -405,23 +485,29 @@ async fn run(probe: &Probe, proof: PushProof) -> Report {
                 ),
             }
         };
-        report.repositories.push((repository.clone(), outcome));
+        report.repositories.push((repository.to_string(), outcome));
     }
     report
 }
 
 /// `GET /v2/` without credentials, then the login its challenge asks for.
-async fn login(endpoint: &Endpoint, username: &str, basic: &Credential) -> Result<Auth, Outcome> {
-    let v2 = endpoint.url("/v2/")?;
+async fn login(
+    endpoint: &Endpoint,
+    username: &Filled,
+    basic: &Credential,
+    scrubber: &Scrubber,
+) -> Result<Auth, Outcome> {
+    let v2 = endpoint.url("/v2/", "/v2/")?;
     let first = request(Method::GET, &v2, None).await?;
     let auth = match first.status {
         200 => return Ok(Auth::Anonymous),
-        401 => auth_from(endpoint, &first)?,
+        401 => auth_from(endpoint, &first, scrubber)?,
         404 => {
             return Err(Outcome::Unexpected {
                 status: 404,
                 message: format!(
-                    "no Docker Registry v2 API at {v2}: is this the registry's host name?"
+                    "no Docker Registry v2 API at {}: is this the registry's host name?",
+                    v2.shown
                 ),
             })
         }
@@ -438,13 +524,13 @@ async fn login(endpoint: &Endpoint, username: &str, basic: &Credential) -> Resul
             }
         }
         Auth::Bearer { realm, service } => {
-            let token = match token(realm, service.as_deref(), None, username, basic).await {
+            let token = match token(realm, service.as_deref(), None, Some(username), basic).await {
                 Ok(token) => token,
                 Err(TokenFail::Refused(401)) => return Err(Outcome::BadCredentials),
                 Err(TokenFail::Refused(status)) => {
                     return Err(Outcome::Unexpected {
                         status,
-                        message: format!("the token service {} refused the login", show_uri(realm)),
+                        message: format!("the token service {} refused the login", realm.shown),
                     })
                 }
                 Err(TokenFail::Other(outcome)) => return Err(outcome),
@@ -461,7 +547,11 @@ async fn login(endpoint: &Endpoint, username: &str, basic: &Credential) -> Resul
 }
 
 /// The challenge of a 401 on `/v2/`: Bearer preferred to Basic.
-fn auth_from(endpoint: &Endpoint, response: &Response) -> Result<Auth, Outcome> {
+fn auth_from(
+    endpoint: &Endpoint,
+    response: &Response,
+    scrubber: &Scrubber,
+) -> Result<Auth, Outcome> {
     let challenges: Vec<Challenge> = response
         .headers
         .get_all(WWW_AUTHENTICATE)
@@ -476,9 +566,11 @@ fn auth_from(endpoint: &Endpoint, response: &Response) -> Result<Auth, Outcome> 
                 message: "the registry's Bearer challenge names no token service (realm)".into(),
             });
         };
-        let realm = realm_url(realm, endpoint.https)?;
+        let uri = realm_url(realm, endpoint.https)?;
+        // The realm is the server's text, and often names the registry's host.
+        let shown = scrubber.text(&show_uri(&uri));
         return Ok(Auth::Bearer {
-            realm,
+            realm: Target { uri, shown },
             service: bearer.param("service").map(str::to_string),
         });
     }
@@ -530,36 +622,41 @@ enum TokenFail {
     Other(Outcome),
 }
 
-/// `GET realm?service=S[&scope=repository:NAME:push,pull]` with basic auth.
+/// `GET realm?service=S[&scope=repository:NAME:push,pull]` with basic auth; the login (no
+/// repository) names the `account` instead.
 async fn token(
-    realm: &Uri,
+    realm: &Target,
     service: Option<&str>,
-    repository: Option<&str>,
-    username: &str,
+    repository: Option<&Filled>,
+    username: Option<&Filled>,
     basic: &Credential,
 ) -> Result<SecretString, TokenFail> {
     let mut query = Vec::new();
     if let Some(service) = service {
         query.push(format!("service={}", encode(service)));
     }
-    match repository {
-        Some(repository) => query.push(format!(
-            "scope={}",
-            encode(&format!("repository:{repository}:push,pull"))
-        )),
-        None => query.push(format!("account={}", encode(username))),
+    if let Some(repository) = repository {
+        let scope = format!("repository:{}:push,pull", repository.expose());
+        query.push(format!("scope={}", encode(&scope)));
     }
-    let realm_text = realm.to_string();
+    if let Some(username) = username {
+        query.push(format!("account={}", encode(username.expose())));
+    }
+    let realm_text = realm.uri.to_string();
     let sep = if realm_text.contains('?') { '&' } else { '?' };
-    let url: Uri = format!("{realm_text}{sep}{}", query.join("&"))
+    let uri: Uri = format!("{realm_text}{sep}{}", query.join("&"))
         .parse()
         .map_err(|_| {
             TokenFail::Other(Outcome::Unexpected {
                 status: 0,
-                message: format!("cannot make a token request URL from `{}`", show_uri(realm)),
+                message: format!("cannot make a token request URL from `{}`", realm.shown),
             })
         })?;
-    let r = request(Method::GET, &url, Some(basic))
+    let shown = match repository {
+        Some(repository) => format!("{} (push to {repository})", realm.shown),
+        None => format!("{} (login)", realm.shown),
+    };
+    let r = request(Method::GET, &Target { uri, shown }, Some(basic))
         .await
         .map_err(TokenFail::Other)?;
     if r.status != 200 {
@@ -577,10 +674,7 @@ async fn token(
         .ok_or_else(|| {
             TokenFail::Other(Outcome::Unexpected {
                 status: 200,
-                message: format!(
-                    "the token service {} answered without a token",
-                    show_uri(realm)
-                ),
+                message: format!("the token service {} answered without a token", realm.shown),
             })
         })
 }
@@ -590,7 +684,7 @@ async fn push(
     endpoint: &Endpoint,
     auth: &Auth,
     basic: &Credential,
-    repository: &str,
+    repository: &Filled,
     proof: PushProof,
 ) -> Result<Outcome, Outcome> {
     let denied = || Outcome::PushDenied {
@@ -600,7 +694,8 @@ async fn push(
         Auth::Anonymous => None,
         Auth::Basic => Some(Credential(basic.0.clone())),
         Auth::Bearer { realm, service } => {
-            let token = match token(realm, service.as_deref(), Some(repository), "", basic).await {
+            let token = match token(realm, service.as_deref(), Some(repository), None, basic).await
+            {
                 Ok(token) => token,
                 Err(TokenFail::Refused(401 | 403)) => return Ok(denied()),
                 Err(TokenFail::Refused(404)) => {
@@ -613,14 +708,14 @@ async fn push(
                         status,
                         message: format!(
                             "the token service {} refused a token for `{repository}`",
-                            show_uri(realm)
+                            realm.shown
                         ),
                     })
                 }
                 Err(TokenFail::Other(outcome)) => return Ok(outcome),
             };
             if proof == PushProof::TokenClaims {
-                match jwt_grants_push(token.expose_secret(), repository) {
+                match jwt_grants_push(token.expose_secret(), repository.expose()) {
                     Some(true) => return Ok(Outcome::Ok),
                     Some(false) => return Ok(denied()),
                     None => {}
@@ -636,15 +731,18 @@ async fn push(
 async fn upload_probe(
     endpoint: &Endpoint,
     credential: Option<&Credential>,
-    repository: &str,
+    repository: &Filled,
 ) -> Result<Outcome, Outcome> {
-    let url = endpoint.url(&format!("/v2/{repository}/blobs/uploads/"))?;
+    let url = endpoint.url(
+        &format!("/v2/{}/blobs/uploads/", repository.expose()),
+        &format!("/v2/{repository}/blobs/uploads/"),
+    )?;
     let r = request(Method::POST, &url, credential).await?;
     let codes = error_codes(&r.body);
     let has = |code: &str| codes.iter().any(|(c, _)| c == code);
     Ok(match r.status {
         202 => {
-            cancel_upload(endpoint, &r, credential).await;
+            cancel_upload(endpoint, &url, &r, credential).await;
             Outcome::Ok
         }
         404 => Outcome::NameUnknown {
@@ -669,8 +767,14 @@ async fn upload_probe(
 }
 
 /// `DELETE <Location>` of a started upload; a refusal is ignored (registries purge stale
-/// uploads).
-async fn cancel_upload(endpoint: &Endpoint, started: &Response, credential: Option<&Credential>) {
+/// uploads). The Location is the server's text and may name the host: the request is shown as
+/// the upload it cancels.
+async fn cancel_upload(
+    endpoint: &Endpoint,
+    upload: &Target,
+    started: &Response,
+    credential: Option<&Credential>,
+) {
     let Some(location) = started
         .headers
         .get(http::header::LOCATION)
@@ -678,8 +782,8 @@ async fn cancel_upload(endpoint: &Endpoint, started: &Response, credential: Opti
     else {
         return;
     };
-    let url = if location.starts_with('/') {
-        endpoint.url(location).ok()
+    let uri = if location.starts_with('/') {
+        endpoint.url(location, "").ok().map(|t| t.uri)
     } else {
         location.parse::<Uri>().ok().filter(|u| {
             // Only back to the registry itself: credentials go nowhere else.
@@ -687,8 +791,9 @@ async fn cancel_upload(endpoint: &Endpoint, started: &Response, credential: Opti
                 && matches!(u.scheme_str(), Some("http" | "https"))
         })
     };
-    if let Some(url) = url {
-        let _ = request(Method::DELETE, &url, credential).await;
+    if let Some(uri) = uri {
+        let shown = format!("{} (its Location)", upload.shown);
+        let _ = request(Method::DELETE, &Target { uri, shown }, credential).await;
     }
 }
 

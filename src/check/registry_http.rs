@@ -2,6 +2,10 @@
 //! failure is told apart: resolving and connecting (the registry is unreachable), the TLS
 //! handshake (a certificate or protocol problem), then the exchange itself. Connecting and the
 //! handshake are bounded by [`CONNECT_TIMEOUT`], the whole request by [`REQUEST_TIMEOUT`].
+//!
+//! The registry's address may be a secret's value, so no message or log line made here names the
+//! host, an address or the URL: a request is logged by its [`Target`]'s shown form, and the
+//! errors of the resolver, hyper and rustls are reduced to words that cannot hold a name.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -20,11 +24,17 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Registry answers here are small JSON documents; anything longer is cut.
 const MAX_BODY: usize = 1 << 20;
 
-#[derive(Debug)]
 pub(crate) struct Response {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// Where a request goes, and how it is named in logs: as the config wrote the registry and the
+/// repository (`secret:NAME` in place of a value), never by the URL itself.
+pub(crate) struct Target {
+    pub uri: Uri,
+    pub shown: String,
 }
 
 /// Why no answer came.
@@ -40,37 +50,29 @@ pub(crate) enum NetError {
 /// Header values marked sensitive stay out of every message.
 pub(crate) async fn send(
     method: Method,
-    url: &Uri,
+    target: &Target,
     headers: Vec<(HeaderName, HeaderValue)>,
 ) -> Result<Response, NetError> {
     let started = Instant::now();
-    let result = match timeout(REQUEST_TIMEOUT, exchange(method.clone(), url, headers)).await {
+    let exchanged = exchange(method.clone(), &target.uri, headers);
+    let result = match timeout(REQUEST_TIMEOUT, exchanged).await {
         Ok(result) => result,
         Err(_) => Err(NetError::Unreachable(format!(
             "no answer within {} s",
             REQUEST_TIMEOUT.as_secs()
         ))),
     };
-    match &result {
-        Ok(r) => tracing::debug!(
-            "registry {method} {} -> {} ({} ms)",
-            loggable(url),
-            r.status,
-            started.elapsed().as_millis()
-        ),
-        Err(e) => tracing::debug!("registry {method} {} -> {e:?}", loggable(url)),
-    }
+    let outcome = match &result {
+        Ok(r) => r.status.to_string(),
+        Err(NetError::Unreachable(_)) => "unreachable".into(),
+        Err(NetError::Tls(_)) => "TLS failed".into(),
+    };
+    tracing::debug!(
+        "registry {method} {} -> {outcome} ({} ms)",
+        target.shown,
+        started.elapsed().as_millis()
+    );
     result
-}
-
-/// The URL without its query (which can carry a scope or an account name).
-fn loggable(url: &Uri) -> String {
-    format!(
-        "{}://{}{}",
-        url.scheme_str().unwrap_or("?"),
-        url.authority().map(|a| a.as_str()).unwrap_or(""),
-        url.path()
-    )
 }
 
 async fn exchange(
@@ -81,12 +83,7 @@ async fn exchange(
     let https = match url.scheme_str() {
         Some("https") => true,
         Some("http") => false,
-        _ => {
-            return Err(NetError::Unreachable(format!(
-                "`{}` is not an http(s) URL",
-                loggable(url)
-            )))
-        }
+        _ => return Err(NetError::Unreachable("not an http(s) URL".into())),
     };
     let authority = url
         .authority()
@@ -135,30 +132,29 @@ async fn connect(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, 
         match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
             Err(_) => {
                 return Err(NetError::Unreachable(format!(
-                    "looking up `{host}` took more than {} s",
+                    "looking up the host name took more than {} s",
                     CONNECT_TIMEOUT.as_secs()
                 )))
             }
+            // The standard library's lookup error is the resolver's words for the failure
+            // ("Name or service not known"), without the name.
             Ok(Err(e)) => {
                 return Err(NetError::Unreachable(format!(
-                    "cannot resolve `{host}`: {e}"
+                    "cannot resolve the host name: {e}"
                 )))
             }
             Ok(Ok(addrs)) => addrs.collect(),
         };
-    let mut last = format!("`{host}` resolves to no address");
+    let mut last = "the host name resolves to no address".to_string();
     for addr in addrs {
         match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Ok(Err(e)) => last = format!("cannot connect to {addr}: {e}"),
+            Ok(Err(e)) => last = format!("cannot connect: {}", os_words(&e)),
             Err(_) => {
-                last = format!(
-                    "connecting to {addr} took more than {} s",
-                    CONNECT_TIMEOUT.as_secs()
-                );
+                last = format!("connecting took more than {} s", CONNECT_TIMEOUT.as_secs());
                 break;
             }
         }
@@ -172,7 +168,7 @@ async fn handshake(
     deadline: Instant,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, NetError> {
     let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|e| NetError::Tls(format!("`{host}` is not a valid TLS server name: {e}")))?;
+        .map_err(|_| NetError::Tls("the host is not a valid TLS server name".into()))?;
     let config = tls_config()
         .config
         .clone()
@@ -192,7 +188,7 @@ async fn handshake(
                 None if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     "the server closed the connection during the TLS handshake".to_string()
                 }
-                None => e.to_string(),
+                None => os_words(&e),
             };
             if tls_config().roots == 0 {
                 reason.push_str(
@@ -205,8 +201,18 @@ async fn handshake(
     }
 }
 
-/// A rustls error in plain words, with rustls's own words after them.
-fn describe_tls(error: &rustls::Error) -> String {
+/// An I/O error by its kind, or the operating system's words for its code: neither can hold a
+/// host name, which a resolver's or a library's own message might.
+fn os_words(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => e.kind().to_string(),
+    }
+}
+
+/// A rustls error in plain words, with rustls's own words after them where those cannot hold a
+/// name (a certificate error's can: "not valid for name ...").
+pub(crate) fn describe_tls(error: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     let plain = match error {
         rustls::Error::InvalidCertificate(c) => match c {
@@ -233,7 +239,13 @@ fn describe_tls(error: &rustls::Error) -> String {
         }
         _ => "the TLS handshake failed",
     };
-    format!("{plain}: {error}")
+    match error {
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::AlertReceived(_)
+        | rustls::Error::PeerIncompatible(_)
+        | rustls::Error::PeerMisbehaved(_) => format!("{plain}: {error}"),
+        _ => plain.to_string(),
+    }
 }
 
 async fn over<S>(stream: S, request: Request<Empty<Bytes>>) -> Result<Response, NetError>

@@ -15,15 +15,18 @@ fn jwt(claims: &str) -> String {
     )
 }
 
+fn endpoint(registry: &str) -> Result<Endpoint, String> {
+    super::endpoint(&Filled::literal(registry))
+}
+
 #[test]
 fn endpoint_scheme_rules() {
     let e = |s: &str| endpoint(s).unwrap_or_else(|m| panic!("{s}: {m}"));
+    let aliyun = e("crpi-x.cn-hangzhou.personal.cr.aliyuncs.com");
+    assert!(aliyun.https);
     assert_eq!(
-        e("crpi-x.cn-hangzhou.personal.cr.aliyuncs.com"),
-        Endpoint {
-            https: true,
-            authority: "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com".into()
-        }
+        aliyun.authority,
+        "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com"
     );
     assert!(e("registry.example.com:5000").https);
     assert!(!e("localhost:5000").https);
@@ -276,6 +279,15 @@ fn report_ok_and_problems() {
     assert!(!failed.is_ok());
 }
 
+fn probe(registry: &str, username: &str, password: &str, push: &[&str]) -> Probe {
+    Probe {
+        registry: Filled::literal(registry),
+        username: Filled::literal(username),
+        password: SecretString::from(password.to_string()),
+        push: push.iter().map(|p| Filled::literal(p)).collect(),
+    }
+}
+
 #[test]
 fn scrub_removes_an_echoed_password() {
     let mut report = Report {
@@ -291,11 +303,7 @@ fn scrub_removes_an_echoed_password() {
             },
         )],
     };
-    scrub(
-        &mut report,
-        "u",
-        &SecretString::from("hunter2-secret".to_string()),
-    );
+    Scrubber::for_probe(&probe("r", "u", "hunter2-secret", &[])).report(&mut report);
     let all = format!("{report:?}");
     assert!(!all.contains("hunter2-secret"), "{all}");
     assert!(!all.contains("dTpodW50ZXIyLXNlY3JldA"), "{all}");
@@ -304,12 +312,7 @@ fn scrub_removes_an_echoed_password() {
 
 #[test]
 fn probe_debug_hides_the_password() {
-    let probe = Probe {
-        registry: "r".into(),
-        username: "u".into(),
-        password: SecretString::from("pw-canary-77".to_string()),
-        push: vec![],
-    };
+    let probe = probe("r", "u", "pw-canary-77", &[]);
     assert!(!format!("{probe:?}").contains("pw-canary-77"));
     let c = Credential::basic("u", &probe.password);
     // The header value is marked sensitive, so it prints redacted too.
@@ -356,16 +359,65 @@ fn query_encoding() {
 
 #[tokio::test]
 async fn malformed_inputs_need_no_network() {
-    let probe = Probe {
-        registry: "reg.io/acme".into(),
-        username: "u".into(),
-        password: SecretString::from("p".to_string()),
-        push: vec!["acme/app".into()],
-    };
-    let report = check(&probe).await;
+    let report = check(&probe("reg.io/acme", "u", "p", &["acme/app"])).await;
     assert!(matches!(
         report.login,
         Outcome::Unexpected { status: 0, .. }
     ));
     assert!(report.repositories.is_empty());
+}
+
+/// A field filled with `value` from the secret `name`, as `[[checks]]` fills it.
+fn secret(name: &str, value: &str, rest: &str) -> Filled {
+    let template = crate::config::Template {
+        secret: Some(name.into()),
+        rest: rest.into(),
+    };
+    Filled::new(&template, Some(&SecretString::from(value)))
+}
+
+#[tokio::test]
+async fn a_malformed_secret_registry_is_named_not_shown() {
+    let probe = Probe {
+        registry: secret("REG", "canary-reg.example/acme", ""),
+        ..probe("r", "u", "p", &[])
+    };
+    let report = check(&probe).await;
+    let text = format!("{report:?} {:?}", report.problems());
+    assert!(!text.contains("canary-reg"), "{text}");
+    assert!(
+        text.contains("registry `secret:REG` is not host[:port]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn server_echoes_are_scrubbed_of_every_value() {
+    let probe = Probe {
+        registry: secret("REG", "Canary-Host.example:5000", ""),
+        username: secret("USER", "canary-user", ""),
+        push: vec![secret("NS", "canary ns", "/app")],
+        ..probe("r", "u", "pw-canary-77", &[])
+    };
+    let scrubber = Scrubber::for_probe(&probe);
+    let echoed = "realm https://canary-host.example/token for CANARY-HOST.EXAMPLE:5000, \
+                  account=canary-user scope=repository%3Acanary%20ns%2Fapp, canary ns/app, pw-canary-77";
+    assert_eq!(
+        scrubber.text(echoed),
+        "realm https://secret:REG/token for secret:REG, account=secret:USER \
+         scope=repository%3Asecret:NS%2Fapp, secret:NS/app, [REDACTED]"
+    );
+}
+
+#[test]
+fn tls_errors_never_name_the_host() {
+    let name = rustls::pki_types::ServerName::try_from("canary-tls-host.example").expect("name");
+    let error =
+        rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+            expected: name,
+            presented: vec!["canary-tls-host.example.evil".into()],
+        });
+    let words = super::registry_http::describe_tls(&error);
+    assert!(!words.contains("canary-tls-host"), "{words}");
+    assert!(words.contains("not valid for this host name"), "{words}");
 }

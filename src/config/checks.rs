@@ -19,7 +19,8 @@ pub(super) struct RawCheck {
     push: Vec<String>,
 }
 
-/// Text that may start with a declared secret's value.
+/// Text that may start with a declared secret's value. It is filled in only as a
+/// `check::Filled`, which keeps the value apart from the text that may be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     /// The secret whose value comes first, if any.
@@ -45,11 +46,6 @@ impl Template {
                 rest: text.to_string(),
             },
         }
-    }
-
-    /// The text, given the value of the secret it names.
-    pub fn fill(&self, value: Option<&str>) -> String {
-        format!("{}{}", value.unwrap_or(""), self.rest)
     }
 }
 
@@ -132,9 +128,9 @@ mod tests {
     fn templates() {
         let t = Template::parse("secret:ALIYUN_NAMESPACE/frontend");
         assert_eq!(t.secret.as_deref(), Some("ALIYUN_NAMESPACE"));
-        assert_eq!(t.fill(Some("acme")), "acme/frontend");
+        assert_eq!(t.rest, "/frontend");
         let literal = Template::parse("registry.example");
-        assert_eq!(literal.fill(None), "registry.example");
+        assert_eq!(literal.rest, "registry.example");
         assert_eq!(literal.secret, None);
         assert_eq!(
             Template::parse("secret:lower").secret.as_deref(),

@@ -387,7 +387,11 @@ push = ["secret:ALIYUN_USERNAME/app"]
     assert!(rules.pattern.is_some());
     assert_eq!(c.checks.len(), 1);
     assert_eq!(c.checks[0].password, "ALIYUN_PASSWORD");
-    assert_eq!(c.checks[0].push[0].fill(Some("acme")), "acme/app");
+    let push = &c.checks[0].push[0];
+    assert_eq!(
+        (push.secret.as_deref(), push.rest.as_str()),
+        (Some("ALIYUN_USERNAME"), "/app")
+    );
 }
 
 #[test]

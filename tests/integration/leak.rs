@@ -6,7 +6,9 @@
 //!
 //! The values come from each kind of source: env, file, command, literal, a `from` chain, and
 //! `--stdin` for `set` and `rotate`; a registry password reaches a `[[checks]]` entry that points
-//! at an unreachable registry (127.0.0.1:9). Every run has `RUST_BACKTRACE=1`, so a panic would
+//! at an unreachable registry (127.0.0.1:9). The registry check's other values (a host that does
+//! not resolve, a loopback address, a username, a namespace) go through `check`, `apply` and
+//! `rotate` against a registry that echoes them back, a DNS failure and a TLS failure. Every run has `RUST_BACKTRACE=1`, so a panic would
 //! print its backtrace into what is searched; one panic can be provoked (completions into a
 //! closed pipe), and it is searched too.
 
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use crate::registry_support::EchoRegistry;
 use crate::support::{Env, Output, Run, REPO};
 
 const CANARY_TOKEN: &str = "CANARYTOKEN-ghp-7d1e5a0c9b";
@@ -43,6 +46,19 @@ const CANARIES: &[&str] = &[
     CANARY_REGISTRY,
 ];
 
+/// The registry check's other values: a host that never resolves, a loopback address the
+/// echo registry listens on, a username and a namespace.
+const CANARY_REG_GONE: &str = "canary-host-5d8c1e7a.invalid";
+const CANARY_REG_IP: &str = "127.213.177.149";
+const CANARY_REG_USER: &str = "canary-reg-user-9a4e72";
+const CANARY_REG_NS: &str = "canary-ns-3f61b8";
+const REGISTRY_CANARIES: &[&str] = &[
+    CANARY_REG_GONE,
+    CANARY_REG_IP,
+    CANARY_REG_USER,
+    CANARY_REG_NS,
+];
+
 /// Files the test writes itself, as sources: the only places a canary may be.
 const SOURCES: &[&str] = &["secretsync.toml", "value.txt", "rules.toml", "big.txt"];
 
@@ -57,8 +73,18 @@ fn forms(canary: &str) -> Vec<String> {
     // A base64 of `user:password` (Basic auth) holds the password's base64 only when aligned,
     // so look for a middle slice of the base64 too.
     let b64_middle = b64[4..b64.len() - 4].to_string();
+    let url_encoded: String = canary
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
     vec![
         canary.to_string(),
+        url_encoded,
         b64,
         b64_url,
         hex,
@@ -107,7 +133,7 @@ fn assert_clean(what: &str, out: &Output, env: &Env) {
         .map(|r| format!("{} {}?{}\n", r.method, r.path, r.query))
         .collect();
     places.push((format!("{what}: requests"), requests.into_bytes()));
-    for canary in CANARIES {
+    for canary in CANARIES.iter().chain(REGISTRY_CANARIES) {
         for form in forms(canary) {
             for (place, bytes) in &places {
                 let found = bytes.windows(form.len()).any(|w| w == form.as_bytes());
@@ -708,4 +734,151 @@ fn completions_into_a_closed_pipe_do_not_panic() {
         assert!(!out.stderr.contains("panicked"), "{shell}: {}", out.stderr);
         assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
     }
+}
+
+// ---- the registry check: every value it reads, however it is combined ------------------------
+
+/// An env with the echo registry on [`CANARY_REG_IP`] and a config whose `[[checks]]` read the
+/// registry, username, namespace and password from secrets; `checks` are the `[[checks]]`
+/// entries, written with `secret:` references only.
+fn registry_env(checks: &str) -> (Env, EchoRegistry) {
+    let registry = EchoRegistry::start(CANARY_REG_IP, CANARY_REG_USER, CANARY_REGISTRY);
+    let env = Env::with_token(CANARY_TOKEN);
+    env.write(
+        "secretsync.toml",
+        &format!(
+            "[github]\napi_url = \"{}\"\n\n\
+             [secrets.REG_HOST]\nenv = \"REG_HOST_VAR\"\n\n\
+             [secrets.REG_TLS]\nenv = \"REG_TLS_VAR\"\n\n\
+             [secrets.REG_GONE]\nenv = \"REG_GONE_VAR\"\n\n\
+             [secrets.REG_USER]\nenv = \"REG_USER_VAR\"\n\n\
+             [secrets.REG_NS]\nenv = \"REG_NS_VAR\"\n\n\
+             [secrets.REG_PASSWORD]\nenv = \"CANARY_REG_VAR\"\n\n\
+             [[targets]]\nrepo = \"{REPO}\"\n\n{checks}",
+            env.sandbox.api_url()
+        ),
+    );
+    (env, registry)
+}
+
+/// Each command that runs the checks, text and JSON, at every verbosity; each must end with
+/// `code`. Returns the output of `check --json` (without -v).
+fn registry_tour(env: &Env, registry: &EchoRegistry, code: i32) -> Output {
+    let commands: [(&[&str], Option<&str>); 6] = [
+        (&["check"], None),
+        (&["check", "--json"], None),
+        (&["apply", "--yes"], None),
+        (&["apply", "--yes", "--json"], None),
+        (
+            &["rotate", "REG_PASSWORD", "--stdin", "--yes"],
+            Some(CANARY_REGISTRY),
+        ),
+        (
+            &["rotate", "REG_PASSWORD", "--stdin", "--yes", "--json"],
+            Some(CANARY_REGISTRY),
+        ),
+    ];
+    let mut json = None;
+    for (args, stdin) in commands {
+        for verbosity in VERBOSITIES {
+            let mut run = canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")))
+                .env("REG_HOST_VAR", format!("{CANARY_REG_IP}:{}", registry.port))
+                .env(
+                    "REG_TLS_VAR",
+                    format!("https://{CANARY_REG_IP}:{}", registry.port),
+                )
+                .env("REG_GONE_VAR", CANARY_REG_GONE)
+                .env("REG_USER_VAR", CANARY_REG_USER)
+                .env("REG_NS_VAR", CANARY_REG_NS)
+                .arg("--config")
+                .arg(env.path("secretsync.toml"))
+                .arg("--state-dir")
+                .arg(env.state_dir())
+                .arg("--retries=0")
+                .args(verbosity)
+                .args(args);
+            if let Some(text) = stdin {
+                run = run.stdin_text(text);
+            }
+            let out = run.run_with_timeout(Duration::from_secs(60));
+            let what = format!("{args:?} {verbosity:?}");
+            assert_clean(&what, &out, env);
+            assert_eq!(out.code, code, "{what}\n{}\n{}", out.stdout, out.stderr);
+            if verbosity == ["-vv"] {
+                assert!(
+                    out.stderr.contains("registry GET secret:REG_"),
+                    "{what}: the registry requests are logged\n{}",
+                    out.stderr
+                );
+            }
+            if args == ["check", "--json"] && verbosity.is_empty() {
+                json = Some(out);
+            }
+        }
+    }
+    json.expect("check --json ran")
+}
+
+/// Denied, NAME_UNKNOWN, an unexpected answer and a failing token service, each echoing the
+/// host, the repository and the user: the messages name `secret:REG_NS`, never its value.
+#[test]
+fn no_registry_value_when_push_is_denied_or_the_repository_is_missing() {
+    let (env, registry) = registry_env(
+        "[[checks]]\nregistry = \"secret:REG_HOST\"\nusername = \"secret:REG_USER\"\n\
+         password = \"secret:REG_PASSWORD\"\n\
+         push = [\"secret:REG_NS/denied\", \"secret:REG_NS/missing\", \"secret:REG_NS/odd\", \
+         \"secret:REG_NS/realm\"]\n",
+    );
+    let out = registry_tour(&env, &registry, 1);
+    for code in ["push_denied", "name_unknown", "unexpected"] {
+        assert!(out.stdout.contains(code), "{code}:\n{}", out.stdout);
+    }
+    assert!(
+        out.stdout.contains(
+            "push to `secret:REG_NS/denied` is denied: check that the namespace `secret:REG_NS`"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The registry's echo of the URL and the user, scrubbed rather than dropped.
+    assert!(
+        out.stdout.contains(
+            "cannot handle POST http://secret:REG_HOST/v2/secret:REG_NS/odd/blobs/uploads/? for secret:REG_USER"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A host that does not resolve and a registry that does not speak TLS: the reasons name
+/// `secret:REG_GONE` and `secret:REG_TLS`, never the host.
+#[test]
+fn no_registry_value_when_the_registry_is_unreachable_or_tls_fails() {
+    let (env, registry) = registry_env(
+        "[[checks]]\nregistry = \"secret:REG_GONE\"\nusername = \"secret:REG_USER\"\n\
+         password = \"secret:REG_PASSWORD\"\npush = [\"secret:REG_NS/app\"]\n\n\
+         [[checks]]\nregistry = \"secret:REG_TLS\"\nusername = \"secret:REG_USER\"\n\
+         password = \"secret:REG_PASSWORD\"\npush = [\"secret:REG_NS/app\"]\n",
+    );
+    let out = registry_tour(&env, &registry, 1);
+    for code in ["\"unreachable\"", "\"tls\""] {
+        assert!(out.stdout.contains(code), "{code}:\n{}", out.stdout);
+    }
+    assert!(
+        out.stdout.contains("secret:REG_GONE is unreachable"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Every check passes, so only the logs could show a value: at -vv each registry request is
+/// logged by the config's words (`secret:REG_HOST/v2/secret:REG_NS/app/...`).
+#[test]
+fn no_registry_value_in_the_logs() {
+    let (env, registry) = registry_env(
+        "[[checks]]\nregistry = \"secret:REG_HOST\"\nusername = \"secret:REG_USER\"\n\
+         password = \"secret:REG_PASSWORD\"\npush = [\"secret:REG_NS/app\"]\n",
+    );
+    let out = registry_tour(&env, &registry, 0);
+    assert!(out.stdout.contains("\"ok\": true"), "{}", out.stdout);
 }

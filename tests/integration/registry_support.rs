@@ -485,3 +485,147 @@ fn base32_matches_rfc4648() {
     assert_eq!(kid.len(), 12 * 4 + 11);
     assert_eq!(kid.split(':').count(), 12);
 }
+
+/// A registry that repeats what it was sent, as careless servers do: its Bearer challenge names
+/// the host it was reached by (realm and service), its token service and its errors repeat the
+/// URL, the repository and the user. It runs on its own thread, for tests that drive the binary,
+/// and stops on drop. Repositories are answered by their last component: `denied` (the token
+/// service refuses push), `missing` (NAME_UNKNOWN), `odd` (an unexpected 400), `realm` (the token
+/// service fails with 500); anything else may be pushed to.
+pub struct EchoRegistry {
+    pub port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The token the echo registry's token service issues: opaque, so push is proven by an upload.
+const ECHO_TOKEN: &str = "echo-registry-opaque-token";
+
+impl EchoRegistry {
+    /// Listening on `ip` (any 127.0.0.0/8 address works on Linux, so a test can reach it by an
+    /// address of its own choosing), accepting `user` with `password`.
+    pub fn start(ip: &str, user: &str, password: &str) -> EchoRegistry {
+        let listener = TcpListener::bind((ip, 0)).expect("bind the echo registry");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let expected = format!("{user}:{password}");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = Router::new().fallback(
+                    move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap| {
+                        let expected = expected.clone();
+                        async move { echo_answer(&method, &uri, &headers, &expected) }
+                    },
+                );
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        EchoRegistry {
+            port,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EchoRegistry {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn echo_errors(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string(),
+    )
+        .into_response()
+}
+
+fn echo_answer(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    expected: &str,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let path = uri.path();
+    let query = uri.query().unwrap_or("");
+    let url = format!("http://{host}{path}?{query}");
+    let auth = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let basic_ok = basic_credentials(headers)
+        .is_some_and(|(user, password)| format!("{user}:{password}") == expected);
+    let bearer_ok = auth == format!("Bearer {ECHO_TOKEN}");
+    let user = expected.split_once(':').map_or("", |(user, _)| user);
+    let challenge = format!(r#"Bearer realm="http://{host}/token",service="{host}""#);
+    let last = |text: &str, name: &str| text.contains(&format!("%2F{name}%3A"));
+    match (method.as_str(), path) {
+        ("GET", "/token") if !basic_ok => echo_errors(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            &format!("{auth} may not log in at {url}"),
+        ),
+        ("GET", "/token") if last(query, "denied") => echo_errors(
+            StatusCode::FORBIDDEN,
+            "DENIED",
+            &format!("no push at {url}"),
+        ),
+        ("GET", "/token") if last(query, "realm") => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("token service at {url} is down"),
+        )
+            .into_response(),
+        ("GET", "/token") => Json(serde_json::json!({ "token": ECHO_TOKEN })).into_response(),
+        _ if !bearer_ok => (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", challenge)],
+            format!("log in at http://{host}/token to reach {url}"),
+        )
+            .into_response(),
+        ("GET", "/v2/") => StatusCode::OK.into_response(),
+        ("POST", p) if p.ends_with("/missing/blobs/uploads/") => echo_errors(
+            StatusCode::NOT_FOUND,
+            "NAME_UNKNOWN",
+            &format!("repository name not known to registry: {p} at {host}"),
+        ),
+        ("POST", p) if p.ends_with("/odd/blobs/uploads/") => echo_errors(
+            StatusCode::BAD_REQUEST,
+            "BAD",
+            &format!("cannot handle POST {url} for {user}"),
+        ),
+        ("POST", p) if p.ends_with("/blobs/uploads/") => (
+            StatusCode::ACCEPTED,
+            [("location", format!("http://{host}{p}upload-1"))],
+        )
+            .into_response(),
+        ("DELETE", _) => StatusCode::NO_CONTENT.into_response(),
+        _ => echo_errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("nothing at {url}"),
+        ),
+    }
+}
