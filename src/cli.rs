@@ -81,7 +81,7 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = seconds)]
     pub max_wait: Option<u64>,
 
-    /// Seconds to wait for each answer from GitHub before retrying it [default: 60]
+    /// Seconds to wait for each whole answer from GitHub before retrying it [default: 60]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
 

@@ -252,11 +252,7 @@ impl Transport {
         let response = result.map_err(|e| describe(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = self
-            .octo
-            .body_to_string(response)
-            .await
-            .map_err(|e| describe(&e))?;
+        let body = read_answer(response.into_body(), self.pacing.timeout).await?;
         tracing::debug!(
             %method,
             path = uri.split('?').next().unwrap_or(uri),
@@ -339,14 +335,52 @@ fn say(line: &str) {
 }
 
 /// octocrab's errors nest their cause; the innermost says what went wrong.
-fn describe(error: &octocrab::Error) -> String {
+/// The most of one answer's body read: GitHub's largest pages (100 repositories) are well under
+/// a megabyte, so anything this big is not GitHub.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// An answer's body as text, bounded in size and in time. The connector's read timeout only
+/// bounds the gap between two reads, so a body trickled a byte at a time would otherwise never
+/// end; an endless body would fill memory.
+async fn read_answer<B>(body: B, timeout: Duration) -> Result<String, String>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt as _;
+    let limited = http_body_util::Limited::new(body, MAX_ANSWER_BYTES);
+    let bytes = match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => {
+            return Err(format!(
+                "the answer's body did not arrive in full within {} s",
+                timeout.as_secs_f64()
+            ))
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(format!(
+                "the answer is larger than {} MiB, which no GitHub answer is",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            ))
+        }
+        Ok(Err(e)) => return Err(clean(&innermost(e.as_ref()))),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    String::from_utf8(bytes.to_vec()).map_err(|_| "the answer is not UTF-8 text".to_owned())
+}
+
+/// The innermost cause's text: the outer layers only say "error reading a body".
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(s) = source {
         text = s.to_string();
         source = s.source();
     }
-    clean(&text)
+    text
+}
+
+fn describe(error: &octocrab::Error) -> String {
+    clean(&innermost(error))
 }
 
 #[cfg(test)]
@@ -414,5 +448,35 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_any_of_githubs_is_refused() {
+        let body =
+            http_body_util::Full::new(axum::body::Bytes::from(vec![b' '; MAX_ANSWER_BYTES + 1]));
+        let err = read_answer(body, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(err.contains("larger than 16 MiB"), "{err}");
+        let body = http_body_util::Full::new(axum::body::Bytes::from_static(b"{}"));
+        assert_eq!(
+            read_answer(body, Duration::from_secs(60)).await.unwrap(),
+            "{}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_never_ends_is_bounded_in_time() {
+        // A body that never yields: only the bound on the whole answer can end the read.
+        let never = http_body_util::StreamBody::new(futures::stream::pending::<
+            Result<http_body::Frame<axum::body::Bytes>, std::convert::Infallible>,
+        >());
+        let err = read_answer(never, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("did not arrive in full within 0.05 s"),
+            "{err}"
+        );
     }
 }

@@ -81,6 +81,11 @@ pub enum FaultKind {
     /// From this request on the caller's token answers 401, on every path, until
     /// [`Sandbox::clear_faults`].
     RevokeToken,
+    /// 200 with a JSON body that never ends, one byte every 100 ms: each read gets data in
+    /// time, so only a bound on the whole answer ends it. Not carried out.
+    Trickle,
+    /// 200 with a JSON body that never ends, as fast as the client reads it. Not carried out.
+    EndlessBody,
 }
 
 struct Armed {
@@ -237,6 +242,8 @@ impl Faults {
                 Plan::Replace(html(status, UNICORN_PAGE))
             }
             Some(FaultKind::LostAnswer) => Plan::After(After::Lose),
+            Some(FaultKind::Trickle) => Plan::Replace(endless(1, Duration::from_millis(100))),
+            Some(FaultKind::EndlessBody) => Plan::Replace(endless(64 * 1024, Duration::ZERO)),
             Some(FaultKind::RateLimit { retry_after }) => {
                 let body = json!({"message": SECONDARY_MESSAGE, "documentation_url": DOCS_URL});
                 let mut response = json_value(StatusCode::TOO_MANY_REQUESTS, &body);
@@ -255,6 +262,30 @@ fn html(status: StatusCode, page: &'static str) -> Response {
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(HTML_CONTENT_TYPE));
+    response
+}
+
+/// A 200 whose JSON body opens and never closes: `chunk` bytes of blanks every `every`.
+/// The stream ends when the client hangs up.
+fn endless(chunk: usize, every: Duration) -> Response {
+    let blanks = Bytes::from(vec![b' '; chunk]);
+    let body = futures::stream::unfold(true, move |first| {
+        let blanks = blanks.clone();
+        async move {
+            if !every.is_zero() {
+                tokio::time::sleep(every).await;
+            }
+            let next = match first {
+                true => Bytes::from_static(b"{"),
+                false => blanks,
+            };
+            Some((Ok::<Bytes, std::convert::Infallible>(next), false))
+        }
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     response
 }
 

@@ -204,6 +204,8 @@ fn faults() -> Vec<(&'static str, FaultKind)> {
         ("wrong-content-type", FaultKind::WrongContentType),
         ("html-error-page", FaultKind::HtmlErrorPage(502)),
         ("lost-answer", FaultKind::LostAnswer),
+        ("trickled-answer", FaultKind::Trickle),
+        ("endless-answer", FaultKind::EndlessBody),
     ]
 }
 
