@@ -55,6 +55,19 @@ pub enum SourceError {
         path: PathBuf,
         detail: String,
     },
+    #[error("file `{}` for `{secret}` is {what}, not a regular file; set `file` to a regular file that holds the value", .path.display())]
+    FileNotRegular {
+        secret: String,
+        path: PathBuf,
+        /// "a directory", "a named pipe (FIFO)", ...
+        what: &'static str,
+    },
+    #[error("file `{}` for `{secret}` is larger than {limit} bytes, GitHub's limit for a value; set `file` to a file that holds only the value", .path.display())]
+    FileTooLarge {
+        secret: String,
+        path: PathBuf,
+        limit: usize,
+    },
     #[error("file `{}` for `{secret}` is not UTF-8; store the value as text", .path.display())]
     FileNotUtf8 { secret: String, path: PathBuf },
     #[error("`{secret}` has an empty `command`; give the program and its arguments")]
@@ -74,6 +87,18 @@ pub enum SourceError {
         status: String,
         /// The tail of the command's stderr, on one line.
         stderr: String,
+    },
+    #[error("command `{program}` for `{secret}` did not finish within {timeout} and was stopped; check that it does not wait for input, or give the source a longer `timeout` (such as `timeout = \"2m\"`)")]
+    CommandTimeout {
+        secret: String,
+        program: String,
+        timeout: String,
+    },
+    #[error("output of `{program}` for `{secret}` is larger than {limit} bytes, GitHub's limit for a value, and was cut off; make it print only the value")]
+    CommandTooLarge {
+        secret: String,
+        program: String,
+        limit: usize,
     },
     #[error("output of `{program}` for `{secret}` is not UTF-8; make it print the value as text")]
     CommandNotUtf8 { secret: String, program: String },

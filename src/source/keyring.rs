@@ -21,6 +21,10 @@ pub(super) fn offer_to_remember(
     else {
         return Ok(());
     };
+    if ensure_default_store().is_err() {
+        // The chain already said the keyring is not reachable; there is nowhere to store.
+        return Ok(());
+    }
     let question =
         format!("Store `{secret}` in the keyring (service `{service}`, user `{user}`)? [y/N] ");
     let Ok(answer) = ask_tty(&question) else {

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+pub use command::{leave_sigint_to_caller, parse_timeout, CommandSource, DEFAULT_TIMEOUT};
 pub use error::SourceError;
 pub use keyring::store_in_keyring;
 pub use prompt::from_prompt;
@@ -46,8 +47,8 @@ pub enum Source {
     Value(String),
     /// `file = "path"`, already made absolute against the config file's folder.
     File(PathBuf),
-    /// `command = ["prog", "arg"]`
-    Command(Vec<String>),
+    /// `command = ["prog", "arg"]`, optionally `timeout = "30s"`
+    Command(CommandSource),
 }
 
 /// The kind of a source, as shown in plans and JSON (`env`, `keyring`, ...).
@@ -103,7 +104,11 @@ impl std::fmt::Debug for Source {
             ),
             Source::Value(_) => write!(f, "Value([REDACTED])"),
             Source::File(path) => write!(f, "File({path:?})"),
-            Source::Command(argv) => write!(f, "Command({argv:?})"),
+            Source::Command(command) => write!(
+                f,
+                "Command({:?}, timeout={:?})",
+                command.argv, command.timeout
+            ),
         }
     }
 }
@@ -163,8 +168,17 @@ fn resolve_with(
     env: EnvLookup,
 ) -> Result<Resolution, SourceError> {
     let mut tried = Vec::new();
-    for source in chain {
-        match resolve_one(secret, source, prompts, env)? {
+    for (index, source) in chain.iter().enumerate() {
+        let outcome = match resolve_one(secret, source, prompts, env) {
+            // Headless machines (SSH, containers) have no Secret Service; the rest of the chain
+            // may still have the value. The keyring as the chain's last hope stays an error.
+            Err(SourceError::KeyringUnavailable { detail, .. }) if index + 1 < chain.len() => {
+                note_unreachable_keyring(secret, &detail);
+                Outcome::Nothing("keyring not reachable over D-Bus".to_owned())
+            }
+            other => other?,
+        };
+        match outcome {
             Outcome::Value(value) => {
                 let kind = source.kind();
                 tracing::debug!(secret, source = kind.as_str(), "value found");
@@ -186,6 +200,16 @@ fn resolve_with(
     })
 }
 
+/// Says once per run, on stderr, that chains skip the keyring.
+fn note_unreachable_keyring(secret: &str, detail: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!(
+            "note: the keyring is not reachable ({detail}); `{secret}` and other secrets use the next source in their `from` chain"
+        );
+    });
+}
+
 fn resolve_one(
     secret: &str,
     source: &Source,
@@ -201,7 +225,7 @@ fn resolve_one(
         },
         Source::Value(literal) => Ok(Outcome::Value(SecretString::from(literal.as_str()))),
         Source::File(path) => from_file(secret, path),
-        Source::Command(argv) => from_command(secret, argv),
+        Source::Command(command) => from_command(secret, command),
     }
 }
 

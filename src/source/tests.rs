@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use std::io;
+use std::path::Path;
 
 use secrecy::ExposeSecret as _;
 
@@ -49,7 +50,9 @@ fn lit(value: &str) -> Source {
 }
 
 fn cmd(argv: &[&str]) -> Source {
-    Source::Command(argv.iter().map(|arg| arg.to_string()).collect())
+    Source::Command(CommandSource::new(
+        argv.iter().map(|arg| arg.to_string()).collect(),
+    ))
 }
 
 fn keyring(service: &str, user: &str) -> Source {
@@ -243,9 +246,12 @@ fn directory_is_an_error() {
         PromptMode::Ask,
     )
     .unwrap_err();
-    assert!(matches!(error, SourceError::FileRead { .. }));
+    assert!(matches!(error, SourceError::FileNotRegular { .. }));
     let shown = error.to_string();
-    assert!(shown.contains("`MY_SECRET`"), "{shown}");
+    assert!(
+        shown.contains("`MY_SECRET`") && shown.contains("a directory"),
+        "{shown}"
+    );
     assert!(shown.contains(&dir.path().display().to_string()), "{shown}");
     assert_clean(&error, &[]);
 }
@@ -317,7 +323,12 @@ fn command_not_utf8_and_empty_argv() {
     let error = resolve("S", &[cmd(&["printf", "\\377cmd-canary"])], PromptMode::Ask).unwrap_err();
     assert!(matches!(error, SourceError::CommandNotUtf8 { .. }));
     assert_clean(&error, &["cmd-canary"]);
-    let error = resolve("S", &[Source::Command(vec![])], PromptMode::Ask).unwrap_err();
+    let error = resolve(
+        "S",
+        &[Source::Command(CommandSource::new(vec![]))],
+        PromptMode::Ask,
+    )
+    .unwrap_err();
     assert!(matches!(error, SourceError::CommandEmpty { .. }));
 }
 
@@ -525,4 +536,118 @@ fn token_errors_in_the_configured_chain_are_not_skipped() {
         "{error}"
     );
     assert!(error.to_string().contains("`[github] token`"));
+}
+
+#[test]
+fn fifo_and_devices_are_refused_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe (FIFO)"),
+        (Path::new("/dev/zero"), "a character device"),
+    ] {
+        let error = resolve(
+            "MY_SECRET",
+            &[Source::File(path.to_owned())],
+            PromptMode::Ask,
+        )
+        .unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            matches!(error, SourceError::FileNotRegular { .. }),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(what) && shown.contains(&path.display().to_string()),
+            "{shown}"
+        );
+        assert_clean(&error, &[]);
+    }
+}
+
+#[test]
+fn file_over_the_value_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big");
+    let limit = crate::check::MAX_VALUE_BYTES;
+    std::fs::write(&path, format!("{}\n", "a".repeat(limit))).unwrap();
+    let got = resolve("S", &[Source::File(path.clone())], PromptMode::Ask).unwrap();
+    assert_eq!(value_of(got).0.len(), limit);
+    std::fs::write(&path, "big-canary".repeat(limit)).unwrap();
+    let error = resolve("MY_SECRET", &[Source::File(path)], PromptMode::Ask).unwrap_err();
+    assert!(matches!(error, SourceError::FileTooLarge { .. }), "{error}");
+    assert_clean(&error, &["big-canary"]);
+}
+
+fn timed(argv: &[&str], timeout: std::time::Duration) -> Source {
+    let mut command = CommandSource::new(argv.iter().map(|arg| arg.to_string()).collect());
+    command.timeout = timeout;
+    Source::Command(command)
+}
+
+fn process_exists(pid: &str) -> bool {
+    Path::new("/proc").join(pid.trim()).exists()
+}
+
+#[test]
+fn command_timeout_kills_the_whole_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let script = format!(
+        "sleep 1000 & echo $! > {0}; echo $$ >> {0}; printf timeout-canary; wait",
+        pids.display()
+    );
+    let chain = [timed(
+        &["sh", "-c", &script],
+        std::time::Duration::from_millis(300),
+    )];
+    let error = resolve("MY_SECRET", &chain, PromptMode::Ask).unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        matches!(error, SourceError::CommandTimeout { .. }),
+        "{shown}"
+    );
+    assert!(shown.contains("`sh`") && shown.contains("300ms"), "{shown}");
+    assert_clean(&error, &["timeout-canary", "sleep 1000"]);
+    // SIGKILL is delivered before resolve returns; only reaping by init may lag, so wait for that.
+    for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while process_exists(pid) && is_alive(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "process {pid} survived"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// A zombie waiting to be reaped is dead already.
+fn is_alive(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(Path::new("/proc").join(pid.trim()).join("stat"));
+    stat.map(|s| !s.contains(") Z ")).unwrap_or(false)
+}
+
+#[test]
+fn command_output_over_the_value_limit_stops_it() {
+    let chain = [cmd(&["sh", "-c", "while :; do printf huge-canary; done"])];
+    let error = resolve("MY_SECRET", &chain, PromptMode::Ask).unwrap_err();
+    assert!(
+        matches!(error, SourceError::CommandTooLarge { .. }),
+        "{error}"
+    );
+    assert_clean(&error, &["huge-canary"]);
+}
+
+#[test]
+fn timeouts_parse_with_units() {
+    use std::time::Duration;
+    assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+    assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+    assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+    assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+    for bad in ["", "30", "s", "0s", "1.5s", "-1s", "3 days"] {
+        assert!(parse_timeout(bad).is_err(), "{bad}");
+    }
 }

@@ -1,6 +1,8 @@
 //! The GitHub token: the config's `[github] token` source, then GH_TOKEN, GITHUB_TOKEN and
 //! `gh auth token`.
 
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use secrecy::{ExposeSecret as _, SecretString};
@@ -23,6 +25,13 @@ pub struct Token {
 /// skipped), then GH_TOKEN, GITHUB_TOKEN (empty counts as unset), then `gh auth token`.
 pub fn resolve_token(configured: &[Source]) -> Result<Token, SourceError> {
     let token = resolve_token_with(configured, &process_env, &gh_auth_token)?;
+    for source in configured {
+        if let Source::File(path) = source {
+            if token.origin == config_origin(source) {
+                warn_if_others_can_read(path);
+            }
+        }
+    }
     tracing::info!(origin = %token.origin, "using a GitHub token");
     Ok(token)
 }
@@ -104,10 +113,7 @@ fn config_origin(source: &Source) -> String {
         Source::Prompt { .. } => "config prompt".to_owned(),
         Source::Value(_) => "config value".to_owned(),
         Source::File(path) => format!("config file `{}`", path.display()),
-        Source::Command(argv) => match argv.first() {
-            Some(program) => format!("config command `{program}`"),
-            None => "config command".to_owned(),
-        },
+        Source::Command(command) => format!("config command `{}`", command.program()),
     }
 }
 
@@ -132,5 +138,20 @@ fn gh_auth_token() -> Option<Zeroizing<Vec<u8>>> {
             tracing::debug!("cannot run `gh`: {error}");
             None
         }
+    }
+}
+
+/// As ssh does for a private key: a token others can read is as good as theirs.
+fn warn_if_others_can_read(path: &Path) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o044 != 0 {
+        eprintln!(
+            "warning: the token file `{}` can be read by other users (mode {mode:03o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
     }
 }
