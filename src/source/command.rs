@@ -157,23 +157,21 @@ fn run(
     timeout: Duration,
 ) -> Result<Finished, SourceError> {
     watch_signals();
-    let spawned = {
-        // Held from spawn to registration, so an interrupt cannot fall between the two.
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        let child = process.spawn().map_err(|error| SourceError::CommandSpawn {
-            secret: secret.to_owned(),
-            program: program.to_owned(),
-            detail: one_line(&error.to_string()),
-        })?;
-        let pid = Pid::from_raw(i32::try_from(child.id()).expect("Linux pids fit in an i32"));
-        live.push(Running {
-            pid,
-            secret: secret.to_owned(),
-            program: program.to_owned(),
-        });
-        (child, Group { pid })
-    };
-    let (child, _group) = spawned;
+    // The lock is held from spawn to registration, so an interrupt cannot fall between the two.
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    let child = process.spawn().map_err(|error| SourceError::CommandSpawn {
+        secret: secret.to_owned(),
+        program: program.to_owned(),
+        detail: one_line(&error.to_string()),
+    })?;
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("Linux pids fit in an i32"));
+    live.push(Running {
+        pid,
+        secret: secret.to_owned(),
+        program: program.to_owned(),
+    });
+    drop(live);
+    let _group = Group { pid };
     let events = watch(child);
     let deadline = Instant::now() + timeout;
     let (mut status, mut stdout, mut stderr) = (None, None, None);
