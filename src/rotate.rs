@@ -77,10 +77,7 @@ fn describe(source: &Source) -> String {
     match source {
         Source::Env(var) => format!("env `{var}`"),
         Source::File(path) => format!("file `{}`", path.display()),
-        Source::Command(argv) => format!(
-            "command `{}`",
-            argv.first().map(String::as_str).unwrap_or("")
-        ),
+        Source::Command(command) => format!("command `{}`", command.program()),
         other => other.kind().as_str().to_string(),
     }
 }

@@ -299,6 +299,7 @@ pub fn run(
             host: config.api_url.host(),
         };
         let stop = client.stop_flag();
+        source::leave_sigint_to_caller();
         let listener = tokio::spawn(interrupt_on_ctrl_c(std::sync::Arc::clone(&stop)));
         let applied = futures::future::join_all(
             planned

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::source::Source;
+use crate::source::{parse_timeout, CommandSource, Source};
 
 pub use crate::scope::{App, Repo, Scope, Visibility};
 
@@ -226,6 +226,7 @@ pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Config, Vec<Problem
         declarations_failed: false,
         base,
         problems: Vec::new(),
+        token_vars: Vec::new(),
     }
     .validate(raw, path)
 }
@@ -266,6 +267,7 @@ struct RawSecret {
     value: Option<String>,
     file: Option<String>,
     command: Option<Vec<String>>,
+    timeout: Option<String>,
     from: Option<Vec<Spanned<RawSource>>>,
     #[serde(default)]
     allow_empty: bool,
@@ -288,6 +290,7 @@ struct RawSource {
     value: Option<String>,
     file: Option<String>,
     command: Option<Vec<String>>,
+    timeout: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -495,6 +498,8 @@ struct Validator<'a> {
     declarations_failed: bool,
     base: &'a Path,
     problems: Vec<Problem>,
+    /// Variables the config's token comes from, kept from `command` sources as GH_TOKEN is.
+    token_vars: Vec<String>,
 }
 
 impl Validator<'_> {
@@ -509,6 +514,13 @@ impl Validator<'_> {
 
     fn validate(mut self, raw: RawConfig, path: &Path) -> Result<Config, Vec<Problem>> {
         let (api_url, token) = self.github(raw.github);
+        self.token_vars = token
+            .iter()
+            .filter_map(|source| match source {
+                Source::Env(var) => Some(var.clone()),
+                _ => None,
+            })
+            .collect();
         let secrets = self.declarations(raw.secrets, "secret");
         let variables = self.declarations(raw.variables, "variable");
         self.declarations_failed = !self.problems.is_empty();
@@ -607,6 +619,7 @@ impl Validator<'_> {
                 value: secret.value,
                 file: secret.file,
                 command: secret.command,
+                timeout: secret.timeout,
             };
             let what = format!("{kind} `{name}`");
             let raw_rules = rules::RawRules {
@@ -676,6 +689,9 @@ impl Validator<'_> {
         if raw.remember.is_some() && raw.prompt.is_none() {
             self.problem(at, format!("{what}: `remember` goes only with `prompt`"));
         }
+        if raw.timeout.is_some() && raw.command.is_none() {
+            self.problem(at, format!("{what}: `timeout` goes only with `command`"));
+        }
         let mut found = Vec::new();
         if let Some(var) = raw.env {
             found.push(Source::Env(var));
@@ -707,7 +723,15 @@ impl Validator<'_> {
                 );
                 return None;
             }
-            found.push(Source::Command(argv));
+            let mut command = CommandSource::new(argv);
+            if let Some(text) = raw.timeout {
+                match parse_timeout(&text) {
+                    Ok(timeout) => command.timeout = timeout,
+                    Err(message) => self.problem(at, format!("{what}: {message}")),
+                }
+            }
+            command.hidden_env = self.token_vars.clone();
+            found.push(Source::Command(command));
         }
         match found.len() {
             1 => found.pop(),
@@ -741,6 +765,7 @@ impl RawSource {
             && self.value.is_none()
             && self.file.is_none()
             && self.command.is_none()
+            && self.timeout.is_none()
     }
 }
 

@@ -188,6 +188,28 @@ fn token_source() {
 }
 
 #[test]
+fn command_timeouts_and_the_token_variable() {
+    use std::time::Duration;
+    let c = parse_ok(
+        "[github]\ntoken={env=\"MY_TOKEN\"}\n\
+         [secrets.A]\ncommand=[\"pass\",\"a\"]\n\
+         [secrets.B]\nfrom=[{command=[\"pass\",\"b\"], timeout=\"2m\"}]\n\
+         [[targets]]\nrepo=\"o/r\"\n",
+    );
+    let command = |name: &str| match &c.secrets[name].chain[0] {
+        Source::Command(command) => command.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(command("A").timeout, crate::source::DEFAULT_TIMEOUT);
+    assert_eq!(command("B").timeout, Duration::from_secs(120));
+    assert_eq!(command("A").hidden_env, ["MY_TOKEN"]);
+    let p = problems("[secrets.A]\ncommand=[\"a\"]\ntimeout=\"0s\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("is zero"), "{p:?}");
+    let p = problems("[secrets.A]\nenv=\"A\"\ntimeout=\"5s\"\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("goes only with `command`"), "{p:?}");
+}
+
+#[test]
 fn the_example_config_is_valid() {
     let c = parse_ok(include_str!("../../config.example.toml"));
     let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();

@@ -414,7 +414,7 @@ fn cases() -> Vec<Case> {
         case("a missing program", Body(secret_to_shop!("[secrets.A]\ncommand = [\"no-such-program-4e1d\"]")),
             &["cannot run `no-such-program-4e1d` for `A`", "installed"]),
         case("a folder where the file should be", Body(secret_to_shop!("[secrets.A]\nfile = \"a-folder\"")),
-            &["cannot read file", "a-folder", "for `A`"])
+            &["is a directory, not a regular file", "a-folder", "for `A`"])
             .setup(|env| std::fs::create_dir_all(env.path("a-folder")).expect("mkdir")),
         case("an env var that is not UTF-8", Body(secret_to_shop!("[secrets.A]\nenv = \"NOT_UTF8\"")),
             &["env `NOT_UTF8` for `A` is not valid UTF-8"])
@@ -551,6 +551,25 @@ fn cases() -> Vec<Case> {
         case("two repos matches that overlap", Body("[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n[[targets]]\nrepos = { org = \"acme\", match = \"s*\" }\n"),
             &["`acme/shop`", "lines 6 and 8 of `", "narrow a `match`"])
             .network(),
+        // ---- bounded sources -----------------------------------------------------------------------
+        case("a command that hangs", Body(secret_to_shop!("[secrets.A]\ncommand = [\"sleep\", \"1000\"]\ntimeout = \"1s\"")),
+            &["command `sleep` for `A` did not finish within 1s", "`timeout`"]),
+        case("a command that prints without end", Body(secret_to_shop!("[secrets.A]\ncommand = [\"yes\"]")),
+            &["output of `yes` for `A` is larger than 49152 bytes"]),
+        case("a FIFO as a file", Body(secret_to_shop!("[secrets.A]\nfile = \"a-fifo\"")),
+            &["a-fifo", "for `A` is a named pipe (FIFO), not a regular file"])
+            .setup(|env| nix::unistd::mkfifo(&env.path("a-fifo"), nix::sys::stat::Mode::S_IRWXU).expect("mkfifo")),
+        case("/dev/zero as a file", Body(secret_to_shop!("[secrets.A]\nfile = \"/dev/zero\"")),
+            &["`/dev/zero` for `A` is a character device, not a regular file"]),
+        case("a file far over 48 KB", Body(secret_to_shop!("[secrets.A]\nfile = \"huge.txt\"")),
+            &["huge.txt", "for `A` is larger than 49152 bytes"])
+            .setup(|env| env.write("huge.txt", &"h".repeat(1 << 20))),
+        case("a timeout that is not a duration", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimeout = \"soon\"")),
+            &["secretsync.toml:4:", "`timeout = \"soon\"` is not a duration", "\"30s\""]),
+        case("a timeout without a command", Body(secret_to_shop!("[secrets.A]\nfrom = [{ env = \"A\", timeout = \"5s\" }]")),
+            &["secretsync.toml:5:", "`timeout` goes only with `command`"]),
+        case("a misspelt timeout", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimout = \"5s\"")),
+            &["secretsync.toml:6:", "`timeout`"]),
     ]
 }
 

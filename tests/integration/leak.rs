@@ -60,7 +60,16 @@ const REGISTRY_CANARIES: &[&str] = &[
 ];
 
 /// Files the test writes itself, as sources: the only places a canary may be.
-const SOURCES: &[&str] = &["secretsync.toml", "value.txt", "rules.toml", "big.txt"];
+const SOURCES: &[&str] = &[
+    "secretsync.toml",
+    "value.txt",
+    "rules.toml",
+    "big.txt",
+    "bounded-timeout.toml",
+    "bounded-output.toml",
+    "bounded-file.toml",
+    "huge.txt",
+];
 
 /// Every form of a canary that would betray it: itself, its base64 (standard and URL-safe, as
 /// they would appear in JSON or a Basic auth header), its hex, and a long slice of its middle.
@@ -430,6 +439,8 @@ fn steps() -> Vec<Step> {
         Step {
             code: 1,
             unset: &["CANARY_CHAIN_VAR"],
+            // The unreachable keyring falls through to the prompt, which has no terminal.
+            no_tty: true,
             ..step("keyring unavailable", &["apply", "--yes", "--skip-checks"])
         },
         Step {
@@ -477,7 +488,49 @@ fn steps() -> Vec<Step> {
             config: Some("rules.toml"),
             ..step("rule failure json", &["plan", "--json"])
         },
+        Step {
+            code: 1,
+            setup: bounded_configs,
+            config: Some("bounded-timeout.toml"),
+            ..step("command timeout", &["plan"])
+        },
+        Step {
+            code: 1,
+            config: Some("bounded-output.toml"),
+            ..step("command output over the limit", &["apply", "--yes"])
+        },
+        Step {
+            code: 1,
+            config: Some("bounded-file.toml"),
+            ..step("file over the limit", &["plan", "--json"])
+        },
     ]
+}
+
+/// Sources that print or hold a canary, then break a bound: a command that hangs after printing
+/// it, one that prints it without end, and a file of it far over 48 KB.
+fn bounded_configs(env: &Env) {
+    env.write("huge.txt", &CANARY_FILE.repeat(5_000));
+    let api_url = env.sandbox.api_url();
+    for (name, source) in [
+        (
+            "bounded-timeout.toml",
+            format!("command = [\"sh\", \"-c\", \"printf %s {CANARY_CMD}; sleep 1000\"]\ntimeout = \"1s\""),
+        ),
+        (
+            "bounded-output.toml",
+            format!("command = [\"sh\", \"-c\", \"while :; do printf %s {CANARY_CMD}; done\"]"),
+        ),
+        ("bounded-file.toml", "file = \"huge.txt\"".to_owned()),
+    ] {
+        env.write(
+            name,
+            &format!(
+                "[github]\napi_url = \"{api_url}\"\n[secrets.BOUNDED]\n{source}\n\
+                 [[targets]]\nrepo = \"{REPO}\"\n"
+            ),
+        );
+    }
 }
 
 /// `rules.toml`: the canary values under rules they break (too short for `min_length`, not

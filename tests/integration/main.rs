@@ -28,5 +28,6 @@ mod registry;
 mod registry_support;
 mod sandbox_cli;
 mod scopes;
+mod sources;
 mod support;
 mod variables;

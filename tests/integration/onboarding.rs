@@ -271,3 +271,125 @@ fn file_sources_of_a_linked_config_are_read_beside_the_real_config() {
         Some("from-the-real-folder")
     );
 }
+
+/// Kills the sandbox process when the test ends, pass or fail.
+struct Sandbox(std::process::Child);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The shell lines of README's rehearsal block, comments and all.
+fn readme_rehearsal() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let after = readme
+        .split_once("To rehearse offline")
+        .expect("README has a rehearsal")
+        .1;
+    let block = after
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a sh block")
+        .0;
+    block.lines().map(str::to_owned).collect()
+}
+
+/// `A=1 B=2 rest`: the leading assignments, and the rest.
+fn assignments(line: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let mut vars = Vec::new();
+    let mut words = line.split_whitespace().peekable();
+    while let Some((key, value)) = words.peek().and_then(|w| w.split_once('=')) {
+        if !key.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            break;
+        }
+        vars.push((key.to_owned(), value.to_owned()));
+        words.next();
+    }
+    (vars, words.map(str::to_owned).collect())
+}
+
+/// README's rehearsal, run line by line as README.md has it today, right after
+/// `init --preset aliyun-acr` (only the sandbox's port differs: 0, so tests never collide).
+#[test]
+fn the_readme_rehearsal_works_right_after_the_preset() {
+    use std::io::BufRead as _;
+    let env = Env::new();
+    env.cmd(&["init", "--preset", "aliyun-acr", "--repo", REPO])
+        .run()
+        .assert_code(0);
+    let mut sandbox = None;
+    let mut api_url_line = String::new();
+    let mut exported: Vec<(String, String)> = Vec::new();
+    let mut applied = false;
+    for line in readme_rehearsal() {
+        let command = line.split("  #").next().unwrap_or("").trim();
+        if let Some(edit) = line.strip_prefix("# in secretsync.toml: [github] ") {
+            assert!(edit.starts_with("api_url = "), "{line}");
+            let config = std::fs::read_to_string(env.path("secretsync.toml")).expect("config");
+            let placeholder = "[github]\n# api_url = \"https://api.github.com\"\n";
+            assert!(config.contains(placeholder), "{config}");
+            let edited = format!("[github]\n{api_url_line}\n");
+            env.write("secretsync.toml", &config.replace(placeholder, &edited));
+        } else if let Some(args) = command.strip_prefix("secretsync sandbox ") {
+            assert!(args.starts_with("--addr 127.0.0.1:"), "{line}");
+            let mut child = Sandbox(
+                env.command(env!("CARGO_BIN_EXE_secretsync"))
+                    .args(["sandbox", "--addr", "127.0.0.1:0"])
+                    .into_command()
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("the sandbox starts"),
+            );
+            let mut first = String::new();
+            std::io::BufReader::new(child.0.stdout.take().expect("stdout"))
+                .read_line(&mut first)
+                .expect("a first line");
+            api_url_line = first.trim().to_owned();
+            assert!(api_url_line.starts_with("api_url = \"http://"), "{first}");
+            sandbox = Some(child);
+        } else if let Some(rest) = command.strip_prefix("export ") {
+            exported.extend(assignments(rest).0);
+        } else if !command.is_empty() {
+            let (vars, words) = assignments(command);
+            assert_eq!(
+                words.first().map(String::as_str),
+                Some("secretsync"),
+                "{line}"
+            );
+            let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+            let mut run = env.cmd(&args);
+            for (key, value) in exported.iter().chain(&vars) {
+                run = run.env(key, value);
+            }
+            let out = run.run();
+            out.assert_code(0);
+            assert!(out.stdout.contains("ALIYUN_PASSWORD"), "{}", out.stdout);
+            applied = true;
+        }
+    }
+    assert!(
+        sandbox.is_some() && applied,
+        "the rehearsal starts a sandbox and applies"
+    );
+    let values = [
+        "ALIYUN_REGISTRY",
+        "ALIYUN_NAMESPACE",
+        "ALIYUN_USERNAME",
+        "ALIYUN_PASSWORD",
+    ];
+    let mut plan = env
+        .cmd(&["plan", "--detailed-exitcode"])
+        .env("GH_TOKEN", "sandbox-token");
+    for (key, value) in &exported {
+        plan = plan.env(key, value);
+    }
+    let out = plan.run();
+    out.assert_code(0);
+    for name in values {
+        assert!(out.stdout.contains(name), "{}", out.stdout);
+    }
+}

@@ -271,3 +271,43 @@ fn without_a_terminal_a_prompt_is_a_one_line_error() {
     );
     assert_eq!(env.plaintext("REGISTRY_USER"), None);
 }
+
+/// The preset's chain on a machine with no Secret Service (SSH, containers): the unreachable
+/// keyring is noted and skipped, the prompt is reached, and nothing offers to store the value in
+/// a keyring that is not there.
+#[test]
+fn an_unreachable_keyring_leads_on_to_the_prompt() {
+    if !require_tools("an_unreachable_keyring_leads_on_to_the_prompt", STTY) {
+        return;
+    }
+    let env = Env::new();
+    env.config_for_repo(&format!(
+        "[secrets.{SECRET}]\nfrom = [\n  {{ env = \"SECRETSYNC_TEST_UNSET_VAR\" }},\n  \
+         {{ keyring = {{ service = \"secretsync\", user = \"pty\" }} }},\n  \
+         {{ prompt = \"{LABEL}\", confirm = true, remember = true }},\n]\n"
+    ));
+    std::fs::create_dir_all(env.path("runtime")).expect("mkdir");
+    let tty_file = env.path("tty-name");
+    let command = env
+        .cmd(&["apply", "--yes"])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", env.path("runtime"))
+        .env("NO_COLOR", "1")
+        .env("TTY_FILE", &tty_file)
+        .wrap(&["sh", "-c", PTY_SCRIPT, "sh"])
+        .into_pty_command();
+    let options = Options::new().timeout_ms(Some(TIMEOUT.as_millis() as u64));
+    let mut pty = Pty {
+        session: spawn_with_options(command, options).expect("spawn on a pty"),
+        tty_file,
+        seen: String::new(),
+    };
+    let value = "pty-Headless-Value-0815";
+    pty.expect("note: the keyring is not reachable");
+    pty.answer(&format!("{LABEL}: "), value);
+    pty.answer(&format!("Confirm {LABEL}: "), value);
+    pty.succeed();
+    assert!(!pty.seen.contains("Store"), "{}", pty.seen);
+    assert!(!pty.seen.contains("Headless-Value"), "{}", pty.seen);
+    assert_eq!(env.plaintext(SECRET).as_deref(), Some(value));
+}

@@ -1,0 +1,285 @@
+//! Value sources through the binary: command sources are bounded in time and size, killed whole
+//! (with their grandchildren) on a timeout or an interrupt, and never see the GitHub token; file
+//! sources refuse what is not a regular file; an unreachable keyring lets a chain go on; a token
+//! file others can read is warned about.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, REPO, TOKEN};
+
+/// Whether a process is still alive (a zombie waiting to be reaped is not).
+fn alive(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(Path::new("/proc").join(pid.trim()).join("stat"));
+    stat.is_ok_and(|s| !s.contains(") Z "))
+}
+
+/// The processes were sent SIGKILL before secretsync exited; only their reaping may still be
+/// under way, so wait (bounded) for them to be gone.
+fn assert_gone(pids: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for pid in pids {
+        while alive(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "process {pid} outlived secretsync"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A command that records its own pid and its background `sleep`'s, then waits forever.
+fn hanging_script(env: &Env) -> String {
+    let pids = env.path("pids");
+    format!(
+        "sleep 1000 & echo $! > {0}.tmp; echo $$ >> {0}.tmp; mv {0}.tmp {0}; wait",
+        pids.display()
+    )
+}
+
+fn recorded_pids(env: &Env) -> Vec<String> {
+    std::fs::read_to_string(env.path("pids"))
+        .expect("the command recorded its pids")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_hanging_command_times_out_and_its_group_is_killed() {
+    let env = Env::new();
+    let script = hanging_script(&env);
+    env.config_for_repo(&format!(
+        "[secrets.A]\ncommand = [\"sh\", \"-c\", {script:?}]\ntimeout = \"1s\"\n"
+    ));
+    let out = env.cmd(&["plan"]).run_with_timeout(Duration::from_secs(30));
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("command `sh` for `A` did not finish within 1s and was stopped"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    assert_gone(&recorded_pids(&env));
+}
+
+fn interrupt_while_a_command_runs(signal: &str) {
+    let env = Env::new();
+    let script = hanging_script(&env);
+    env.config_for_repo(&format!(
+        "[secrets.A]\ncommand = [\"sh\", \"-c\", {script:?}]\n"
+    ));
+    let mut child = env
+        .cmd(&["plan"])
+        .into_command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !env.path("pids").exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(!status.success(), "{signal}: {stderr}");
+    assert!(
+        stderr.contains("interrupted: stopped command `sh` for `A`"),
+        "{signal}: {stderr}"
+    );
+    assert_gone(&recorded_pids(&env));
+}
+
+#[test]
+fn sigint_kills_the_running_command_and_its_children() {
+    interrupt_while_a_command_runs("-INT");
+}
+
+#[test]
+fn sigterm_kills_the_running_command_and_its_children() {
+    interrupt_while_a_command_runs("-TERM");
+}
+
+#[test]
+fn endless_output_and_special_files_are_refused() {
+    let env = Env::new();
+    env.config_for_repo("[secrets.A]\ncommand = [\"yes\"]\n");
+    let out = env.cmd(&["plan"]).run_with_timeout(Duration::from_secs(30));
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains("output of `yes` for `A` is larger than 49152 bytes"),
+        "{}",
+        out.stderr
+    );
+
+    nix::unistd::mkfifo(&env.path("fifo"), nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+    for (file, what) in [
+        ("fifo", "is a named pipe (FIFO), not a regular file"),
+        ("/dev/zero", "is a character device, not a regular file"),
+    ] {
+        env.config_for_repo(&format!("[secrets.A]\nfile = \"{file}\"\n"));
+        let out = env.cmd(&["plan"]).run_with_timeout(Duration::from_secs(30));
+        out.assert_code(1);
+        assert!(out.stderr.contains(what), "{}", out.stderr);
+        assert!(out.stderr.contains("for `A`"), "{}", out.stderr);
+    }
+}
+
+/// `plan` runs on pull requests, so a source command must not see the token in any variable.
+#[test]
+fn source_commands_never_see_the_github_token() {
+    let env = Env::new();
+    let probe = "printf '[%s]' \"$GH_TOKEN$GITHUB_TOKEN$GH_ENTERPRISE_TOKEN$GITHUB_ENTERPRISE_TOKEN$MY_TOKEN\"";
+    env.config(&format!(
+        "token = {{ env = \"MY_TOKEN\" }}\n\n[secrets.A]\ncommand = [\"sh\", \"-c\", {probe:?}]\n\n[[targets]]\nrepo = \"{REPO}\"\n"
+    ));
+    let with_tokens = |args: &[&str]| {
+        env.cmd(args)
+            .env("MY_TOKEN", TOKEN)
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GH_ENTERPRISE_TOKEN", TOKEN)
+            .env("GITHUB_ENTERPRISE_TOKEN", TOKEN)
+            .run()
+    };
+    with_tokens(&["plan"]).assert_code(0);
+    with_tokens(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.plaintext("A").as_deref(), Some("[]"));
+}
+
+/// No Secret Service (SSH, containers): no address, and a runtime folder with no bus.
+fn no_dbus(env: &Env, args: &[&str]) -> crate::support::Run {
+    std::fs::create_dir_all(env.path("runtime")).expect("mkdir");
+    env.cmd(args)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", env.path("runtime"))
+}
+
+#[test]
+fn an_unreachable_keyring_falls_through_to_the_next_source() {
+    let env = Env::new();
+    env.config_for_repo(
+        "[secrets.A]\nfrom = [{ keyring = { service = \"secretsync\", user = \"a\" } }, { env = \"A_VALUE\" }]\n\n\
+         [secrets.B]\nfrom = [{ keyring = { service = \"secretsync\", user = \"b\" } }, { value = \"b-literal\" }]\n",
+    );
+    let out = no_dbus(&env, &["apply", "--yes"])
+        .env("A_VALUE", "a-env")
+        .run();
+    out.assert_code(0);
+    assert_eq!(env.plaintext("A").as_deref(), Some("a-env"));
+    assert_eq!(env.plaintext("B").as_deref(), Some("b-literal"));
+    let notes: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("keyring"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", out.stderr);
+    assert!(
+        notes[0].starts_with("note: the keyring is not reachable")
+            && notes[0].contains("next source"),
+        "{}",
+        out.stderr
+    );
+
+    // Nothing after the keyring has a value: the error names both, on one line.
+    let out = no_dbus(&env, &["plan"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("no value for `A`")
+            && out.stderr.contains("keyring not reachable")
+            && out.stderr.contains("env `A_VALUE` unset"),
+        "{}",
+        out.stderr
+    );
+
+    // The keyring as the last source stays the clear D-Bus error.
+    env.config_for_repo("[secrets.A]\nkeyring = { service = \"secretsync\", user = \"a\" }\n");
+    let out = no_dbus(&env, &["plan"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("cannot read `A` from the keyring")
+            && out.stderr.contains("D-Bus is not reachable"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn a_token_file_others_can_read_is_warned_about() {
+    let env = Env::new();
+    env.write("token.txt", &format!("{TOKEN}\n"));
+    env.config_for_repo("[secrets.A]\nvalue = \"a\"\n");
+    let text = std::fs::read_to_string(env.path("secretsync.toml")).expect("config");
+    env.write(
+        "secretsync.toml",
+        &text.replacen("\n\n", "\ntoken = { file = \"token.txt\" }\n\n", 1),
+    );
+    let token = env.path("token.txt");
+    let warning = format!(
+        "warning: the token file `{}` can be read by other users (mode 644); run `chmod 600 {}`",
+        token.display(),
+        token.display()
+    );
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = env.cmd(&["plan"]).env_remove("GH_TOKEN").run();
+    out.assert_code(0);
+    assert!(out.stderr.contains(&warning), "{}", out.stderr);
+    assert!(!out.stderr.contains(TOKEN), "{}", out.stderr);
+
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = env.cmd(&["plan"]).env_remove("GH_TOKEN").run();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+/// Once commands have given their values, Ctrl-C during the writes is apply's again: the writes
+/// in flight finish and are recorded, as without a command source.
+#[test]
+fn sigint_during_the_writes_still_stops_gracefully_after_a_command_source() {
+    const COUNT: usize = 12;
+    let env = Env::new();
+    let mut body = String::from("[secrets.FROM_CMD]\ncommand = [\"printf\", \"from-command\"]\n");
+    for i in 0..COUNT - 1 {
+        body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n"));
+    }
+    env.config_for_repo(&body);
+    env.sandbox.set_latency(Duration::from_millis(150));
+    let child = env
+        .cmd(&["--concurrency", "1", "apply", "--yes"])
+        .into_command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.sandbox.names(REPO).len() < 3 {
+        assert!(Instant::now() < deadline, "no writes arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("finishing the writes in flight"),
+        "{stderr}"
+    );
+    assert!(env.sandbox.names(REPO).len() < COUNT);
+}
