@@ -46,7 +46,7 @@ fn sigint_records_what_was_written_and_a_rerun_finishes() {
     let state = env
         .state_files()
         .into_iter()
-        .find(|(p, _)| p.ends_with("shop.json"))
+        .find(|(p, _)| p.ends_with("shop/actions.json"))
         .expect("a state file");
     let records: serde_json::Value = serde_json::from_slice(&state.1).expect("whole JSON");
     let recorded = records["secrets"].as_object().map(|m| m.len()).unwrap_or(0);
