@@ -191,7 +191,7 @@ impl StateDir {
         let path = self.file(host, scope);
         if let Ok(meta) = fs::metadata(&path) {
             let mode = meta.mode() & 0o777;
-            if mode & 0o077 != 0 {
+            if meta.is_file() && mode & 0o077 != 0 {
                 eprintln!(
                     "warning: state file `{}` is open to other users (mode {mode:03o}); run `chmod 600 {}`",
                     path.display(),

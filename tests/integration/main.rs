@@ -6,6 +6,7 @@
 mod apply;
 mod audit;
 mod bad_input;
+mod concurrency;
 mod confirm;
 mod doctor;
 mod errors;
@@ -17,6 +18,7 @@ mod interrupt;
 mod json;
 mod leak;
 mod limits;
+mod lost_records;
 mod memory;
 mod onboarding;
 mod progress;
