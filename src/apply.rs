@@ -304,13 +304,13 @@ fn sent_here(report: &TargetReport, name: &str) -> bool {
         .any(|c| c.kind == Kind::Secret && c.action.writes() && c.name == name)
 }
 
-/// Whether a write's intent can go: it was recorded, it was never sent, or GitHub refused it.
-/// A write whose answer was lost or garbled, or a server error, may still have landed, so its
-/// intent stays.
+/// Whether a write's intent can go: it was recorded, it was never sent, or GitHub answered it
+/// with an error. A write whose answer was lost or garbled may still have landed, so its intent
+/// stays. (An intent kept too long could take someone else's later write for ours, so only
+/// writes whose fate is unknown keep one.)
 fn intent_done(result: Option<&Result<Written, GithubError>>) -> bool {
     match result {
         None | Some(Ok(_)) => true,
-        Some(Err(GithubError::Status { status, .. })) => *status < 500,
         Some(Err(
             GithubError::Network { .. }
             | GithubError::Malformed { .. }
