@@ -289,3 +289,27 @@ fn a_state_file_open_to_others_is_warned_about() {
         out.stderr
     );
 }
+
+#[test]
+fn a_lock_file_that_is_a_link_is_refused_and_not_followed() {
+    let env = Env::new();
+    env.config(&body(1, "v"));
+    env.apply();
+    env.config(&body(1, "w"));
+    let lock = state_file(&env).with_extension("json.lock");
+    let target = env.path("elsewhere");
+    std::fs::remove_file(&lock).expect("remove the lock file");
+    std::os::unix::fs::symlink(&target, &lock).expect("symlink");
+    env.sandbox.clear_requests();
+    let out = env.cmd(&["apply", "--yes"]).run();
+    out.assert_code(1);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is a symbolic link")
+            && out.stderr.contains(&format!("rm {}", lock.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!target.exists(), "the link was followed");
+    assert_eq!(env.counts().2, 0, "a write was sent");
+}
