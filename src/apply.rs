@@ -2,6 +2,8 @@
 //! when a value is sealed, write each change (concurrently, within the client's bound), list
 //! again, and record what succeeded. It decides nothing itself: what to write comes from the
 //! plan. A failed write never stops the others, but a rejected token stops all further writes.
+//! Each secret's write is announced in the state (an intent) before it is sent, and nothing is
+//! sent when that fails; a record that fails after the writes is told in the target's report.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,11 +12,11 @@ use secrecy::SecretString;
 
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{
-    Action, Change, Fingerprint, Kind, OrgAccess, Reason, Record, Remote, RemoteVariable,
+    Action, Change, Fingerprint, Intent, Kind, OrgAccess, Reason, Record, Remote, RemoteVariable,
 };
 use crate::scope::Scope;
 use crate::seal::{self, Sealed};
-use crate::state::{Locked, StateDir, StateError};
+use crate::state::{Locked, StateError};
 
 /// Everything known about one target after `plan` or `apply`: what renderers show.
 #[derive(Debug)]
@@ -85,10 +87,9 @@ pub struct Work<'a> {
     pub create_environment: bool,
 }
 
-/// Where records go: the state folder, and the API host they belong to.
+/// Where records go: the locked state of every scope the run writes secrets to.
 pub struct Recorder<'a> {
-    pub state: &'a StateDir,
-    pub host: &'a str,
+    pub locks: &'a BTreeMap<Scope, Locked>,
 }
 
 /// What the writes send and record: sealed values (for writes of a value) and fingerprints
@@ -120,26 +121,30 @@ pub async fn apply_target(
     work: &Work<'_>,
     secrets: BTreeMap<String, Ready>,
     recorder: &Recorder<'_>,
-) -> Result<TargetReport, StateError> {
+) -> TargetReport {
     let writes: Vec<&Change> = report
         .changes
         .iter()
         .filter(|c| c.action.writes())
         .collect();
     if writes.is_empty() {
-        return Ok(report);
+        return report;
     }
     let scope = work.scope;
     let secret_writes = writes.iter().any(|c| c.kind == Kind::Secret);
-    let locked = match secret_writes {
-        true => Some(recorder.state.lock(recorder.host, scope)?),
-        false => None,
-    };
+    let variable_writes = writes.iter().any(|c| c.kind == Kind::Variable);
+    let locked = recorder.locks.get(scope);
+    if secret_writes && locked.is_none() {
+        report.error = Some(GithubError::State(format!(
+            "internal error: no state lock for `{scope}`; nothing was sent; this is a bug in secretsync, please report it"
+        )));
+        return report;
+    }
     if work.create_environment {
         if let Scope::Environment { repo, environment } = scope {
             if let Err(e) = client.ensure_environment(repo, environment, true).await {
                 report.error = Some(e);
-                return Ok(report);
+                return report;
             }
         }
     }
@@ -171,6 +176,14 @@ pub async fn apply_target(
         })
         .collect();
     let outgoing = seal_all(key.as_ref(), secrets);
+    if let Some(locked) = locked {
+        if let Err(e) = intend(locked, &writes, &outgoing, work.remote_secrets) {
+            report.error = Some(GithubError::State(format!(
+                "nothing was sent to `{scope}`: {e}"
+            )));
+            return report;
+        }
+    }
     let fatal = AtomicBool::new(false);
     let outcomes = futures::future::join_all(writes.iter().map(|change| {
         let fatal = &fatal;
@@ -194,31 +207,30 @@ pub async fn apply_target(
     report.results = outcomes.into_iter().flatten().collect();
 
     let mut missing = Vec::new();
-    if secret_writes {
+    if let (true, Some(locked)) = (secret_writes, locked) {
         // GitHub's `updated_at` after our writes is what the next plan compares against.
-        match client.list_secrets(scope).await {
+        let recorded = match client.list_secrets(scope).await {
             Ok(remote) => {
-                if let Some(locked) = &locked {
-                    record(locked, &report, &outgoing, &remote)?;
-                }
                 missing.extend(absent(
                     &report.changes,
                     Kind::Secret,
                     remote.iter().map(|r| r.name.as_str()),
                 ));
+                record(locked, &report, &outgoing, &remote)
             }
             // Without the listing there is no timestamp to record. The values did reach GitHub,
             // so record their fingerprints with the time left open: the next apply trusts the
             // fingerprint and fills the time in, instead of sending every value again.
             Err(e) => {
-                if let Some(locked) = &locked {
-                    record_unconfirmed(locked, &report, &outgoing)?;
-                }
                 report.error.get_or_insert(e);
+                record_unconfirmed(locked, &report, &outgoing)
             }
+        };
+        if let Err(e) = recorded {
+            attach_record_failure(&mut report, &e);
         }
     }
-    if writes.iter().any(|c| c.kind == Kind::Variable) {
+    if variable_writes {
         match client.list_variables(scope).await {
             Ok(remote) => missing.extend(absent(
                 &report.changes,
@@ -231,7 +243,82 @@ pub async fn apply_target(
         }
     }
     report.missing = missing;
-    Ok(report)
+    report
+}
+
+/// The writes were sent but could not be recorded: say so in the target's report. Their
+/// intents stay in the state, so the next plan knows them as ours rather than drift.
+fn attach_record_failure(report: &mut TargetReport, e: &StateError) {
+    let sent = report.results.values().filter(|r| r.is_ok()).count();
+    let mut message = format!(
+        "{sent} write(s) reached GitHub but could not be recorded: {e}; run apply again once the state folder is writable"
+    );
+    if let Some(earlier) = report.error.take() {
+        message.push_str(&format!(" (also: {earlier})"));
+    }
+    report.error = Some(GithubError::State(message));
+}
+
+/// Persist an intent for every secret about to be sent, before any is sent.
+fn intend(
+    locked: &Locked,
+    writes: &[&Change],
+    outgoing: &Outgoing,
+    planned_from: &[Remote],
+) -> Result<(), StateError> {
+    let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let sent: Vec<(&String, &Fingerprint)> = writes
+        .iter()
+        .filter(|c| c.kind == Kind::Secret && c.action != Action::Delete)
+        .filter(|c| {
+            matches!(c.reason, Reason::AccessChanged { .. })
+                || outgoing.sealed.contains_key(&c.name)
+        })
+        .filter_map(|c| outgoing.fingerprints.get_key_value(&c.name))
+        .collect();
+    if sent.is_empty() {
+        return Ok(());
+    }
+    locked.update(|loaded| {
+        for (name, fingerprint) in sent {
+            loaded.intents.insert(
+                name.clone(),
+                Intent {
+                    fingerprint: fingerprint.clone(),
+                    since: since.clone(),
+                    base: planned_from
+                        .iter()
+                        .find(|r| r.name == *name)
+                        .map(|r| r.updated_at.clone()),
+                },
+            );
+        }
+    })
+}
+
+/// Whether this run planned to write the secret `name` (other intents belong to other runs).
+fn sent_here(report: &TargetReport, name: &str) -> bool {
+    report
+        .changes
+        .iter()
+        .any(|c| c.kind == Kind::Secret && c.action.writes() && c.name == name)
+}
+
+/// Whether a write's intent can go: it was recorded, it was never sent, or GitHub answered it
+/// with an error. A write whose answer was lost or garbled may still have landed, so its intent
+/// stays. (An intent kept too long could take someone else's later write for ours, so only
+/// writes whose fate is unknown keep one.)
+fn intent_done(result: Option<&Result<Written, GithubError>>) -> bool {
+    match result {
+        None | Some(Ok(_)) => true,
+        Some(Err(
+            GithubError::Network { .. }
+            | GithubError::Malformed { .. }
+            | GithubError::Setup(_)
+            | GithubError::State(_),
+        )) => false,
+        Some(Err(_)) => true,
+    }
 }
 
 /// One write. `None` when it was not attempted (no key: the target's error says why).
@@ -321,7 +408,8 @@ fn record(
         .iter()
         .map(|r| (r.name.as_str(), r.updated_at.as_str()))
         .collect();
-    locked.update(|records| {
+    locked.update(|loaded| {
+        let records = &mut loaded.records;
         // Access-only writes land here too: they move `updated_at`, and the fingerprint is the
         // unchanged value's.
         for ((kind, name), result) in &report.results {
@@ -345,6 +433,11 @@ fn record(
         }
         // A record of a secret that is gone from GitHub can never match again.
         records.retain(|name, _| listed.contains_key(name.as_str()));
+        loaded.intents.retain(|name, _| {
+            !sent_here(report, name)
+                || (listed.contains_key(name.as_str())
+                    && !intent_done(report.results.get(&(Kind::Secret, name.clone()))))
+        });
     })
 }
 
@@ -355,7 +448,8 @@ fn record_unconfirmed(
     report: &TargetReport,
     outgoing: &Outgoing,
 ) -> Result<(), StateError> {
-    locked.update(|records| {
+    locked.update(|loaded| {
+        let records = &mut loaded.records;
         for ((kind, name), result) in &report.results {
             if *kind != Kind::Secret || result.is_err() {
                 continue;
@@ -376,6 +470,10 @@ fn record_unconfirmed(
                 }
             }
         }
+        loaded.intents.retain(|name, _| {
+            !sent_here(report, name)
+                || !intent_done(report.results.get(&(Kind::Secret, name.clone())))
+        });
     })
 }
 

@@ -157,6 +157,61 @@ pub struct Record {
 
 pub type Recorded = BTreeMap<String, Record>;
 
+/// A write an apply was about to send, recorded before it was sent: what it sent, when (UTC,
+/// RFC 3339, whole seconds), and GitHub's `updated_at` for it when the apply planned (`None`:
+/// absent). An apply that records the write's outcome removes it; one that is cut off (killed,
+/// or unable to record) leaves it behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intent {
+    pub fingerprint: Fingerprint,
+    pub since: String,
+    #[serde(default)]
+    pub base: Option<String>,
+}
+
+pub type Intents = BTreeMap<String, Intent>;
+
+/// How far GitHub's clock may lag ours and a write still count as sent after its intent.
+const CLOCK_TOLERANCE_SECS: i64 = 120;
+
+/// The records as they stand once left-over intents are weighed against GitHub's listing. A
+/// secret whose `updated_at` moved since the apply planned (or that appeared), to a time at or
+/// after the intent, was written by the apply that was cut off (only a write by someone else
+/// between that apply's listing and its own write would look the same): it becomes a record of
+/// the intent's fingerprint with the time left open, the form a write whose listing failed
+/// already takes, so it is trusted, never shown as drift, and the next apply fills the time
+/// in. An intent GitHub shows no trace of (absent, or not touched since) is ignored.
+pub fn settle(recorded: &Recorded, intents: &Intents, remote: &[Remote]) -> Recorded {
+    let mut settled = recorded.clone();
+    for (name, intent) in intents {
+        let Some(listed) = remote.iter().find(|r| r.name == *name) else {
+            continue;
+        };
+        let moved = intent.base.as_ref() != Some(&listed.updated_at);
+        if moved && at_or_after(&listed.updated_at, &intent.since) {
+            settled.insert(
+                name.clone(),
+                Record {
+                    fingerprint: intent.fingerprint.clone(),
+                    updated_at: None,
+                },
+            );
+        }
+    }
+    settled
+}
+
+fn at_or_after(time: &str, since: &str) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (parse(time), parse(since)) {
+        (Some(time), Some(since)) => {
+            time >= since - chrono::Duration::seconds(CLOCK_TOLERANCE_SECS)
+        }
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
@@ -891,5 +946,112 @@ mod tests {
         );
         let changed = &plan(&desired("w"), &remote, &rec, false)[0];
         assert_eq!(changed.reason.code(), "value_changed");
+    }
+
+    fn intent(value: &str, since: &str, base: Option<&str>) -> Intents {
+        [(
+            "A".to_string(),
+            Intent {
+                fingerprint: fp(value),
+                since: since.into(),
+                base: base.map(str::to_string),
+            },
+        )]
+        .into()
+    }
+
+    /// A left-over intent, against: recorded before or not, GitHub absent, untouched since the
+    /// record, or moved to a time long before the intent, or at or after it; and the declared
+    /// value the intent's or another.
+    #[test]
+    fn left_over_intents_are_ours_when_github_moved_after_them() {
+        const EARLY: &str = "2026-01-01T00:00:00Z";
+        const SINCE: &str = "2026-01-02T00:00:00Z";
+        const AFTER: &str = "2026-01-02T00:00:01Z";
+        for recorded in [false, true] {
+            for listed in [None, Some(EARLY), Some(SINCE), Some(AFTER)] {
+                for value in ["new", "other"] {
+                    let rec: Recorded = recorded
+                        .then(|| {
+                            (
+                                "A".to_string(),
+                                Record {
+                                    fingerprint: fp("old"),
+                                    updated_at: Some(EARLY.into()),
+                                },
+                            )
+                        })
+                        .into_iter()
+                        .collect();
+                    let remote: Vec<Remote> = listed
+                        .map(|t| Remote {
+                            name: "A".into(),
+                            updated_at: t.into(),
+                            access: None,
+                        })
+                        .into_iter()
+                        .collect();
+                    let base = recorded.then_some(EARLY);
+                    let settled = settle(&rec, &intent("new", SINCE, base), &remote);
+                    let desired = [Desired {
+                        name: "A".into(),
+                        fingerprint: Some(fp(value)),
+                        source: None,
+                        access: None,
+                    }];
+                    let change = &plan(&desired, &remote, &settled, false)[0];
+                    let got = (change.action, change.reason.code());
+                    let ours = matches!(listed, Some(SINCE | AFTER));
+                    let expected = match (listed, recorded, ours, value) {
+                        (None, false, _, _) => (Action::Create, "absent"),
+                        (None, true, _, _) => (Action::Create, "deleted_remotely"),
+                        (_, _, true, "new") => (Action::Unchanged, "same"),
+                        (_, _, true, _) => (Action::Update, "value_changed"),
+                        // Not touched since the record: the intent's write never landed.
+                        (_, true, false, _) => (Action::Update, "value_changed"),
+                        // Created before the intent by someone else.
+                        (_, false, false, _) => (Action::Update, "unrecorded"),
+                    };
+                    assert_eq!(
+                        got, expected,
+                        "recorded {recorded}, listed {listed:?}, value {value}"
+                    );
+                    assert_ne!(change.reason.code(), "drift");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_intent_allows_for_a_lagging_clock_but_not_an_old_write() {
+        let remote = |t: &str| {
+            vec![Remote {
+                name: "A".into(),
+                updated_at: t.into(),
+                access: None,
+            }]
+        };
+        let since = "2026-01-02T00:02:00Z";
+        let lagging = settle(
+            &Recorded::new(),
+            &intent("v", since, None),
+            &remote("2026-01-02T00:00:30Z"),
+        );
+        assert_eq!(lagging["A"].updated_at, None);
+        let old = settle(
+            &Recorded::new(),
+            &intent("v", since, None),
+            &remote("2026-01-01T00:00:00Z"),
+        );
+        assert!(old.is_empty());
+        // Set by someone else just before the apply planned, and so listed then: not ours,
+        // however close in time.
+        let foreign = "2026-01-02T00:02:00Z";
+        let seen = settle(
+            &Recorded::new(),
+            &intent("v", since, Some(foreign)),
+            &remote(foreign),
+        );
+        assert!(seen.is_empty());
     }
 }

@@ -184,9 +184,25 @@ impl Scope {
         }
     }
 
-    /// The state file, relative to the host's folder. GitHub owner names cannot start with `_`,
-    /// so `_orgs` cannot collide with an owner's folder.
+    /// The state file, relative to the host's folder: a folder per repository
+    /// (`owner/repo/actions.json`, `owner/repo/dependabot.json`,
+    /// `owner/repo/environments/<encoded>.json`) and per organization (`@orgs/org/...`). Owner
+    /// names cannot hold `@`, environment names are percent-encoded (`%` included), and each
+    /// kind has its own fixed file name, so no two scopes share a file.
     pub fn state_file(&self) -> PathBuf {
+        match self {
+            Scope::Repo { repo, app } => repo_folder(repo).join(app_file(*app)),
+            Scope::Environment { repo, environment } => repo_folder(repo)
+                .join("environments")
+                .join(format!("{}.json", encode_segment(environment))),
+            Scope::Org { org, app } => PathBuf::from("@orgs").join(org).join(app_file(*app)),
+        }
+    }
+
+    /// Where releases before the per-repository folders kept this scope's file. Two scopes
+    /// could share one (`o/r.env.prod` and environment `prod` of `o/r`), so its recorded scope
+    /// must be checked before it is trusted.
+    pub fn legacy_state_file(&self) -> PathBuf {
         match self {
             Scope::Repo {
                 repo,
@@ -211,6 +227,58 @@ impl Scope {
             } => PathBuf::from("_orgs").join(format!("{org}.dependabot.json")),
         }
     }
+}
+
+fn repo_folder(repo: &Repo) -> PathBuf {
+    PathBuf::from(&repo.owner).join(&repo.name)
+}
+
+fn app_file(app: App) -> &'static str {
+    match app {
+        App::Actions => "actions.json",
+        App::Dependabot => "dependabot.json",
+    }
+}
+
+/// The folder named for an API host (`host[:port]`). Names, IPv4 addresses and ports keep their
+/// spelling (`api.github.com`, `127.0.0.1:8080`); an IPv6 literal loses its brackets and its
+/// port follows a `_` (`[::1]:8080` is `::1_8080`). An IPv6 address always holds two `:` or
+/// more and the other forms at most one, and any other character is percent-encoded, so the
+/// mapping stays one-to-one.
+pub fn host_folder(host: &str) -> String {
+    if let Some((address, port)) = host.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+        let port = match port {
+            "" => Some(None),
+            port => port.strip_prefix(':').map(Some),
+        };
+        if let (true, Some(port)) = (address.matches(':').count() >= 2, port) {
+            let address = encode_host(address, true);
+            return match port {
+                None => address,
+                Some(port) => format!("{address}_{}", encode_host(port, false)),
+            };
+        }
+    }
+    match encode_host(host, host.matches(':').count() <= 1) {
+        // `.`, `..` and `` would name the state folder itself or its parent; a lone `%` or
+        // `%2E` cannot come from any other host, since `%` itself is always encoded.
+        empty if empty.is_empty() => "%".into(),
+        dots if dots.bytes().all(|b| b == b'.') => dots.replace('.', "%2E"),
+        folder => folder,
+    }
+}
+
+fn encode_host(text: &str, keep_colons: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        let keep =
+            b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || (b == b':' && keep_colons);
+        match keep {
+            true => out.push(b as char),
+            false => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// Which repositories of an organization may use an org secret or variable.
@@ -284,40 +352,140 @@ mod tests {
         );
     }
 
-    #[test]
-    fn state_files_are_distinct() {
-        let scopes = [
-            Scope::Repo {
-                repo: repo(),
-                app: App::Actions,
-            },
-            Scope::Repo {
-                repo: repo(),
-                app: App::Dependabot,
-            },
-            Scope::Environment {
-                repo: repo(),
-                environment: "prod".into(),
-            },
-            Scope::Environment {
-                repo: repo(),
-                environment: "prod/x".into(),
-            },
-            Scope::Org {
-                org: "o".into(),
-                app: App::Actions,
-            },
-            Scope::Org {
-                org: "o".into(),
-                app: App::Dependabot,
-            },
+    fn tricky_scopes() -> Vec<Scope> {
+        let parts = [
+            "x",
+            "x.env.prod",
+            "x.dependabot",
+            "x.json",
+            "actions.json",
+            "dependabot.json",
+            "environments",
+            "_orgs",
+            "-",
+            "..x",
         ];
+        let environments = [
+            "prod",
+            "prod/x",
+            "prod%2Fx",
+            ".",
+            "..",
+            "a.json",
+            "",
+            " ",
+            "%",
+            "ü",
+            "x.env.prod",
+        ];
+        let mut scopes = Vec::new();
+        for owner in parts {
+            for name in parts {
+                let repo = Repo::parse(&format!("{owner}/{name}")).expect("valid name");
+                for app in [App::Actions, App::Dependabot] {
+                    scopes.push(Scope::Repo {
+                        repo: repo.clone(),
+                        app,
+                    });
+                }
+                for environment in environments {
+                    scopes.push(Scope::Environment {
+                        repo: repo.clone(),
+                        environment: environment.into(),
+                    });
+                }
+            }
+            for app in [App::Actions, App::Dependabot] {
+                scopes.push(Scope::Org {
+                    org: owner.into(),
+                    app,
+                });
+            }
+        }
+        scopes
+    }
+
+    /// No two scopes share a file, and no scope's file is a folder on another scope's path.
+    #[test]
+    fn state_files_are_injective_over_tricky_names() {
+        let scopes = tricky_scopes();
         let files: std::collections::BTreeSet<PathBuf> =
             scopes.iter().map(Scope::state_file).collect();
         assert_eq!(files.len(), scopes.len());
-        assert!(
-            files.iter().all(|f| f.components().count() == 2),
-            "{files:?}"
-        );
+        for file in &files {
+            assert!(
+                file.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_))),
+                "{file:?}"
+            );
+            for other in &files {
+                assert!(
+                    other == file || !other.starts_with(file),
+                    "{file:?} is a folder of {other:?}"
+                );
+            }
+        }
+        let shop = Repo::parse("acme/shop").unwrap();
+        let env = Scope::Environment {
+            repo: shop,
+            environment: "prod".into(),
+        };
+        let repo = Scope::Repo {
+            repo: Repo::parse("acme/shop.env.prod").unwrap(),
+            app: App::Actions,
+        };
+        assert_eq!(env.legacy_state_file(), repo.legacy_state_file());
+        assert_ne!(env.state_file(), repo.state_file());
+    }
+
+    #[test]
+    fn host_folders_are_clean_and_injective() {
+        let cases = [
+            ("api.github.com", "api.github.com"),
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            ("[::1]:8080", "::1_8080"),
+            ("[::1]", "::1"),
+            ("[::1:8080]", "::1:8080"),
+            ("[2001:db8::1]:443", "2001:db8::1_443"),
+            ("ghe.example.com:8443", "ghe.example.com:8443"),
+            ("a_b", "a%5Fb"),
+            ("a/b", "a%2Fb"),
+            (".", "%2E"),
+            ("..", "%2E%2E"),
+            ("", "%"),
+        ];
+        for (host, folder) in cases {
+            assert_eq!(host_folder(host), folder, "{host}");
+        }
+        let hosts = [
+            "api.github.com",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "[::1]",
+            "[::1:8080]",
+            "::1:8080",
+            "::1_8080",
+            "[::1]_8080",
+            "[::1]x",
+            "[1:2]",
+            "1:2",
+            "a_b",
+            "a%5Fb",
+            "a/b",
+            "a:b:c",
+            ".",
+            "..",
+            "%2E",
+            "",
+            "%",
+            "[]",
+            "[::1]:",
+        ];
+        let folders: std::collections::BTreeSet<String> =
+            hosts.iter().map(|h| host_folder(h)).collect();
+        assert_eq!(folders.len(), hosts.len(), "{folders:?}");
+        assert!(folders
+            .iter()
+            .all(|f| !f.contains('/') && f != "." && f != ".."));
     }
 }

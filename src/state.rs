@@ -6,11 +6,18 @@
 //! they would need the key too. Each fingerprint also binds the host, repository and name, so two
 //! equal values elsewhere do not show up as equal fingerprints. Files are written atomically
 //! (temp file + rename) with mode 0600, under an exclusive lock on a sibling `.lock` file.
+//!
+//! Before an apply sends a secret it records an intent (the fingerprint it is about to send, and
+//! when), so that a write whose record is lost (a crash, a kill, a failed record) is known as
+//! ours and never reported as someone else's drift (see `plan::settle`).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
@@ -19,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::plan::{Fingerprint, Recorded};
-use crate::scope::Scope;
+use crate::plan::{Fingerprint, Intents, Recorded};
+use crate::scope::{self, Scope};
 
 const KEY_FILE: &str = "key";
 const FORMAT_VERSION: u32 = 1;
@@ -39,6 +46,16 @@ pub enum StateError {
     Corrupt { path: PathBuf, reason: String },
     #[error("state key `{path}` is damaged; delete it together with the state files beside it, and the next apply re-sends every value")]
     BadKey { path: PathBuf },
+    #[error("state key `{path}` is open to other users (mode {mode:03o}); run `chmod 600 {path}`")]
+    KeyExposed { path: PathBuf, mode: u32 },
+    #[error("state file `{path}` records `{recorded}`, not `{expected}`; move it away, and the next apply re-sends the values of `{expected}`")]
+    Mismatch {
+        path: PathBuf,
+        recorded: String,
+        expected: String,
+    },
+    #[error("state lock `{path}` is a symbolic link, which secretsync does not follow; remove it (`rm {path}`) and run again")]
+    LockIsLink { path: PathBuf },
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StateError {
@@ -74,7 +91,19 @@ struct StateFile {
     api: String,
     repo: String,
     secrets: Recorded,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    intents: Intents,
 }
+
+/// One scope's state: what was recorded, and the writes begun but not recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub records: Recorded,
+    pub intents: Intents,
+}
+
+/// How often a run waiting for another apply's lock looks again.
+const LOCK_POLL: Duration = Duration::from_millis(50);
 
 impl StateDir {
     pub fn new(root: PathBuf) -> StateDir {
@@ -101,9 +130,16 @@ impl StateDir {
         &self.root
     }
 
-    /// `root/<host>/<scope's file>`, e.g. `root/api.github.com/owner/repo.json`. Names are
-    /// already restricted to safe characters (`scope`), except the port's `:`, fine in a file name.
+    /// `root/<host>/<scope's file>`, e.g. `root/api.github.com/owner/repo/actions.json`: one
+    /// file per scope, never shared (`scope::host_folder`, `Scope::state_file`).
     pub fn file(&self, host: &str, scope: &Scope) -> PathBuf {
+        self.root
+            .join(scope::host_folder(host))
+            .join(scope.state_file())
+    }
+
+    /// Where earlier releases kept the file, read while the new one is absent.
+    fn legacy_file(&self, host: &str, scope: &Scope) -> PathBuf {
         let host: String = host
             .chars()
             .map(|c| {
@@ -114,19 +150,28 @@ impl StateDir {
                 }
             })
             .collect();
-        self.root.join(host).join(scope.state_file())
+        self.root.join(host).join(scope.legacy_state_file())
     }
 
-    /// The fingerprint key, if one exists. `plan` uses this: it never creates files.
+    /// The fingerprint key, if one exists. `plan` uses this: it never creates files. A key
+    /// others may read is refused, as ssh refuses such a private key.
     pub fn existing_key(&self) -> Result<Option<Fingerprinter>, StateError> {
         let path = self.root.join(KEY_FILE);
-        match fs::read_to_string(&path) {
-            Ok(text) => Fingerprinter::from_hex(text.trim())
-                .map(Some)
-                .ok_or(StateError::BadKey { path }),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(&path, e)),
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path, e)),
+        };
+        let mode = file.metadata().map_err(|e| io_error(&path, e))?.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StateError::KeyExposed { path, mode });
         }
+        let mut text = Zeroizing::new(String::new());
+        file.read_to_string(&mut text)
+            .map_err(|e| io_error(&path, e))?;
+        Fingerprinter::from_hex(text.trim())
+            .map(Some)
+            .ok_or(StateError::BadKey { path })
     }
 
     /// The fingerprint key, made on first use. Safe when two runs race to make it: the key is
@@ -142,7 +187,7 @@ impl StateDir {
         let hex = Zeroizing::new(hex_encode(bytes.as_ref()));
         let tmp = tempfile::Builder::new()
             .prefix(".key")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(&self.root)
             .map_err(|e| io_error(&self.root, e))?;
         tmp.as_file()
@@ -157,27 +202,103 @@ impl StateDir {
         self.existing_key()?.ok_or(StateError::BadKey { path })
     }
 
-    /// The records for one repository; empty when there is no file yet.
-    pub fn load(&self, host: &str, scope: &Scope) -> Result<Recorded, StateError> {
+    /// One scope's records and intents; empty when there is no file yet. A file others may
+    /// read gets a warning (the next apply writes it back with mode 0600).
+    pub fn load(&self, host: &str, scope: &Scope) -> Result<Loaded, StateError> {
         let path = self.file(host, scope);
-        read_records(&path)
+        if let Ok(meta) = fs::metadata(&path) {
+            let mode = meta.mode() & 0o777;
+            if meta.is_file() && mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: state file `{}` is open to other users (mode {mode:03o}); run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        self.read(host, scope)
     }
 
-    /// Read, change and write back one repository's records under an exclusive lock, so that
-    /// concurrent applies each see the other's writes instead of overwriting them.
-    pub fn update(
+    /// The new file; while it is absent, the old layout's file if it records this very scope.
+    fn read(&self, host: &str, scope: &Scope) -> Result<Loaded, StateError> {
+        let path = self.file(host, scope);
+        if let Some(loaded) = read_state(&path, host, scope)? {
+            return Ok(loaded);
+        }
+        let legacy = self.legacy_file(host, scope);
+        match read_state(&legacy, host, scope) {
+            Ok(found) => Ok(found.unwrap_or_default()),
+            // The old layout let two scopes share a file: one that records another scope is
+            // not this scope's, and is left alone.
+            Err(StateError::Mismatch { recorded, .. }) => {
+                tracing::warn!(path = %legacy.display(), %recorded, expected = %scope, "old state file ignored: it records another scope");
+                Ok(Loaded::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Read, change and write back one scope's state under its lock, if no other run holds
+    /// it; `Ok(false)` when one does (the change is then left to a later run).
+    pub fn try_update(
         &self,
         host: &str,
         scope: &Scope,
-        change: impl FnOnce(&mut Recorded),
-    ) -> Result<(), StateError> {
-        self.lock(host, scope)?.update(change)
+        change: impl FnOnce(&mut Loaded),
+    ) -> Result<bool, StateError> {
+        let (file, path, lock_path) = self.open_lock(host, scope)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(false),
+            Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
+        }
+        self.locked(file, path, host, scope).update(change)?;
+        Ok(true)
     }
 
-    /// Hold one repository's lock until the guard drops. `apply` holds it from its first write
-    /// to its record, so that two applies to one repository take turns: otherwise one could
-    /// record the `updated_at` of the other's write against its own fingerprint.
-    pub fn lock(&self, host: &str, scope: &Scope) -> Result<Locked, StateError> {
+    /// Lock every scope's state, in one global order (by path under the root, the same in
+    /// every run), so that runs with overlapping targets take turns instead of each holding
+    /// what the other waits for. Polls without blocking the runtime; says once on stderr what
+    /// it waits for. `Ok(None)` when `stop` was raised while waiting: nothing is held then.
+    pub async fn lock_all(
+        &self,
+        host: &str,
+        scopes: &[&Scope],
+        stop: &AtomicBool,
+    ) -> Result<Option<BTreeMap<Scope, Locked>>, StateError> {
+        let mut order: Vec<(PathBuf, &Scope)> =
+            scopes.iter().map(|s| (self.file(host, s), *s)).collect();
+        order.sort();
+        order.dedup_by(|a, b| a.0 == b.0);
+        let mut held = BTreeMap::new();
+        for (_, scope) in order {
+            let (file, path, lock_path) = self.open_lock(host, scope)?;
+            let mut told = false;
+            loop {
+                match file.try_lock() {
+                    Ok(()) => break,
+                    Err(TryLockError::WouldBlock) => {}
+                    Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                if !told {
+                    eprintln!(
+                        "waiting for another secretsync run to finish with `{}`",
+                        path.display()
+                    );
+                    told = true;
+                }
+                tokio::time::sleep(LOCK_POLL).await;
+            }
+            held.insert(scope.clone(), self.locked(file, path, host, scope));
+        }
+        Ok(Some(held))
+    }
+
+    /// Open (making it if needed) the scope's lock file, never through a symbolic link.
+    fn open_lock(&self, host: &str, scope: &Scope) -> Result<(File, PathBuf, PathBuf), StateError> {
         let path = self.file(host, scope);
         let dir = path.parent().expect("a state file has a folder");
         create_dir(dir)?;
@@ -187,43 +308,65 @@ impl StateDir {
             .truncate(false)
             .write(true)
             .mode(0o600)
-            .open(&lock_path)
-            .map_err(|e| io_error(&lock_path, e))?;
-        lock.lock().map_err(|e| io_error(&lock_path, e))?;
-        Ok(Locked {
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&lock_path);
+        match lock {
+            Ok(lock) => Ok((lock, path, lock_path)),
+            Err(_)
+                if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) =>
+            {
+                Err(StateError::LockIsLink { path: lock_path })
+            }
+            Err(e) => Err(io_error(&lock_path, e)),
+        }
+    }
+
+    fn locked(&self, lock: File, path: PathBuf, host: &str, scope: &Scope) -> Locked {
+        Locked {
             _lock: lock,
             path,
+            state: self.clone(),
             host: host.to_string(),
-            repo: scope.to_string(),
-        })
+            scope: scope.clone(),
+        }
+    }
+
+    /// Hold one scope's lock, waiting as long as it takes; for tests of the locking itself.
+    #[cfg(test)]
+    fn lock_blocking(&self, host: &str, scope: &Scope) -> Result<Locked, StateError> {
+        let (file, path, lock_path) = self.open_lock(host, scope)?;
+        file.lock().map_err(|e| io_error(&lock_path, e))?;
+        Ok(self.locked(file, path, host, scope))
     }
 }
 
-/// One repository's state, locked.
+/// One scope's state, locked.
 pub struct Locked {
     _lock: File,
     path: PathBuf,
+    state: StateDir,
     host: String,
-    repo: String,
+    scope: Scope,
 }
 
 impl Locked {
-    /// Read the records as they are now, change them, and write them back atomically.
-    pub fn update(&self, change: impl FnOnce(&mut Recorded)) -> Result<(), StateError> {
+    /// Read the state as it is now, change it, and write it back atomically.
+    pub fn update(&self, change: impl FnOnce(&mut Loaded)) -> Result<(), StateError> {
         let path = &self.path;
         let dir = path.parent().expect("a state file has a folder");
-        let mut records = read_records(path)?;
-        change(&mut records);
+        let mut loaded = self.state.read(&self.host, &self.scope)?;
+        change(&mut loaded);
         let file = StateFile {
             version: FORMAT_VERSION,
             api: self.host.clone(),
-            repo: self.repo.clone(),
-            secrets: records,
+            repo: self.scope.to_string(),
+            secrets: loaded.records,
+            intents: loaded.intents,
         };
         let json = serde_json::to_vec_pretty(&file).expect("state serialises");
         let mut tmp = tempfile::Builder::new()
             .prefix(".state")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(dir)
             .map_err(|e| io_error(dir, e))?;
         tmp.write_all(&json)
@@ -242,10 +385,11 @@ fn create_dir(dir: &Path) -> Result<(), StateError> {
         .map_err(|e| io_error(dir, e))
 }
 
-fn read_records(path: &Path) -> Result<Recorded, StateError> {
+/// A state file, checked to be this scope's; `None` when there is none.
+fn read_state(path: &Path, host: &str, scope: &Scope) -> Result<Option<Loaded>, StateError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Recorded::new()),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(path, e)),
     };
     let file: StateFile = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
@@ -258,7 +402,18 @@ fn read_records(path: &Path) -> Result<Recorded, StateError> {
             reason: format!("format version {} is not {FORMAT_VERSION}", file.version),
         });
     }
-    Ok(file.secrets)
+    let expected = scope.to_string();
+    if file.repo != expected || file.api != host {
+        return Err(StateError::Mismatch {
+            path: path.to_path_buf(),
+            recorded: format!("{} at {}", file.repo, file.api),
+            expected: format!("{expected} at {host}"),
+        });
+    }
+    Ok(Some(Loaded {
+        records: file.secrets,
+        intents: file.intents,
+    }))
 }
 
 /// Computes keyed fingerprints. Holds the key; has no `Debug` that could show it.
@@ -392,14 +547,16 @@ mod tests {
             updated_at: Some("t".into()),
         };
         state
-            .update("127.0.0.1:9", &repo(), |r| {
-                r.insert("A".into(), rec.clone());
+            .lock_blocking("127.0.0.1:9", &repo())
+            .unwrap()
+            .update(|l| {
+                l.records.insert("A".into(), rec.clone());
             })
             .unwrap();
         let loaded = state.load("127.0.0.1:9", &repo()).unwrap();
-        assert_eq!(loaded.get("A"), Some(&rec));
+        assert_eq!(loaded.records.get("A"), Some(&rec));
         let path = state.file("127.0.0.1:9", &repo());
-        assert!(path.ends_with("127.0.0.1:9/o/r.json"));
+        assert!(path.ends_with("127.0.0.1:9/o/r/actions.json"));
         assert_eq!(
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
@@ -416,8 +573,10 @@ mod tests {
                 s.spawn(move || {
                     for i in 0..20 {
                         state
-                            .update("h", &repo(), |r| {
-                                r.insert(
+                            .lock_blocking("h", &repo())
+                            .unwrap()
+                            .update(|l| {
+                                l.records.insert(
                                     format!("S{t}_{i}"),
                                     Record {
                                         fingerprint: Fingerprint("f".into()),
@@ -430,7 +589,7 @@ mod tests {
                 });
             }
         });
-        assert_eq!(state.load("h", &repo()).unwrap().len(), 160);
+        assert_eq!(state.load("h", &repo()).unwrap().records.len(), 160);
     }
 
     #[test]
@@ -456,5 +615,163 @@ mod tests {
         let d = StateDir::locate(Some(Path::new("/s")), Some("/x".into()), None).unwrap();
         assert_eq!(d.root(), Path::new("/s"));
         assert!(StateDir::locate(None, None, None).is_err());
+    }
+
+    fn record(updated_at: &str) -> Record {
+        Record {
+            fingerprint: Fingerprint("hmac-sha256:00".into()),
+            updated_at: Some(updated_at.into()),
+        }
+    }
+
+    fn write_legacy(state: &StateDir, scope: &Scope, recorded_as: &Scope) {
+        let path = state.legacy_file("h", scope);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = StateFile {
+            version: FORMAT_VERSION,
+            api: "h".into(),
+            repo: recorded_as.to_string(),
+            secrets: [("A".to_string(), record("t"))].into(),
+            intents: Intents::new(),
+        };
+        fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    }
+
+    /// The old layout's file is read while the new one is absent, only for the scope it
+    /// records; the next write goes to the new layout.
+    #[test]
+    fn old_layout_is_migrated_only_for_its_own_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        write_legacy(&state, &repo(), &repo());
+        assert_eq!(state.load("h", &repo()).unwrap().records["A"], record("t"));
+        let env = Scope::Environment {
+            repo: crate::scope::Repo::parse("o/r").unwrap(),
+            environment: "prod".into(),
+        };
+        let lookalike = Scope::Repo {
+            repo: crate::scope::Repo::parse("o/r.env.prod").unwrap(),
+            app: crate::scope::App::Actions,
+        };
+        write_legacy(&state, &env, &lookalike);
+        assert!(state.load("h", &env).unwrap().records.is_empty());
+        assert_eq!(
+            state.load("h", &lookalike).unwrap().records["A"],
+            record("t")
+        );
+        state
+            .lock_blocking("h", &repo())
+            .unwrap()
+            .update(|l| {
+                l.records.insert("B".into(), record("u"));
+            })
+            .unwrap();
+        let text = fs::read_to_string(state.file("h", &repo())).unwrap();
+        assert!(text.contains("\"A\"") && text.contains("\"B\""), "{text}");
+    }
+
+    #[test]
+    fn a_file_recording_another_scope_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let other = Scope::Repo {
+            repo: crate::scope::Repo::parse("o/other").unwrap(),
+            app: crate::scope::App::Actions,
+        };
+        state
+            .lock_blocking("h", &other)
+            .unwrap()
+            .update(|l| {
+                l.records.insert("A".into(), record("t"));
+            })
+            .unwrap();
+        let path = state.file("h", &repo());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::copy(state.file("h", &other), &path).unwrap();
+        let err = state.load("h", &repo()).unwrap_err().to_string();
+        assert!(
+            err.contains("records `o/other at h`, not `o/r at h`") && !err.contains('\n'),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_open_to_others_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        state.key().unwrap();
+        let path = dir.path().join("key");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = state.existing_key().unwrap_err().to_string();
+        assert!(
+            err.contains("mode 644") && err.contains(&format!("chmod 600 {}", path.display())),
+            "{err}"
+        );
+        assert!(state.key().is_err());
+    }
+
+    #[test]
+    fn a_lock_file_that_is_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let path = state.file("h", &repo());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let target = dir.path().join("elsewhere");
+        let lock = path.with_extension("json.lock");
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        let err = state.try_update("h", &repo(), |_| {}).unwrap_err();
+        assert!(matches!(err, StateError::LockIsLink { .. }), "{err}");
+        assert!(err.to_string().contains("rm "), "{err}");
+        assert!(!target.exists(), "the link was followed");
+    }
+
+    /// Two runs lock overlapping scopes given in opposite orders: both finish.
+    #[test]
+    fn lock_all_takes_overlapping_locks_in_one_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let a = repo();
+        let b = Scope::Repo {
+            repo: crate::scope::Repo::parse("o/s").unwrap(),
+            app: crate::scope::App::Actions,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let stop = AtomicBool::new(false);
+        runtime.block_on(async {
+            let orders: [&[&Scope]; 2] = [&[&a, &b], &[&b, &a]];
+            let runs = orders.map(|scopes| {
+                let state = state.clone();
+                let stop = &stop;
+                async move {
+                    for _ in 0..20 {
+                        let held = state.lock_all("h", scopes, stop).await.unwrap().unwrap();
+                        assert_eq!(held.len(), 2);
+                        tokio::task::yield_now().await;
+                    }
+                }
+            });
+            futures::future::join_all(runs).await;
+        });
+        let held = state.try_update("h", &a, |_| {}).unwrap();
+        assert!(held, "the locks were released");
+    }
+
+    #[test]
+    fn waiting_for_a_lock_ends_when_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let _held = state.lock_blocking("h", &repo()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let stop = AtomicBool::new(true);
+        let got = runtime
+            .block_on(state.lock_all("h", &[&repo()], &stop))
+            .unwrap();
+        assert!(got.is_none());
     }
 }

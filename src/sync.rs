@@ -294,24 +294,34 @@ pub fn run(
         progress
             .writes
             .store(summary.pending(), std::sync::atomic::Ordering::Relaxed);
-        let recorder = Recorder {
-            state,
-            host: config.api_url.host(),
-        };
         let stop = client.stop_flag();
-        source::leave_sigint_to_caller();
-        let listener = tokio::spawn(interrupt_on_ctrl_c(std::sync::Arc::clone(&stop)));
+        source::leave_signals_to_caller();
+        let listener = interrupt_on_signals(Arc::clone(&stop))?;
+        // Every lock the writes need, taken before the first write and held until the last
+        // record, in one global order: runs with overlapping targets take turns.
+        let scopes: Vec<&Scope> = planned
+            .iter()
+            .filter(|p| p.report.error.is_none() && writes_secrets(&p.report))
+            .map(|p| &p.job.scope)
+            .collect();
+        let host = config.api_url.host();
+        let Some(locks) = state.lock_all(host, &scopes, &stop).await? else {
+            listener.abort();
+            return Err(Error::Interrupted(
+                "interrupted while waiting for another run's lock; nothing was written".into(),
+            ));
+        };
+        let recorder = Recorder { locks: &locks };
         let applied = futures::future::join_all(
             planned
                 .into_iter()
                 .map(|p| apply_job(&client, p, &recorder, &progress)),
         )
         .await;
+        drop(locks);
         progress.finish();
         listener.abort();
-        for report in applied {
-            reports.push(report?);
-        }
+        reports.extend(applied);
         render::report(
             out,
             &reports,
@@ -542,13 +552,15 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
         false => cx.client.list_variables(scope).await?,
     };
     tracing::info!(target = %scope, secrets = remote_secrets.len(), variables = remote_variables.len(), "listed");
-    let mut recorded = match cx.have_key && !job.secrets.is_empty() {
+    let loaded = match cx.have_key && !job.secrets.is_empty() {
         true => cx
             .state
             .load(cx.host, scope)
             .map_err(|e| GatherError::Other(e.into()))?,
         false => Default::default(),
     };
+    // Writes of an apply that was cut off before it recorded them are ours, not drift.
+    let mut recorded = plan::settle(&loaded.records, &loaded.intents, &remote_secrets);
     if cx.adopt {
         adopt_times(cx, scope, &mut recorded, &remote_secrets)?;
     }
@@ -622,8 +634,9 @@ async fn gather(cx: &Context<'_>, job: &Job) -> Result<Gathered, GatherError> {
     })
 }
 
-/// Records written when the listing after the writes failed have no time: take it from this
-/// listing, so drift is watched again from now on.
+/// Records with no time (written when the listing after the writes failed, or settled from an
+/// intent) take it from this listing, so drift is watched again from now on. Persisted only if
+/// no other run holds the scope's lock; otherwise a later apply does it.
 fn adopt_times(
     cx: &Context<'_>,
     scope: &Scope,
@@ -634,27 +647,40 @@ fn adopt_times(
         .iter()
         .map(|r| (r.name.as_str(), r.updated_at.as_str()))
         .collect();
-    let open: Vec<String> = recorded
-        .iter()
-        .filter(|(name, r)| r.updated_at.is_none() && times.contains_key(name.as_str()))
-        .map(|(name, _)| name.clone())
-        .collect();
-    if open.is_empty() {
-        return Ok(());
-    }
-    let fill = |records: &mut plan::Recorded| {
-        for name in &open {
-            if let (Some(record), Some(time)) = (records.get_mut(name), times.get(name.as_str())) {
-                if record.updated_at.is_none() {
-                    record.updated_at = Some((*time).to_string());
-                }
+    let fill = |records: &mut plan::Recorded| -> Vec<String> {
+        let mut filled = Vec::new();
+        for (name, record) in records.iter_mut() {
+            if let (None, Some(time)) = (&record.updated_at, times.get(name.as_str())) {
+                record.updated_at = Some((*time).to_string());
+                filled.push(name.clone());
             }
         }
+        filled
     };
-    fill(recorded);
+    if fill(recorded).is_empty() {
+        return Ok(());
+    }
+    // Weighed again under the lock: another run may have recorded since this one read.
     cx.state
-        .update(cx.host, scope, fill)
+        .try_update(cx.host, scope, |loaded| {
+            let mut settled = plan::settle(&loaded.records, &loaded.intents, remote);
+            for name in fill(&mut settled) {
+                loaded.intents.remove(&name);
+                if let Some(record) = settled.remove(&name) {
+                    loaded.records.insert(name, record);
+                }
+            }
+        })
+        .map(|_| ())
         .map_err(|e| GatherError::Other(e.into()))
+}
+
+/// Whether a target's plan writes a secret, and so needs its state locked.
+fn writes_secrets(report: &TargetReport) -> bool {
+    report
+        .changes
+        .iter()
+        .any(|c| c.kind == plan::Kind::Secret && c.action.writes())
 }
 
 async fn apply_job(
@@ -662,9 +688,9 @@ async fn apply_job(
     planned: Planned,
     recorder: &Recorder<'_>,
     progress: &Arc<Progress>,
-) -> Result<TargetReport, Error> {
+) -> TargetReport {
     if planned.report.error.is_some() {
-        return Ok(planned.report);
+        return planned.report;
     }
     let writes = planned
         .report
@@ -682,26 +708,50 @@ async fn apply_job(
         remote_variables: &gathered.remote_variables,
         create_environment: gathered.create_environment,
     };
-    let report = apply::apply_target(client, planned.report, &work, secrets, recorder).await?;
+    let report = apply::apply_target(client, planned.report, &work, secrets, recorder).await;
     progress
         .written
         .fetch_add(writes, std::sync::atomic::Ordering::Relaxed);
-    Ok(report)
+    report
 }
 
-/// On Ctrl-C, stop sending writes: those in flight finish, the rest are reported as not sent, and
-/// what was written is still listed and recorded. A second Ctrl-C ends the process at once.
-async fn interrupt_on_ctrl_c(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
+/// On Ctrl-C (SIGINT), SIGTERM or SIGHUP, stop sending writes: those in flight finish, the rest
+/// are reported as not sent, and what was written is still listed and recorded. A second signal
+/// ends the process at once. The handlers are installed before this returns, so no signal in
+/// between falls to the default (which would end the process with writes unrecorded).
+fn interrupt_on_signals(
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<tokio::task::JoinHandle<()>, Error> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut streams = Vec::new();
+    for kind in [
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+    ] {
+        streams.push(
+            signal(kind)
+                .map_err(|e| Error::Internal(format!("cannot install a signal handler: {e}")))?,
+        );
     }
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    eprintln!(
-        "interrupted: finishing the writes in flight and recording them (Ctrl-C again to quit now)"
-    );
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(130);
-    }
+    Ok(tokio::spawn(async move {
+        if next_signal(&mut streams).await.is_none() {
+            return;
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!(
+            "interrupted: finishing the writes in flight and recording them (Ctrl-C again to quit now)"
+        );
+        if next_signal(&mut streams).await.is_some() {
+            std::process::exit(130);
+        }
+    }))
+}
+
+async fn next_signal(streams: &mut [tokio::signal::unix::Signal]) -> Option<()> {
+    futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv())))
+        .await
+        .0
 }
 
 /// Ask on the terminal; anything but yes is no.

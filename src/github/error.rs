@@ -97,6 +97,10 @@ pub enum GithubError {
     Interrupted { target: String, op: Op },
     #[error("cannot set up the GitHub client: {0}")]
     Setup(String),
+    /// Not GitHub's failure but the state folder's, told in the target's report beside what
+    /// was sent (`apply`).
+    #[error("{0}")]
+    State(String),
 }
 
 impl GithubError {

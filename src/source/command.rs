@@ -273,13 +273,14 @@ struct Running {
 
 static LIVE: Mutex<Vec<Running>> = Mutex::new(Vec::new());
 
-/// Set once the caller handles Ctrl-C itself (apply's writes stop gracefully).
-static CALLER_HANDLES_SIGINT: AtomicBool = AtomicBool::new(false);
+/// Set once the caller handles SIGINT, SIGTERM and SIGHUP itself (apply's writes stop
+/// gracefully on each).
+static CALLER_HANDLES_SIGNALS: AtomicBool = AtomicBool::new(false);
 
-/// From now on, a SIGINT while no command runs is the caller's to handle (it has its own
-/// listener); SIGTERM and SIGHUP still end the process.
-pub fn leave_sigint_to_caller() {
-    CALLER_HANDLES_SIGINT.store(true, Ordering::SeqCst);
+/// From now on, a signal that comes while no command runs is the caller's to handle (it has its
+/// own listener).
+pub fn leave_signals_to_caller() {
+    CALLER_HANDLES_SIGNALS.store(true, Ordering::SeqCst);
 }
 
 /// On the first command, start a thread that, on SIGINT, SIGTERM or SIGHUP, kills every running
@@ -298,10 +299,7 @@ fn watch_signals() {
         std::thread::spawn(move || {
             for signal in signals.forever() {
                 let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-                if live.is_empty()
-                    && signal == SIGINT
-                    && CALLER_HANDLES_SIGINT.load(Ordering::SeqCst)
-                {
+                if live.is_empty() && CALLER_HANDLES_SIGNALS.load(Ordering::SeqCst) {
                     continue;
                 }
                 for running in live.iter() {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-pub use command::{leave_sigint_to_caller, parse_timeout, CommandSource, DEFAULT_TIMEOUT};
+pub use command::{leave_signals_to_caller, parse_timeout, CommandSource, DEFAULT_TIMEOUT};
 pub use error::SourceError;
 pub use keyring::store_in_keyring;
 pub use prompt::from_prompt;

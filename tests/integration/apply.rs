@@ -231,7 +231,7 @@ fn one_failed_write_does_not_stop_the_others_and_a_rerun_converges() {
     let state = env.state_files();
     let recorded = state
         .iter()
-        .find(|(p, _)| p.ends_with("shop.json"))
+        .find(|(p, _)| p.ends_with("shop/actions.json"))
         .expect("state file");
     let text = String::from_utf8_lossy(&recorded.1);
     assert!(

@@ -1,5 +1,5 @@
-//! Ctrl-C during apply: writes in flight finish, no new one starts, what succeeded is recorded,
-//! the exit is non-zero, and a re-run writes exactly what is left.
+//! Ctrl-C (and SIGTERM, SIGHUP) during apply: writes in flight finish, no new one starts, what
+//! succeeded is recorded, the exit is non-zero, and a re-run writes exactly what is left.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,6 +10,20 @@ const COUNT: usize = 12;
 
 #[test]
 fn sigint_records_what_was_written_and_a_rerun_finishes() {
+    interrupt_records_what_was_written("-INT");
+}
+
+#[test]
+fn sigterm_does_as_sigint() {
+    interrupt_records_what_was_written("-TERM");
+}
+
+#[test]
+fn sighup_does_as_sigint() {
+    interrupt_records_what_was_written("-HUP");
+}
+
+fn interrupt_records_what_was_written(signal: &str) {
     let env = Env::new();
     let mut body = String::new();
     for i in 0..COUNT {
@@ -32,13 +46,13 @@ fn sigint_records_what_was_written_and_a_rerun_finishes() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let written = env.sandbox.names(REPO).len();
     assert!(written < COUNT, "stopped early: {written} of {COUNT}");
@@ -46,7 +60,7 @@ fn sigint_records_what_was_written_and_a_rerun_finishes() {
     let state = env
         .state_files()
         .into_iter()
-        .find(|(p, _)| p.ends_with("shop.json"))
+        .find(|(p, _)| p.ends_with("shop/actions.json"))
         .expect("a state file");
     let records: serde_json::Value = serde_json::from_slice(&state.1).expect("whole JSON");
     let recorded = records["secrets"].as_object().map(|m| m.len()).unwrap_or(0);

@@ -363,3 +363,35 @@ fn a_dependabot_target_accepts_an_empty_variables_list() {
         Some(&b"dep"[..])
     );
 }
+
+/// Scopes whose state files once coincided (a repository named like another's environment or
+/// Dependabot file) apply together, and then plan as in sync.
+#[test]
+fn lookalike_scopes_keep_their_own_state() {
+    let env = Env::new();
+    for repo in ["acme/shop.env.prod", "acme/x", "acme/x.dependabot"] {
+        env.sandbox.add_repo(repo);
+    }
+    env.sandbox.add_environment(REPO, "prod");
+    env.config(
+        "[secrets.A]\nvalue = \"a\"\n\
+         [[targets]]\nrepo = \"acme/shop.env.prod\"\n\
+         [[targets]]\nrepo = \"acme/shop\"\nenvironment = \"prod\"\n\
+         [[targets]]\nrepo = \"acme/x.dependabot\"\n\
+         [[targets]]\nrepo = \"acme/x\"\napp = \"dependabot\"\n",
+    );
+    env.cmd(&["apply", "--yes"])
+        .run_with_timeout(std::time::Duration::from_secs(60))
+        .assert_code(0);
+    let out = env.cmd(&["plan", "--json"]).run();
+    out.assert_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = doc["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .flat_map(|t| t["changes"].as_array().expect("changes"))
+        .map(|c| c["reason_code"].as_str().expect("a reason"))
+        .collect();
+    assert_eq!(codes, ["same"; 4], "{}", out.stdout);
+}
