@@ -128,6 +128,11 @@ async fn exchange(
 }
 
 async fn connect(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, NetError> {
+    if is_reserved_invalid(host) {
+        return Err(NetError::Unreachable(
+            "cannot resolve the host name: `.invalid` names never resolve (RFC 6761)".to_owned(),
+        ));
+    }
     let addrs: Vec<_> =
         match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
             Err(_) => {
@@ -199,6 +204,13 @@ async fn handshake(
         }
         Ok(Ok(tls)) => Ok(tls),
     }
+}
+
+/// RFC 6761 reserves `.invalid`: resolvers should answer it without asking the network, and
+/// not every system resolver does, so it is answered here.
+pub(super) fn is_reserved_invalid(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "invalid" || host.ends_with(".invalid")
 }
 
 /// An I/O error by its kind, or the operating system's words for its code: neither can hold a

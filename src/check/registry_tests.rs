@@ -421,3 +421,18 @@ fn tls_errors_never_name_the_host() {
     assert!(!words.contains("canary-tls-host"), "{words}");
     assert!(words.contains("not valid for this host name"), "{words}");
 }
+
+#[test]
+fn invalid_names_are_answered_without_asking_a_resolver() {
+    for host in ["canary.invalid", "A.B.INVALID.", "invalid"] {
+        assert!(super::registry_http::is_reserved_invalid(host), "{host}");
+    }
+    for host in [
+        "invalid.example",
+        "example.invalidx",
+        "localhost",
+        "127.0.0.1",
+    ] {
+        assert!(!super::registry_http::is_reserved_invalid(host), "{host}");
+    }
+}

@@ -121,10 +121,10 @@ pub(super) fn from_command(secret: &str, command: &CommandSource) -> Result<Outc
     }
 }
 
-struct Finished {
-    status: ExitStatus,
-    stdout: Zeroizing<Vec<u8>>,
-    stderr: Vec<u8>,
+pub(super) struct Finished {
+    pub(super) status: ExitStatus,
+    pub(super) stdout: Zeroizing<Vec<u8>>,
+    pub(super) stderr: Vec<u8>,
 }
 
 enum Event {
@@ -149,8 +149,9 @@ impl Drop for Group {
     }
 }
 
-/// Spawn, read both streams, and wait, all within `timeout`.
-fn run(
+/// Spawn, read both streams, and wait, all within `timeout`. `process` must be set up with
+/// piped stdout and stderr and its own process group, as [`from_command`] does.
+pub(super) fn run(
     secret: &str,
     program: &str,
     mut process: Command,

@@ -2,8 +2,10 @@
 //! `gh auth token`.
 
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use zeroize::Zeroizing;
@@ -117,25 +119,28 @@ fn config_origin(source: &Source) -> String {
     }
 }
 
-/// `gh auth token`'s stdout, or None when gh is missing or fails.
+/// How long `gh auth token` may take: it reads gh's config or the keyring, which is quick; a
+/// gh that hangs (waiting on a locked keyring, say) must not hang secretsync.
+const GH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `gh auth token`'s stdout, or None when gh is missing, fails or hangs. It runs as a source
+/// command does: in its own process group, killed whole on its timeout or an interrupt.
 fn gh_auth_token() -> Option<Zeroizing<Vec<u8>>> {
-    let output = Command::new("gh")
+    let mut process = Command::new("gh");
+    process
         .args(["auth", "token"])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
-    match output {
-        Ok(output) => {
-            let stdout = Zeroizing::new(output.stdout);
-            if output.status.success() {
-                Some(stdout)
-            } else {
-                tracing::debug!("`gh auth token` failed ({})", output.status);
-                None
-            }
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    match super::command::run("the GitHub token", "gh", process, GH_TIMEOUT) {
+        Ok(finished) if finished.status.success() => Some(finished.stdout),
+        Ok(finished) => {
+            tracing::debug!("`gh auth token` failed ({})", finished.status);
+            None
         }
         Err(error) => {
-            tracing::debug!("cannot run `gh`: {error}");
+            tracing::debug!("no token from `gh auth token`: {error}");
             None
         }
     }

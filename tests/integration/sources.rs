@@ -247,8 +247,16 @@ fn a_token_file_others_can_read_is_warned_about() {
 
 /// Once commands have given their values, Ctrl-C during the writes is apply's again: the writes
 /// in flight finish and are recorded, as without a command source.
+/// Once apply's writes begin it handles SIGINT, SIGTERM and SIGHUP itself (finish what is in
+/// flight, record it), even when a command source ran before and set up its own watch.
 #[test]
-fn sigint_during_the_writes_still_stops_gracefully_after_a_command_source() {
+fn a_signal_during_the_writes_still_stops_gracefully_after_a_command_source() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        signal_during_the_writes_after_a_command_source(signal);
+    }
+}
+
+fn signal_during_the_writes_after_a_command_source(signal: &str) {
     const COUNT: usize = 12;
     let env = Env::new();
     let mut body = String::from("[secrets.FROM_CMD]\ncommand = [\"printf\", \"from-command\"]\n");
@@ -270,16 +278,54 @@ fn sigint_during_the_writes_still_stops_gracefully_after_a_command_source() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{signal}: {stderr}");
     assert!(
         stderr.contains("finishing the writes in flight"),
         "{stderr}"
     );
     assert!(env.sandbox.names(REPO).len() < COUNT);
+}
+
+/// `gh auth token` is the last place a token comes from; a gh that hangs is stopped, with what
+/// it started, and the run ends with the usual no-token error.
+#[test]
+fn a_hanging_gh_is_stopped_and_its_children_with_it() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("bin")).expect("bin");
+    let gh = env.path("bin/gh");
+    std::fs::write(
+        &gh,
+        format!(
+            "#!/bin/sh
+{}
+",
+            hanging_script(&env)
+        ),
+    )
+    .expect("gh");
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    env.config_for_repo("[secrets.A]\nvalue = \"a\"\n");
+    let path = format!(
+        "{}:{}",
+        env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = env
+        .cmd(&["plan"])
+        .env_remove("GH_TOKEN")
+        .env("PATH", path)
+        .run_with_timeout(Duration::from_secs(60));
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("no GitHub token") && out.stderr.contains("`gh auth token`"),
+        "{}",
+        out.stderr
+    );
+    assert_gone(&recorded_pids(&env));
 }
