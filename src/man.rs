@@ -6,15 +6,14 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::run::EXIT_OK;
 
-pub fn run(dir: Option<&Path>, out: &mut dyn Write) -> Result<i32, Error> {
+pub fn run(dir: Option<&Path>, out: &mut dyn Write) -> Result<(), Error> {
     let command = man_command();
     match dir {
         Some(dir) => write_pages(command, dir, out)?,
         None => out.write_all(&single_page(&command)?)?,
     }
-    Ok(EXIT_OK)
+    Ok(())
 }
 
 /// The command line without clap's `help` subcommand, which would get a page of its own.

@@ -225,7 +225,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             out.write_all(&script)?;
             Ok(EXIT_OK)
         }
-        Command::Man(args) => crate::man::run(args.dir.as_deref(), out),
+        Command::Man(args) => crate::man::run(args.dir.as_deref(), out).map(|()| EXIT_OK),
         Command::Sandbox(args) => sandbox(args, out),
         Command::Demo => crate::demo::run(out, style(false)),
     }

@@ -19,8 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::{Class, Rules};
 use crate::config::{Config, Decl};
 
-/// GitHub's limit on a secret's plaintext: 48 KB.
-pub const MAX_VALUE_BYTES: usize = 48 * 1024;
+pub use crate::source::MAX_VALUE_BYTES;
 
 /// Every problem with one value, as one-line messages.
 pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {

@@ -22,7 +22,7 @@ use super::{one_line, strip_newline, Outcome, SourceError, STDERR_MAX_CHARS, STD
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// GitHub's limit for a value, plus the line break that is stripped from the output.
-const STDOUT_CAP: usize = crate::check::MAX_VALUE_BYTES + 2;
+const STDOUT_CAP: usize = crate::source::MAX_VALUE_BYTES + 2;
 
 /// Only the tail of stderr is shown, so only a bounded tail is kept.
 const STDERR_KEEP: usize = 4096;
@@ -184,7 +184,7 @@ pub(super) fn run(
                 return Err(SourceError::CommandTooLarge {
                     secret: secret.to_owned(),
                     program: program.to_owned(),
-                    limit: crate::check::MAX_VALUE_BYTES,
+                    limit: crate::source::MAX_VALUE_BYTES,
                 });
             }
             Ok(Event::Stdout(result)) => stdout = Some(result),

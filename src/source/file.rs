@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::{one_line, strip_newline, Outcome, SourceError};
 
 /// GitHub's limit for a value, plus the line break that is stripped.
-const FILE_CAP: usize = crate::check::MAX_VALUE_BYTES + 2;
+const FILE_CAP: usize = crate::source::MAX_VALUE_BYTES + 2;
 
 pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceError> {
     let read_error = |error: io::Error| SourceError::FileRead {
@@ -45,7 +45,7 @@ pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceErro
         return Err(SourceError::FileTooLarge {
             secret: secret.to_owned(),
             path: path.to_owned(),
-            limit: crate::check::MAX_VALUE_BYTES,
+            limit: crate::source::MAX_VALUE_BYTES,
         });
     }
     match std::str::from_utf8(&bytes) {

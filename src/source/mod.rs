@@ -135,6 +135,10 @@ pub enum Resolution {
 }
 
 /// How the GitHub token is named in error messages.
+/// GitHub's limit on a secret's plaintext: 48 KB. Sources stop reading a little past it, and the
+/// value rules report a value over it.
+pub const MAX_VALUE_BYTES: usize = 48 * 1024;
+
 const TOKEN_NAME: &str = "[github] token";
 const CONFIRM_ATTEMPTS: usize = 3;
 const STDERR_MAX_LINES: usize = 3;

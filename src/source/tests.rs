@@ -570,7 +570,7 @@ fn fifo_and_devices_are_refused_without_reading() {
 fn file_over_the_value_limit_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big");
-    let limit = crate::check::MAX_VALUE_BYTES;
+    let limit = crate::source::MAX_VALUE_BYTES;
     std::fs::write(&path, format!("{}\n", "a".repeat(limit))).unwrap();
     let got = resolve("S", &[Source::File(path.clone())], PromptMode::Ask).unwrap();
     assert_eq!(value_of(got).0.len(), limit);

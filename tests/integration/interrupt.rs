@@ -10,24 +10,36 @@ const COUNT: usize = 12;
 
 #[test]
 fn sigint_records_what_was_written_and_a_rerun_finishes() {
-    interrupt_records_what_was_written("-INT");
+    interrupt_records_what_was_written("-INT", false);
 }
 
 #[test]
 fn sigterm_does_as_sigint() {
-    interrupt_records_what_was_written("-TERM");
+    interrupt_records_what_was_written("-TERM", false);
 }
 
 #[test]
 fn sighup_does_as_sigint() {
-    interrupt_records_what_was_written("-HUP");
+    interrupt_records_what_was_written("-HUP", false);
 }
 
-fn interrupt_records_what_was_written(signal: &str) {
+/// A command source runs before the writes and watches signals to stop its command; once the
+/// writes begin, every signal is apply's to handle.
+#[test]
+fn after_a_command_source_every_signal_still_stops_gracefully() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        interrupt_records_what_was_written(signal, true);
+    }
+}
+
+fn interrupt_records_what_was_written(signal: &str, command_source: bool) {
     let env = Env::new();
     let mut body = String::new();
     for i in 0..COUNT {
-        body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n"));
+        match (i, command_source) {
+            (0, true) => body.push_str("[secrets.S00]\ncommand = [\"printf\", \"v0\"]\n"),
+            _ => body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n")),
+        }
     }
     body.push_str(&format!("[[targets]]\nrepo = \"{REPO}\"\n"));
     env.config(&body);

@@ -2,10 +2,6 @@
 //! repositories an access change adds and removes, a failed target said once, `rotate --stdin`
 //! named as such, `check`'s success lines, and rate-limit waits as plain lines.
 
-use std::time::Duration;
-
-use secretsync::sandbox::PrimaryLimit;
-
 use crate::support::{Env, ALIYUN, REPO};
 
 fn one_document(stdout: &str) -> serde_json::Value {
@@ -216,33 +212,6 @@ fn rotate_from_stdin_names_its_source_stdin() {
         .run();
     text.assert_code(0);
     assert!(text.stdout.contains("[stdin]"), "{}", text.stdout);
-}
-
-#[test]
-fn rate_limit_waits_are_plain_lines_at_default_verbosity() {
-    let env = Env::new();
-    env.config(ALIYUN);
-    env.sandbox.set_primary_limit(Some(PrimaryLimit {
-        requests: 2,
-        reset_after: Duration::from_secs(1),
-    }));
-    let out = env
-        .cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "p")
-        .run();
-    out.assert_code(0);
-    let waits: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.contains("rate limit"))
-        .collect();
-    assert!(!waits.is_empty(), "{}", out.stderr);
-    for line in waits {
-        assert!(
-            line.starts_with("GitHub's primary rate limit") && line.contains("waiting until"),
-            "not a plain line: {line}"
-        );
-    }
 }
 
 /// An open registry on loopback: `/v2/` answers without a login, uploads start and cancel.

@@ -247,51 +247,6 @@ fn a_token_file_others_can_read_is_warned_about() {
 
 /// Once commands have given their values, Ctrl-C during the writes is apply's again: the writes
 /// in flight finish and are recorded, as without a command source.
-/// Once apply's writes begin it handles SIGINT, SIGTERM and SIGHUP itself (finish what is in
-/// flight, record it), even when a command source ran before and set up its own watch.
-#[test]
-fn a_signal_during_the_writes_still_stops_gracefully_after_a_command_source() {
-    for signal in ["-INT", "-TERM", "-HUP"] {
-        signal_during_the_writes_after_a_command_source(signal);
-    }
-}
-
-fn signal_during_the_writes_after_a_command_source(signal: &str) {
-    const COUNT: usize = 12;
-    let env = Env::new();
-    let mut body = String::from("[secrets.FROM_CMD]\ncommand = [\"printf\", \"from-command\"]\n");
-    for i in 0..COUNT - 1 {
-        body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n"));
-    }
-    env.config_for_repo(&body);
-    env.sandbox.set_latency(Duration::from_millis(150));
-    let child = env
-        .cmd(&["--concurrency", "1", "apply", "--yes"])
-        .into_command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while env.sandbox.names(REPO).len() < 3 {
-        assert!(Instant::now() < deadline, "no writes arrived");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let sent = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{signal}: {stderr}");
-    assert!(
-        stderr.contains("finishing the writes in flight"),
-        "{stderr}"
-    );
-    assert!(env.sandbox.names(REPO).len() < COUNT);
-}
-
 /// `gh auth token` is the last place a token comes from; a gh that hangs is stopped, with what
 /// it started, and the run ends with the usual no-token error.
 #[test]
