@@ -42,8 +42,17 @@ secrets = ["ALIYUN_*"]
     )
 }
 
+/// Written 0600 like any file holding a token should be, so the demo shows no warning about it.
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
-    std::fs::write(dir.join(name), text)
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(dir.join(name))
+        .and_then(|mut file| file.write_all(text.as_bytes()))
         .map_err(|e| Error::Internal(format!("demo cannot write {name}: {e}")))
 }
 

@@ -8,7 +8,8 @@ use std::path::Path;
 use crate::error::Error;
 
 const GENERIC: &str = r#"# secretsync.toml: which GitHub Actions secrets and variables must exist, and where their
-# values come from. See README.md ("Config reference"). Then: `secretsync plan`, `secretsync apply`.
+# values come from. Every key is described in docs/config.md of secretsync's repository.
+# Then: `secretsync plan`, `secretsync apply`.
 
 [github]
 # api_url = "https://api.github.com"     # GitHub Enterprise: "https://HOST/api/v3"
@@ -25,7 +26,8 @@ repo = "{REPO}"
 "#;
 
 const ALIYUN_ACR: &str = r#"# secretsync.toml: the four secrets a GitHub Actions workflow needs to push images to Aliyun
-# Container Registry (ACR). See README.md. Then: `secretsync check`, `secretsync plan`,
+# Container Registry (ACR); docs/registry-checks.md in secretsync's repository tells the checks.
+# Then: `secretsync check`, `secretsync plan`,
 # `secretsync apply`; after a password change, `secretsync rotate ALIYUN_PASSWORD`.
 
 [github]

@@ -1,5 +1,5 @@
 //! Showing plans and results: an aligned text listing with `+ ~ = - ?` marks, or one JSON
-//! document (documented in README.md, "JSON output"). Writes to any writer; knows no terminal.
+//! document (documented in docs/json.md). Writes to any writer; knows no terminal.
 
 use std::borrow::Cow;
 use std::io::{self, Write};

@@ -81,8 +81,8 @@ fn json_command(command: &Command) -> Option<&'static str> {
     }
 }
 
-/// The document for a `--json` command that failed before it could write its own (README.md,
-/// "JSON output").
+/// The document for a `--json` command that failed before it could write its own
+/// (docs/json.md).
 fn error_document(
     out: &mut dyn Write,
     command: Option<&str>,

@@ -1,4 +1,4 @@
-//! The audit as text (grouped, one line per finding) or as one JSON document (README, "Audit").
+//! The audit as text (grouped, one line per finding) or as one JSON document (docs/audit.md).
 
 use std::io::{self, Write};
 

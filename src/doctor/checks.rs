@@ -380,7 +380,7 @@ async fn organization(cx: &Context<'_>, org: &str, checks: &mut Checks) -> Step 
 }
 
 /// The repositories named for `visibility = "selected"`: each must be found. A chain step like
-/// the others, as README promises: `apply` resolves these names before any write, so a missing
+/// the others, as docs/doctor.md promises: `apply` resolves these names before any write, so a missing
 /// one stops it before the key or the listing would matter.
 async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Checks) -> Step {
     let mut unseen = Vec::new();

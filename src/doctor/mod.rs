@@ -22,7 +22,7 @@ use crate::github::{Client, Pacing};
 use crate::run::{EXIT_ERROR, EXIT_OK};
 use crate::source;
 
-/// The `--json` document (README.md, "Doctor").
+/// The `--json` document (docs/doctor.md).
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub version: u32,

@@ -1,5 +1,5 @@
 //! `secretsync audit` over the fixture checkout in tests/fixtures/workflows: every finding kind,
-//! the `--json` contract (mirrored with `deny_unknown_fields`, as README.md's "Audit" documents
+//! the `--json` contract (mirrored with `deny_unknown_fields`, as docs/audit.md documents
 //! it), the exit codes, `--offline`, and the missing-folder error.
 
 use std::collections::BTreeSet;

@@ -810,7 +810,7 @@ fn unreadable_config_is_told_to_check_permissions() {
 }
 
 /// `file = "..."` is relative to the config's folder, and an absolute path is taken as it is
-/// (README, "Sources"): the config is the user's own, like `command`, so `..` and absolute paths
+/// (docs/config.md, "Sources"): the config is the user's own, like `command`, so `..` and absolute paths
 /// are not refused. What is missing is "nothing here", what is a folder is a clear error.
 #[test]
 fn file_paths_are_relative_to_the_config_folder_and_absolute_paths_are_allowed() {

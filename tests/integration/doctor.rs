@@ -324,7 +324,7 @@ fn organization_dependabot_and_matching_targets() {
     assert_read_only(&env);
 }
 
-/// README: "Within a target the checks stop at the first problem". A selected repository that
+/// docs/doctor.md: "Within a target the checks stop at the first problem". A selected repository that
 /// cannot be found is such a problem: nothing of the organization's secrets is asked after it.
 #[test]
 fn a_missing_selected_repository_stops_its_target() {

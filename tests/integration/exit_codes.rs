@@ -82,4 +82,6 @@ fn demo_runs_offline() {
         !out.stdout.contains("Fixed-Registry-Pass1")
             && !out.stdout.contains("Rotated-Registry-Pass2")
     );
+    // The demo's own files raise no warning (its token file is not open to others).
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }

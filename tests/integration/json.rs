@@ -1,5 +1,5 @@
 //! The `--json` contract, mirrored here with `deny_unknown_fields`: a field added or renamed
-//! without updating README.md's "JSON output" fails this test.
+//! without updating docs/json.md fails this test.
 
 use serde::Deserialize;
 
