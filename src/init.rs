@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::Error;
+use crate::exit::ExitStatus;
 
 const GENERIC: &str = r#"# secretsync.toml: which GitHub Actions secrets and variables must exist, and where their
 # values come from. See README.md ("Config reference"). Then: `secretsync plan`, `secretsync apply`.
@@ -98,7 +99,7 @@ pub fn run(
     repo: Option<&str>,
     force: bool,
     out: &mut dyn Write,
-) -> Result<i32, Error> {
+) -> Result<ExitStatus, Error> {
     let text = template(preset, repo)?;
     let cannot = |e: std::io::Error| {
         Error::Usage(format!(
@@ -129,7 +130,7 @@ pub fn run(
         "wrote {}; edit it, then run `secretsync plan`",
         path.display()
     )?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// Replace whatever is at `path` with a new file: written beside it, then renamed over it. A
