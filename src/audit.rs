@@ -20,6 +20,7 @@ pub use scan::{scan_text, Scan, Unresolved, Use};
 
 use crate::config::{App, Config, Place};
 use crate::error::Error;
+use crate::exit::ExitStatus;
 use crate::github::{Client, GithubError, Pacing};
 use crate::scope::Scope;
 
@@ -40,7 +41,7 @@ pub fn run(
     options: &Options,
     pacing: Pacing,
     out: &mut dyn Write,
-) -> Result<i32, Error> {
+) -> Result<ExitStatus, Error> {
     let folder = options.checkout.join(WORKFLOWS);
     let Workflows { files, skipped } = workflow_files(&folder)?;
     // On stderr: `--json` promises one document on stdout and nothing else.
@@ -80,8 +81,8 @@ pub fn run(
         false => report::text(out, &summary, &findings)?,
     }
     Ok(match options.detailed_exitcode && findings.count() > 0 {
-        true => crate::run::EXIT_CHANGES,
-        false => crate::run::EXIT_OK,
+        true => ExitStatus::Changes,
+        false => ExitStatus::Success,
     })
 }
 

@@ -1,10 +1,13 @@
-//! The command line, as clap sees it. Nothing else in the crate uses clap: `run` turns these
-//! structs into each module's own options.
+//! The command line, as clap sees it, and the terminal policy decided once per run. Nothing else
+//! in the crate uses clap: each of `commands/` turns these structs into its module's options.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::render::Style;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +35,79 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The flags given before the subcommand; each subcommand's own flags win over them.
+#[derive(Debug, Clone, Default)]
+pub struct Early {
+    pub config: ConfigArgs,
+    pub state: StateArgs,
+    pub network: NetworkArgs,
+}
+
+impl Cli {
+    /// Split into the subcommand and the flags given before it.
+    pub fn into_parts(self) -> (Command, Early) {
+        let early = Early {
+            config: self.early_config,
+            state: self.early_state,
+            network: self.early_network,
+        };
+        (self.command, early)
+    }
+}
+
+/// What the terminal allows, decided once per run from the environment and the streams.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// Stdout is a terminal that may show colour.
+    color: bool,
+    /// Stderr is a terminal, where progress can be drawn.
+    progress: bool,
+    /// Stderr is a terminal that may show colour.
+    diagnostics_color: bool,
+    verbose: u8,
+}
+
+impl Ui {
+    /// Colour only on a terminal, never with `NO_COLOR` (no-color.org) or on a `TERM=dumb` one.
+    pub fn detect(verbose: u8) -> Ui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let stderr = std::io::stderr().is_terminal();
+        Ui {
+            color: !no_color && std::io::stdout().is_terminal(),
+            progress: stderr,
+            diagnostics_color: !no_color && stderr,
+            verbose,
+        }
+    }
+
+    /// Never colour for JSON.
+    pub fn style(self, json: bool) -> Style {
+        Style {
+            color: !json && self.color,
+        }
+    }
+
+    /// Never progress for JSON.
+    pub fn progress(self, json: bool) -> bool {
+        !json && self.progress
+    }
+
+    /// Only secretsync's own diagnostics: other crates' debug output could show request
+    /// headers, and so the token.
+    pub fn tracing_filter(self) -> &'static str {
+        match self.verbose {
+            0 => "warn",
+            1 => "warn,secretsync=info",
+            _ => "warn,secretsync=debug",
+        }
+    }
+
+    pub fn diagnostics_color(self) -> bool {
+        self.diagnostics_color
+    }
 }
 
 /// The ids of the flags [`Cli`] accepts before the subcommand, hidden from its help.
@@ -312,11 +388,40 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
     /// Only these repositories exist (repeatable); by default every repository exists
-    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    #[arg(long = "repo", value_name = "OWNER/NAME", value_parser = repo)]
     pub repos: Vec<String>,
     /// Answer writes of NAME with STATUS, e.g. `--fail ALIYUN_PASSWORD=500` (repeatable)
-    #[arg(long = "fail", value_name = "NAME=STATUS")]
-    pub failures: Vec<String>,
+    #[arg(long = "fail", value_name = "NAME=STATUS", value_parser = injected_failure)]
+    pub failures: Vec<InjectedFailure>,
+}
+
+/// A `sandbox --fail`: writes of this secret are answered with this status.
+#[derive(Debug, Clone)]
+pub struct InjectedFailure {
+    pub name: String,
+    pub status: u16,
+}
+
+/// Clap prints the errors of these parsers after the flag and its value, with the `--help` hint.
+fn injected_failure(text: &str) -> Result<InjectedFailure, String> {
+    text.split_once('=')
+        .and_then(|(name, status)| {
+            Some(InjectedFailure {
+                name: name.to_string(),
+                status: status.parse::<u16>().ok()?,
+            })
+        })
+        .filter(|f| (400..600).contains(&f.status))
+        .ok_or_else(|| {
+            "not NAME=STATUS with a status from 400 to 599, e.g. `ALIYUN_PASSWORD=500`".to_string()
+        })
+}
+
+fn repo(text: &str) -> Result<String, String> {
+    match crate::config::Repo::parse(text) {
+        Some(_) => Ok(text.to_string()),
+        None => Err("not of the form owner/name, e.g. `acme/shop`".to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::config;
 use crate::error::Error;
+use crate::exit::ExitStatus;
 use crate::render::Style;
-use crate::run::EXIT_OK;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::source::PromptMode;
 use crate::state::StateDir;
@@ -56,7 +56,7 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
         .map_err(|e| Error::Internal(format!("demo cannot write {name}: {e}")))
 }
 
-pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
+pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     let dir = tempfile::tempdir()
         .map_err(|e| Error::Internal(format!("demo cannot make a temporary folder: {e}")))?;
     let sandbox_config = SandboxConfig::default();
@@ -126,5 +126,5 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<i32, Error> {
         "The sandbox received {writes} sealed writes in all and opened each with its private key; \
          no value was ever shown."
     )?;
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }

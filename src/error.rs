@@ -2,6 +2,7 @@
 //! [`Error`], whose `Display` is one line that says what failed and what to do about it.
 
 use crate::config::ConfigError;
+use crate::exit::ExitStatus;
 use crate::github::GithubError;
 use crate::source::SourceError;
 use crate::state::StateError;
@@ -37,9 +38,18 @@ pub enum Error {
 }
 
 impl Error {
-    /// Every error exits 1; 0 and 2 are for success (see `run`).
-    pub fn exit_code(&self) -> i32 {
-        1
+    /// Every error exits 1, except a closed stdout: that is how `| head` ends a run (as rg).
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.is_broken_pipe() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
+    /// Stdout was closed by its reader; nothing is said about it.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.contains("Broken pipe"))
     }
 }
 

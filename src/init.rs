@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::Error;
+use crate::exit::ExitStatus;
 
 const GENERIC: &str = r#"# secretsync.toml: which GitHub Actions secrets and variables must exist, and where their
 # values come from. Every key is described in docs/config.md of secretsync's repository.
@@ -100,7 +101,7 @@ pub fn run(
     repo: Option<&str>,
     force: bool,
     out: &mut dyn Write,
-) -> Result<i32, Error> {
+) -> Result<ExitStatus, Error> {
     let text = template(preset, repo)?;
     let cannot = |e: std::io::Error| {
         Error::Usage(format!(
@@ -131,7 +132,7 @@ pub fn run(
         "wrote {}; edit it, then run `secretsync plan`",
         path.display()
     )?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// Replace whatever is at `path` with a new file: written beside it, then renamed over it. A

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::check;
 use crate::config::{self, Config, Decl};
 use crate::error::Error;
+use crate::exit::ExitStatus;
 use crate::source::{self, Source, SourceKind};
 
 /// The declared secret, or a clear error with the nearest name.
@@ -117,7 +118,12 @@ fn store(
 }
 
 /// `secretsync set NAME`.
-pub fn set(config: &Config, name: &str, stdin: bool, out: &mut dyn Write) -> Result<i32, Error> {
+pub fn set(
+    config: &Config,
+    name: &str,
+    stdin: bool,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
     let decl = declared(config, name)?;
     let Some((service, user)) = keyring_of(decl) else {
         return Err(Error::Usage(format!(
@@ -127,7 +133,7 @@ pub fn set(config: &Config, name: &str, stdin: bool, out: &mut dyn Write) -> Res
     };
     let value = new_value(decl, stdin)?;
     store(decl, (service, user), &value, out)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// What `rotate` needs besides the config.

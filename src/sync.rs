@@ -743,7 +743,7 @@ fn interrupt_on_signals(
             "interrupted: finishing the writes in flight and recording them (Ctrl-C again to quit now)"
         );
         if next_signal(&mut streams).await.is_some() {
-            std::process::exit(130);
+            std::process::exit(crate::exit::ExitStatus::Interrupted.code());
         }
     }))
 }

@@ -86,18 +86,16 @@ pub fn run(
     config: &Config,
     json: bool,
     out: &mut dyn std::io::Write,
-) -> Result<i32, crate::error::Error> {
+) -> Result<crate::exit::ExitStatus, crate::error::Error> {
     if config.checks.is_empty() {
         return Err(crate::error::Error::Usage(format!(
             "`{}` has no [[checks]]; add one with registry, username, password and push (`secretsync init --preset aliyun-acr --config example.toml` writes an example)",
             config.path.display()
         )));
     }
-    Ok(if preflight::report(config, json, out)? {
-        0
-    } else {
-        1
-    })
+    Ok(crate::exit::ExitStatus::from(preflight::report(
+        config, json, out,
+    )?))
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::exit::ExitStatus;
 use crate::github::{Client, Pacing};
-use crate::run::{EXIT_ERROR, EXIT_OK};
 use crate::source;
 
 /// The `--json` document (docs/doctor.md).
@@ -72,7 +72,12 @@ pub struct Check {
     pub message: String,
 }
 
-pub fn run(config: &Config, json: bool, pacing: Pacing, out: &mut dyn Write) -> Result<i32, Error> {
+pub fn run(
+    config: &Config,
+    json: bool,
+    pacing: Pacing,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
     let token = source::resolve_token(&config.token)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
     let report = runtime.block_on(diagnose(config, &client, &token.origin));
@@ -81,7 +86,7 @@ pub fn run(config: &Config, json: bool, pacing: Pacing, out: &mut dyn Write) -> 
     } else {
         render::text(out, &report)?;
     }
-    Ok(if report.ok { EXIT_OK } else { EXIT_ERROR })
+    Ok(ExitStatus::from(report.ok))
 }
 
 /// Everything doctor finds, in config order.

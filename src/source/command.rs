@@ -312,7 +312,7 @@ fn watch_signals() {
                 }
                 // The lock stays held: no new command may start while the process ends.
                 let _ = signal_hook::low_level::emulate_default_handler(signal);
-                std::process::exit(128 + signal);
+                std::process::exit(crate::exit::ExitStatus::Signal(signal).code());
             }
         });
     });

@@ -527,8 +527,9 @@ fn cases() -> Vec<Case> {
             .commands(&[&["audit", "no-checkout-here", "--offline"]]),
         case("sandbox on a public address", Keep, &["loopback only", "--addr 127.0.0.1"])
             .commands(&[&["sandbox", "--addr", "10.0.0.1:8088"]]),
-        case("sandbox --fail without a status", Keep, &["`--fail X=200` is not NAME=STATUS"])
-            .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "X=200"]]),
+        case("sandbox --fail without a status", Keep, &["'X=200'", "--fail <NAME=STATUS>", "not NAME=STATUS with a status from 400 to 599"])
+            .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "X=200"]])
+            .clap(),
         // ---- hints that must fit the cause (issue 8, item 15) ----------------------------------------
         case("a state folder that is a file", Keep,
             &["`state-file/", "is a file, not a folder", "pass --state-dir a folder"])
@@ -570,6 +571,13 @@ fn cases() -> Vec<Case> {
             &["secretsync.toml:5:", "`timeout` goes only with `command`"]),
         case("a misspelt timeout", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimout = \"5s\"")),
             &["secretsync.toml:6:", "`timeout`"]),
+        // ---- sandbox flags parsed by clap (issue 9) ------------------------------------------------
+        case("sandbox --repo that is not a repository", Keep, &["'not a repo'", "--repo <OWNER/NAME>", "of the form owner/name"])
+            .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--repo", "not a repo"]])
+            .clap(),
+        case("sandbox --fail without NAME=", Keep, &["'500'", "--fail <NAME=STATUS>", "e.g. `ALIYUN_PASSWORD=500`"])
+            .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "500"]])
+            .clap(),
     ]
 }
 
