@@ -553,7 +553,6 @@ fn rules_config(env: &Env) {
 
 #[test]
 fn no_canary_anywhere() {
-    let started = Instant::now();
     let env = Env::with_token(CANARY_TOKEN);
     config(&env, &env.sandbox.api_url());
     rules_config(&env);
@@ -612,11 +611,6 @@ fn no_canary_anywhere() {
     ] {
         assert_eq!(env.plaintext(name).as_deref(), Some(value), "{name}");
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[test]

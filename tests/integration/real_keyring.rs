@@ -5,7 +5,7 @@
 //! Needs `dbus-run-session`, `gnome-keyring-daemon` and `secret-tool`; see
 //! `.ci/install-real-components`. Without them the tests skip, except under `CI`, where they fail.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::{read_text, require_tools, Env, Output, Run};
 
@@ -237,14 +237,8 @@ fn without_a_session_bus_a_keyring_source_is_a_one_line_error() {
          {{ keyring = {{ service = \"{SERVICE}\", user = \"aliyun\" }} }}]\n"
     ));
     // No DBUS_SESSION_BUS_ADDRESS, and XDG_RUNTIME_DIR is an empty folder: no bus anywhere.
-    let started = Instant::now();
     let out = isolated(&env, env.cmd(&["apply", "--yes"])).run_with_timeout(TIMEOUT);
     let stderr = one_line_error(&out);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?} to give up on D-Bus",
-        started.elapsed()
-    );
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains("`ALIYUN_PASSWORD`"), "{stderr}");
     assert!(stderr.contains("keyring"), "{stderr}");
@@ -275,7 +269,6 @@ fn a_locked_keyring_is_a_one_line_error_not_a_hang() {
         "gnome-keyring did not write its login keyring under XDG_DATA_HOME"
     );
     // Second session, as after a reboot: nobody unlocks it, and there is no display to prompt on.
-    let started = Instant::now();
     let out = run_session(
         &env,
         Session {
@@ -284,11 +277,6 @@ fn a_locked_keyring_is_a_one_line_error_not_a_hang() {
             run: Some(&["apply", "--yes"]),
             stdin: None,
         },
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
     );
     let stderr = one_line_error(&out);
     assert!(stderr.contains("`ALIYUN_PASSWORD`"), "{stderr}");
