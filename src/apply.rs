@@ -68,23 +68,39 @@ impl TargetReport {
     }
 }
 
-/// A secret value ready to seal, with the fingerprint to record once it is written.
-pub struct Ready {
+/// A secret value to seal for the scope's key, with the fingerprint to record once it is written.
+pub struct SecretToSeal {
     pub value: SecretString,
     pub fingerprint: Fingerprint,
 }
 
-/// What one scope's writes need besides the plan. Secret values are not here: they come to
-/// `apply_target` by value, to be sealed and dropped before any write is sent.
-pub struct Work<'a> {
-    pub scope: &'a Scope,
-    pub variables: &'a BTreeMap<String, String>,
+/// What one scope's writes need besides the plan, as gathered while planning it.
+pub struct ScopeWrites {
+    pub scope: Scope,
+    /// Taken out and sealed (and so dropped) before any write is sent.
+    pub secrets: BTreeMap<String, SecretToSeal>,
+    pub variables: BTreeMap<String, String>,
     /// Who may use an organization's items, wanted; and as GitHub has it now.
-    pub access: Option<&'a OrgAccess>,
-    pub remote_secrets: &'a [Remote],
-    pub remote_variables: &'a [RemoteVariable],
+    pub access: Option<OrgAccess>,
+    pub remote_secrets: Vec<Remote>,
+    pub remote_variables: Vec<RemoteVariable>,
     /// The environment is missing and is to be created first.
     pub create_environment: bool,
+}
+
+impl ScopeWrites {
+    /// Nothing to write yet, and nothing listed.
+    pub fn new(scope: Scope) -> ScopeWrites {
+        ScopeWrites {
+            scope,
+            secrets: BTreeMap::new(),
+            variables: BTreeMap::new(),
+            access: None,
+            remote_secrets: Vec::new(),
+            remote_variables: Vec::new(),
+            create_environment: false,
+        }
+    }
 }
 
 /// Where records go: the locked state of every scope the run writes secrets to.
@@ -95,15 +111,18 @@ pub struct Recorder<'a> {
 /// What the writes send and record: sealed values (for writes of a value) and fingerprints
 /// (for every secret written, access-only changes included).
 #[derive(Default)]
-struct Outgoing {
+struct SealedSecrets {
     sealed: BTreeMap<String, Sealed>,
     fingerprints: BTreeMap<String, Fingerprint>,
 }
 
 /// Seal the values for the scope's key, consuming them: each `SecretString` is dropped (and so
 /// zeroized) here, before the first write is sent and the network wait begins.
-fn seal_all(key: Option<&seal::PublicKey>, secrets: BTreeMap<String, Ready>) -> Outgoing {
-    let mut outgoing = Outgoing::default();
+fn seal_all(
+    key: Option<&seal::PublicKey>,
+    secrets: BTreeMap<String, SecretToSeal>,
+) -> SealedSecrets {
+    let mut outgoing = SealedSecrets::default();
     for (name, ready) in secrets {
         if let Some(key) = key {
             outgoing
@@ -115,11 +134,11 @@ fn seal_all(key: Option<&seal::PublicKey>, secrets: BTreeMap<String, Ready>) -> 
     outgoing
 }
 
+/// Carry out one scope's plan: prepare, seal, announce the intents, send, list again and record.
 pub async fn apply_target(
     client: &Client,
     mut report: TargetReport,
-    work: &Work<'_>,
-    secrets: BTreeMap<String, Ready>,
+    mut work: ScopeWrites,
     recorder: &Recorder<'_>,
 ) -> TargetReport {
     let writes: Vec<&Change> = report
@@ -130,44 +149,99 @@ pub async fn apply_target(
     if writes.is_empty() {
         return report;
     }
-    let scope = work.scope;
-    let secret_writes = writes.iter().any(|c| c.kind == Kind::Secret);
-    let variable_writes = writes.iter().any(|c| c.kind == Kind::Variable);
+    let scope = &work.scope;
     let locked = recorder.locks.get(scope);
-    if secret_writes && locked.is_none() {
-        report.error = Some(GithubError::State(format!(
-            "internal error: no state lock for `{scope}`; nothing was sent; this is a bug in secretsync, please report it"
-        )));
+    if let Err(e) = prepare(client, &writes, &work, locked).await {
+        report.error = Some(e);
         return report;
     }
-    if work.create_environment {
-        if let Scope::Environment { repo, environment } = scope {
-            if let Err(e) = client.ensure_environment(repo, environment, true).await {
-                report.error = Some(e);
-                return report;
+    let secrets = std::mem::take(&mut work.secrets);
+    let (outgoing, key_error) = seal_for(client, &writes, scope, secrets).await;
+    report.error = key_error;
+    if let Some(locked) = locked {
+        if let Err(e) = intend(locked, &writes, &outgoing, &work.remote_secrets) {
+            report.error = Some(GithubError::State(format!(
+                "nothing was sent to `{}`: {e}",
+                work.scope
+            )));
+            return report;
+        }
+    }
+    let secret_writes = writes.iter().any(|c| c.kind == Kind::Secret);
+    let variable_writes = writes.iter().any(|c| c.kind == Kind::Variable);
+    report.results = send_all(client, &writes, &work, &outgoing).await;
+    let mut missing = Vec::new();
+    if let (true, Some(locked)) = (secret_writes, locked) {
+        list_and_record(
+            client,
+            &mut report,
+            &work.scope,
+            &outgoing,
+            locked,
+            &mut missing,
+        )
+        .await;
+    }
+    if variable_writes {
+        match client.list_variables(&work.scope).await {
+            Ok(remote) => missing.extend(absent(
+                &report.changes,
+                Kind::Variable,
+                remote.iter().map(|r| r.name.as_str()),
+            )),
+            Err(e) => {
+                report.error.get_or_insert(e);
             }
         }
     }
+    report.missing = missing;
+    report
+}
+
+/// Before anything is sealed: the lock that secret writes need must be held, and a missing
+/// environment is created if asked.
+async fn prepare(
+    client: &Client,
+    writes: &[&Change],
+    work: &ScopeWrites,
+    locked: Option<&Locked>,
+) -> Result<(), GithubError> {
+    let scope = &work.scope;
+    if writes.iter().any(|c| c.kind == Kind::Secret) && locked.is_none() {
+        return Err(GithubError::State(format!(
+            "internal error: no state lock for `{scope}`; nothing was sent; this is a bug in secretsync, please report it"
+        )));
+    }
+    if let (true, Scope::Environment { repo, environment }) = (work.create_environment, scope) {
+        client.ensure_environment(repo, environment, true).await?;
+    }
+    Ok(())
+}
+
+/// Fetch the public key only when a value is sealed, and seal the values that will be written
+/// (the rest are dropped unsealed). Without the key nothing is sealed, and the error says why.
+async fn seal_for(
+    client: &Client,
+    writes: &[&Change],
+    scope: &Scope,
+    secrets: BTreeMap<String, SecretToSeal>,
+) -> (SealedSecrets, Option<GithubError>) {
     let needs_key = writes.iter().any(|c| {
         c.kind == Kind::Secret
             && c.action.seals()
             && !matches!(c.reason, Reason::AccessChanged { .. })
     });
-    let key = match needs_key {
-        false => None,
+    let (key, error) = match needs_key {
+        false => (None, None),
         true => match client.public_key(scope).await {
             Ok(key) => {
                 tracing::info!(target = %scope, key_id = %key.key_id, "fetched the public key");
-                Some(key)
+                (Some(key), None)
             }
-            Err(e) => {
-                report.error = Some(e);
-                None
-            }
+            Err(e) => (None, Some(e)),
         },
     };
-    // Only the values that will be written are sealed; the rest are dropped unsealed.
-    let secrets: BTreeMap<String, Ready> = secrets
+    let secrets: BTreeMap<String, SecretToSeal> = secrets
         .into_iter()
         .filter(|(name, _)| {
             writes
@@ -175,19 +249,21 @@ pub async fn apply_target(
                 .any(|c| c.kind == Kind::Secret && c.name == *name)
         })
         .collect();
-    let outgoing = seal_all(key.as_ref(), secrets);
-    if let Some(locked) = locked {
-        if let Err(e) = intend(locked, &writes, &outgoing, work.remote_secrets) {
-            report.error = Some(GithubError::State(format!(
-                "nothing was sent to `{scope}`: {e}"
-            )));
-            return report;
-        }
-    }
+    (seal_all(key.as_ref(), secrets), error)
+}
+
+/// Send every write concurrently (within the client's bound). A rejected token stops the writes
+/// not yet sent; those are left out of the results.
+async fn send_all(
+    client: &Client,
+    writes: &[&Change],
+    work: &ScopeWrites,
+    outgoing: &SealedSecrets,
+) -> BTreeMap<(Kind, String), Result<Written, GithubError>> {
+    let scope = &work.scope;
     let fatal = AtomicBool::new(false);
     let outcomes = futures::future::join_all(writes.iter().map(|change| {
         let fatal = &fatal;
-        let outgoing = &outgoing;
         async move {
             if fatal.load(Ordering::SeqCst) {
                 return None;
@@ -204,46 +280,40 @@ pub async fn apply_target(
         }
     }))
     .await;
-    report.results = outcomes.into_iter().flatten().collect();
+    outcomes.into_iter().flatten().collect()
+}
 
-    let mut missing = Vec::new();
-    if let (true, Some(locked)) = (secret_writes, locked) {
-        // GitHub's `updated_at` after our writes is what the next plan compares against.
-        let recorded = match client.list_secrets(scope).await {
-            Ok(remote) => {
-                missing.extend(absent(
-                    &report.changes,
-                    Kind::Secret,
-                    remote.iter().map(|r| r.name.as_str()),
-                ));
-                record(locked, &report, &outgoing, &remote)
-            }
-            // Without the listing there is no timestamp to record. The values did reach GitHub,
-            // so record their fingerprints with the time left open: the next apply trusts the
-            // fingerprint and fills the time in, instead of sending every value again.
-            Err(e) => {
-                report.error.get_or_insert(e);
-                record_unconfirmed(locked, &report, &outgoing)
-            }
-        };
-        if let Err(e) = recorded {
-            attach_record_failure(&mut report, &e);
-        }
-    }
-    if variable_writes {
-        match client.list_variables(scope).await {
-            Ok(remote) => missing.extend(absent(
+/// List the secrets again and record what was written; the secrets GitHub does not list go to
+/// `missing`.
+async fn list_and_record(
+    client: &Client,
+    report: &mut TargetReport,
+    scope: &Scope,
+    outgoing: &SealedSecrets,
+    locked: &Locked,
+    missing: &mut Vec<String>,
+) {
+    // GitHub's `updated_at` after our writes is what the next plan compares against.
+    let recorded = match client.list_secrets(scope).await {
+        Ok(remote) => {
+            missing.extend(absent(
                 &report.changes,
-                Kind::Variable,
+                Kind::Secret,
                 remote.iter().map(|r| r.name.as_str()),
-            )),
-            Err(e) => {
-                report.error.get_or_insert(e);
-            }
+            ));
+            record(locked, report, outgoing, &remote)
         }
+        // Without the listing there is no timestamp to record. The values did reach GitHub,
+        // so record their fingerprints with the time left open: the next apply trusts the
+        // fingerprint and fills the time in, instead of sending every value again.
+        Err(e) => {
+            report.error.get_or_insert(e);
+            record_unconfirmed(locked, report, outgoing)
+        }
+    };
+    if let Err(e) = recorded {
+        attach_record_failure(report, &e);
     }
-    report.missing = missing;
-    report
 }
 
 /// The writes were sent but could not be recorded: say so in the target's report. Their
@@ -263,7 +333,7 @@ fn attach_record_failure(report: &mut TargetReport, e: &StateError) {
 fn intend(
     locked: &Locked,
     writes: &[&Change],
-    outgoing: &Outgoing,
+    outgoing: &SealedSecrets,
     planned_from: &[Remote],
 ) -> Result<(), StateError> {
     let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -325,10 +395,10 @@ fn intent_done(result: Option<&Result<Written, GithubError>>) -> bool {
 async fn write(
     client: &Client,
     change: &Change,
-    work: &Work<'_>,
-    outgoing: &Outgoing,
+    work: &ScopeWrites,
+    outgoing: &SealedSecrets,
 ) -> Option<Result<Written, GithubError>> {
-    let scope = work.scope;
+    let scope = &work.scope;
     let name = change.name.as_str();
     let access_only = matches!(change.reason, Reason::AccessChanged { .. });
     Some(match (change.kind, change.action) {
@@ -347,23 +417,23 @@ async fn write(
                     .find(|r| r.name == name)
                     .and_then(|r| r.access.as_ref()),
             };
-            let want = work.access?;
+            let want = work.access.as_ref()?;
             change_access(client, scope, name, kind, want, remote, work).await
         }
         (Kind::Secret, _) => {
             let sealed = outgoing.sealed.get(name)?;
             client
-                .put_secret(scope, name, Some(sealed), work.access)
+                .put_secret(scope, name, Some(sealed), work.access.as_ref())
                 .await
         }
         (Kind::Variable, Action::Create) => {
             client
-                .create_variable(scope, name, work.variables.get(name)?, work.access)
+                .create_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
                 .await
         }
         (Kind::Variable, _) => {
             client
-                .update_variable(scope, name, work.variables.get(name)?, work.access)
+                .update_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
                 .await
         }
     })
@@ -378,7 +448,7 @@ async fn change_access(
     kind: Kind,
     want: &OrgAccess,
     have: Option<&OrgAccess>,
-    work: &Work<'_>,
+    work: &ScopeWrites,
 ) -> Result<Written, GithubError> {
     if have.is_some_and(|h| h.visibility == want.visibility) {
         return client
@@ -401,7 +471,7 @@ async fn change_access(
 fn record(
     locked: &Locked,
     report: &TargetReport,
-    outgoing: &Outgoing,
+    outgoing: &SealedSecrets,
     remote: &[Remote],
 ) -> Result<(), StateError> {
     let listed: BTreeMap<&str, &str> = remote
@@ -446,7 +516,7 @@ fn record(
 fn record_unconfirmed(
     locked: &Locked,
     report: &TargetReport,
-    outgoing: &Outgoing,
+    outgoing: &SealedSecrets,
 ) -> Result<(), StateError> {
     locked.update(|loaded| {
         let records = &mut loaded.records;

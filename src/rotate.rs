@@ -187,7 +187,7 @@ pub fn rotate(
             )?;
         }
     }
-    let only = crate::sync::Only {
+    let only = crate::sync::RotatedSecret {
         name: decl.name.clone(),
         value,
         kind: match rotation.stdin {

@@ -1,0 +1,162 @@
+//! One run of `plan` or `apply` from start to end, as the steps it takes: resolve every value,
+//! check them, expand the targets into scopes, gather what GitHub has and plan each scope,
+//! confirm, apply and record, report. Each step is a module below; `run` only puts them in
+//! order, and does everything that can fail locally before the network.
+
+mod confirm;
+mod expand;
+mod gather;
+mod outcome;
+mod resolve;
+mod signals;
+mod write;
+
+use std::io::Write;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::github::Pacing;
+use crate::plan::Summary;
+use crate::precedence;
+use crate::progress::Progress;
+use crate::render::{Mode, Style};
+use crate::source::PromptMode;
+use crate::state::{Fingerprinter, StateDir};
+
+pub use outcome::Outcome;
+pub use resolve::RotatedSecret;
+
+use gather::Scan;
+use resolve::Values;
+
+/// How a run was asked for, already free of clap.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub prune: bool,
+    pub json: bool,
+    /// `plan --interactive`; always on for `apply`.
+    pub prompts: PromptMode,
+    /// `apply --yes`.
+    pub yes: bool,
+    pub style: Style,
+    pub pacing: Pacing,
+    /// Draw progress on stderr (a terminal, and not `--json`).
+    pub progress: bool,
+    /// Do not run `[[checks]]` before writing (`apply --skip-checks`; `plan` never runs them).
+    pub skip_checks: bool,
+}
+
+/// Whether this is `plan` (never writes) or `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Plan,
+    Apply,
+}
+
+/// `secretsync plan` and `secretsync apply`, from a loaded config to the rendered report.
+/// `rotated` is `rotate`'s one secret: the run then carries it alone, to the targets that have it.
+pub fn run(
+    config: &Config,
+    state: &StateDir,
+    command: Command,
+    options: &Options,
+    rotated: Option<RotatedSecret>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    confirm::require_terminal(command, options)?;
+    let token = crate::source::resolve_token(&config.token)?;
+    let only = rotated.as_ref().map(|r| r.name.clone());
+    let (config, values) = resolve::resolve(config, command, options.prompts, rotated)?;
+    if command == Command::Apply && !options.skip_checks {
+        resolve::check_values(&config, &values, options.json, out)?;
+    }
+    let (key, have_key) = fingerprint_key(state, command)?;
+    let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
+    let scan = Scan {
+        client: &client,
+        config: &config,
+        key: &key,
+        have_key,
+        state,
+        prune: options.prune,
+        only: only.as_deref(),
+        adopt: command == Command::Apply,
+    };
+    runtime.block_on(steps(&scan, values, command, options, out))
+}
+
+/// The steps that talk to GitHub: expand, gather and plan, then report (`plan`, or nothing to
+/// write) or confirm, apply, record and report.
+async fn steps(
+    scan: &Scan<'_>,
+    values: Values,
+    command: Command,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let progress = Progress::start(options.progress);
+    let (jobs, mut reports) = expand::expand(scan.config, scan.client).await?;
+    let warnings = precedence::warnings(&expand::placed(&jobs));
+    let planned = gather::plan_all(scan, &values, jobs, &progress).await?;
+    // Each job holds its own copies of the values it writes; the run's copies end here.
+    drop(values);
+    let summary = planned.iter().fold(Summary::default(), |mut s, p| {
+        s.add(Summary::of(&p.report.changes));
+        s
+    });
+    progress.finish();
+    if command == Command::Plan || summary.pending() == 0 {
+        reports.extend(planned.into_iter().map(|p| p.report));
+        let mode = match command {
+            Command::Plan => Mode::Plan,
+            Command::Apply => Mode::Apply,
+        };
+        let shown = outcome::Shown {
+            mode,
+            pending: summary.pending(),
+            written: false,
+        };
+        return outcome::report(out, &reports, &warnings, shown, options);
+    }
+    confirm::preview_and_ask(
+        out,
+        &reports,
+        &planned,
+        &warnings,
+        options,
+        summary.pending(),
+    )?;
+    let stop = write::apply_all(
+        scan,
+        planned,
+        summary.pending(),
+        options.progress,
+        &mut reports,
+    );
+    let interrupted = stop.await?;
+    let shown = outcome::Shown {
+        mode: Mode::Apply,
+        pending: 0,
+        written: true,
+    };
+    let outcome = outcome::report(out, &reports, &warnings, shown, options)?;
+    if interrupted {
+        return Err(Error::Interrupted(
+            "interrupted: what was written is recorded; run `secretsync apply` again to finish"
+                .into(),
+        ));
+    }
+    Ok(outcome)
+}
+
+/// The key that fingerprints values. `plan` never writes, so it never makes the key; without a
+/// key nothing recorded can match.
+fn fingerprint_key(state: &StateDir, command: Command) -> Result<(Fingerprinter, bool), Error> {
+    Ok(match command {
+        Command::Apply => (state.key()?, true),
+        Command::Plan => match state.existing_key()? {
+            Some(key) => (key, true),
+            None => (Fingerprinter::ephemeral(), false),
+        },
+    })
+}

@@ -1,0 +1,90 @@
+//! The last step: render the reports and say what the run ended with, for the exit code and for
+//! scripts that read only stderr.
+
+use std::io::Write;
+
+use crate::apply::TargetReport;
+use crate::error::Error;
+use crate::github::GithubError;
+use crate::render::{self, Mode};
+
+use super::Options;
+
+/// What a run ended with, for the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Writes still pending (plan), or 0 after apply.
+    pub pending: usize,
+    /// Nothing failed: no target error, no failed write, nothing missing after apply.
+    pub ok: bool,
+    /// When something failed: what to say on stderr (lines joined by `\nerror: `), so scripts
+    /// that read only stderr see why.
+    pub failure: Option<String>,
+}
+
+/// How the run's reports are shown and judged.
+pub(super) struct Shown {
+    pub mode: Mode,
+    pub pending: usize,
+    /// Writes were sent: a failed write or a missing item then fails the run too.
+    pub written: bool,
+}
+
+/// Render the reports and judge them.
+pub(super) fn report(
+    out: &mut dyn Write,
+    reports: &[TargetReport],
+    warnings: &[String],
+    shown: Shown,
+    options: &Options,
+) -> Result<Outcome, Error> {
+    render::report(
+        out,
+        reports,
+        warnings,
+        shown.mode,
+        options.json,
+        options.style,
+    )?;
+    let ok = reports.iter().all(|r| {
+        r.error.is_none() && (!shown.written || (r.failed() == 0 && r.missing.is_empty()))
+    });
+    Ok(Outcome {
+        pending: shown.pending,
+        ok,
+        failure: failure_line(reports).filter(|_| !ok),
+    })
+}
+
+/// The lines for stderr when reports hold failures: each failed target's error (the report only
+/// marks them, so each is said once), or a count of failed writes, pointing at the report.
+fn failure_line(reports: &[TargetReport]) -> Option<String> {
+    let mut lines: Vec<String> = Vec::new();
+    // A rejected token or an unreachable GitHub fails every target alike: said once, counted.
+    let mut alike: Vec<(std::mem::Discriminant<GithubError>, usize, usize)> = Vec::new();
+    for error in reports.iter().filter_map(|r| r.error.as_ref()) {
+        if matches!(
+            error,
+            GithubError::BadToken { .. } | GithubError::Network { .. }
+        ) {
+            let kind = std::mem::discriminant(error);
+            if let Some(seen) = alike.iter_mut().find(|(k, _, _)| *k == kind) {
+                seen.2 += 1;
+                continue;
+            }
+            alike.push((kind, lines.len(), 0));
+        }
+        lines.push(error.to_string());
+    }
+    for (_, at, more) in alike.into_iter().filter(|(_, _, more)| *more > 0) {
+        lines[at].push_str(&format!(" (and {more} more target(s) alike)"));
+    }
+    if !lines.is_empty() {
+        return Some(lines.join("\nerror: "));
+    }
+    let failed: usize = reports.iter().map(TargetReport::failed).sum();
+    let missing: usize = reports.iter().map(|r| r.missing.len()).sum();
+    (failed + missing > 0).then(|| {
+        format!("{failed} write(s) failed and {missing} declared item(s) are missing on GitHub; see the report, fix the cause, and run apply again")
+    })
+}
