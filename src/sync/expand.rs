@@ -84,3 +84,18 @@ pub(super) fn placed(jobs: &[Job]) -> Vec<Placed<'_>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_quotes_the_globs_with_their_line() {
+        let globs = Some(vec!["A*".to_string(), "B".to_string()]);
+        assert_eq!(
+            selection("secrets", &globs, 12).as_deref(),
+            Some(r#"secrets = ["A*", "B"] on line 12"#)
+        );
+        assert_eq!(selection("variables", &None, 12), None);
+    }
+}

@@ -88,3 +88,69 @@ fn failure_line(reports: &[TargetReport]) -> Option<String> {
         format!("{failed} write(s) failed and {missing} declared item(s) are missing on GitHub; see the report, fix the cause, and run apply again")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::github::Op;
+    use crate::plan::{Action, Change, Kind, Reason};
+
+    use super::*;
+
+    fn bad_token(target: &str) -> TargetReport {
+        let error = GithubError::BadToken {
+            target: target.into(),
+            op: Op::List,
+            message: "Bad credentials".into(),
+        };
+        TargetReport::failed_at_start(target.into(), error)
+    }
+
+    fn missing_one() -> TargetReport {
+        let change = Change {
+            kind: Kind::Secret,
+            name: "A".into(),
+            action: Action::Create,
+            reason: Reason::Absent,
+            source: None,
+        };
+        TargetReport::planned("o/r".into(), vec![change])
+    }
+
+    #[test]
+    fn a_rejected_token_is_said_once_and_counted() {
+        let reports = [bad_token("o/a"), bad_token("o/b"), bad_token("o/c")];
+        let line = failure_line(&reports).unwrap();
+        assert_eq!(line.matches("\nerror: ").count(), 0, "{line}");
+        assert!(line.ends_with(" (and 2 more target(s) alike)"), "{line}");
+    }
+
+    #[test]
+    fn after_writes_a_missing_item_fails_the_run_but_not_before() {
+        let reports = [missing_one()];
+        let options = Options {
+            prune: false,
+            json: true,
+            prompts: crate::source::PromptMode::Defer,
+            yes: true,
+            style: Default::default(),
+            pacing: Default::default(),
+            progress: false,
+            skip_checks: true,
+        };
+        let judge = |written| {
+            let shown = Shown {
+                mode: Mode::Apply,
+                pending: 0,
+                written,
+            };
+            report(&mut Vec::new(), &reports, &[], shown, &options).unwrap()
+        };
+        assert!(judge(false).ok);
+        let after = judge(true);
+        assert!(!after.ok);
+        assert!(after
+            .failure
+            .unwrap()
+            .contains("1 declared item(s) are missing"));
+    }
+}

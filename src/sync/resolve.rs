@@ -143,3 +143,69 @@ fn resolve_used(
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const TWO_TARGETS: &str = r#"
+[secrets.A]
+value = "a"
+
+[secrets.B]
+value = "b"
+
+[variables.V]
+value = "v"
+
+[[targets]]
+repo = "o/one"
+secrets = ["A", "B"]
+variables = ["V"]
+
+[[targets]]
+repo = "o/two"
+secrets = ["B"]
+"#;
+
+    fn config() -> Config {
+        crate::config::parse(TWO_TARGETS, Path::new("t.toml"), Path::new("/base"))
+            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"))
+    }
+
+    fn rotated(name: &str) -> RotatedSecret {
+        RotatedSecret {
+            name: name.into(),
+            value: SecretString::from("new"),
+            kind: SourceKind::Stdin,
+        }
+    }
+
+    #[test]
+    fn rotate_carries_its_secret_alone_to_the_targets_that_have_it() {
+        let declared = config();
+        let (config, values) = resolve(
+            &declared,
+            Command::Apply,
+            PromptMode::Defer,
+            Some(rotated("A")),
+        )
+        .unwrap();
+        assert_eq!(config.targets.len(), 1);
+        assert_eq!(config.targets[0].secrets, ["A"]);
+        assert!(config.targets[0].variables.is_empty());
+        assert_eq!(values.secrets.keys().collect::<Vec<_>>(), ["A"]);
+        assert!(values.variables.is_empty());
+    }
+
+    #[test]
+    fn every_used_value_is_resolved_once() {
+        let declared = config();
+        let (config, values) = resolve(&declared, Command::Plan, PromptMode::Defer, None).unwrap();
+        assert!(matches!(config, Cow::Borrowed(_)));
+        assert_eq!(values.secrets.keys().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(values.variables.keys().collect::<Vec<_>>(), ["V"]);
+    }
+}
