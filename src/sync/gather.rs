@@ -10,7 +10,7 @@ use crate::apply::{ScopeWrites, SecretToSeal, TargetReport};
 use crate::config::Config;
 use crate::error::Error;
 use crate::github::{Client, GithubError};
-use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote};
+use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Summary};
 use crate::progress::Progress;
 use crate::scope::{Scope, Visibility};
 use crate::state::{Fingerprinter, StateDir};
@@ -43,6 +43,15 @@ impl Scan<'_> {
 pub(super) struct PlannedJob {
     pub report: TargetReport,
     pub writes: ScopeWrites,
+}
+
+/// How many writes the plans hold.
+pub(super) fn pending(planned: &[PlannedJob]) -> usize {
+    let summary = planned.iter().fold(Summary::default(), |mut s, p| {
+        s.add(Summary::of(&p.report.changes));
+        s
+    });
+    summary.pending()
 }
 
 /// A GitHub failure belongs to its target; anything else stops the run.

@@ -16,10 +16,9 @@ use std::io::Write;
 use crate::config::Config;
 use crate::error::Error;
 use crate::github::Pacing;
-use crate::plan::Summary;
 use crate::precedence;
 use crate::progress::Progress;
-use crate::render::{Mode, Style};
+use crate::render::Style;
 use crate::source::PromptMode;
 use crate::state::{Fingerprinter, StateDir};
 
@@ -27,6 +26,7 @@ pub use outcome::Outcome;
 pub use resolve::RotatedSecret;
 
 use gather::Scan;
+use outcome::Shown;
 use resolve::Values;
 
 /// How a run was asked for, already free of clap.
@@ -100,53 +100,18 @@ async fn steps(
     let planned = gather::plan_all(scan, &values, jobs, &progress).await?;
     // Each job holds its own copies of the values it writes; the run's copies end here.
     drop(values);
-    let summary = planned.iter().fold(Summary::default(), |mut s, p| {
-        s.add(Summary::of(&p.report.changes));
-        s
-    });
     progress.finish();
-    if command == Command::Plan || summary.pending() == 0 {
+    let pending = gather::pending(&planned);
+    if command == Command::Plan || pending == 0 {
         reports.extend(planned.into_iter().map(|p| p.report));
-        let mode = match command {
-            Command::Plan => Mode::Plan,
-            Command::Apply => Mode::Apply,
-        };
-        let shown = outcome::Shown {
-            mode,
-            pending: summary.pending(),
-            written: false,
-        };
+        let shown = Shown::planned(command, pending);
         return outcome::report(out, &reports, &warnings, shown, options);
     }
-    confirm::preview_and_ask(
-        out,
-        &reports,
-        &planned,
-        &warnings,
-        options,
-        summary.pending(),
-    )?;
-    let stop = write::apply_all(
-        scan,
-        planned,
-        summary.pending(),
-        options.progress,
-        &mut reports,
-    );
-    let interrupted = stop.await?;
-    let shown = outcome::Shown {
-        mode: Mode::Apply,
-        pending: 0,
-        written: true,
-    };
-    let outcome = outcome::report(out, &reports, &warnings, shown, options)?;
-    if interrupted {
-        return Err(Error::Interrupted(
-            "interrupted: what was written is recorded; run `secretsync apply` again to finish"
-                .into(),
-        ));
-    }
-    Ok(outcome)
+    confirm::preview_and_ask(out, &reports, &planned, &warnings, options, pending)?;
+    let applying = write::apply_all(scan, planned, pending, options.progress, &mut reports);
+    let interrupted = applying.await?;
+    let outcome = outcome::report(out, &reports, &warnings, Shown::applied(), options)?;
+    outcome::unless_interrupted(outcome, interrupted)
 }
 
 /// The key that fingerprints values. `plan` never writes, so it never makes the key; without a

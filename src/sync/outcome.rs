@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::github::GithubError;
 use crate::render::{self, Mode};
 
-use super::Options;
+use super::{Command, Options};
 
 /// What a run ended with, for the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,41 @@ pub(super) struct Shown {
     pub pending: usize,
     /// Writes were sent: a failed write or a missing item then fails the run too.
     pub written: bool,
+}
+
+impl Shown {
+    /// After planning only: `plan`, or an `apply` with nothing to write.
+    pub fn planned(command: Command, pending: usize) -> Shown {
+        let mode = match command {
+            Command::Plan => Mode::Plan,
+            Command::Apply => Mode::Apply,
+        };
+        Shown {
+            mode,
+            pending,
+            written: false,
+        }
+    }
+
+    /// After the writes.
+    pub fn applied() -> Shown {
+        Shown {
+            mode: Mode::Apply,
+            pending: 0,
+            written: true,
+        }
+    }
+}
+
+/// An interrupted apply ends in an error once its report is out.
+pub(super) fn unless_interrupted(outcome: Outcome, interrupted: bool) -> Result<Outcome, Error> {
+    if interrupted {
+        return Err(Error::Interrupted(
+            "interrupted: what was written is recorded; run `secretsync apply` again to finish"
+                .into(),
+        ));
+    }
+    Ok(outcome)
 }
 
 /// Render the reports and judge them.
