@@ -18,9 +18,10 @@ use crate::scope::Scope;
 use crate::seal::{self, Sealed};
 use crate::state::Locked;
 
-/// Everything known about one target after `plan` or `apply`: what renderers show.
+/// Everything known about one scope after `plan` or `apply` (or about a target that failed
+/// before it could be expanded into scopes): what renderers show.
 #[derive(Debug)]
-pub struct TargetReport {
+pub struct ScopeReport {
     /// How the target is named for people.
     pub target: String,
     pub changes: Vec<Change>,
@@ -32,14 +33,14 @@ pub struct TargetReport {
     pub error: Option<GithubError>,
 }
 
-impl TargetReport {
+impl ScopeReport {
     pub fn failed(&self) -> usize {
         self.results.values().filter(|r| r.is_err()).count()
     }
 
     /// A target that failed before it could be planned.
-    pub fn failed_at_start(target: String, error: GithubError) -> TargetReport {
-        TargetReport {
+    pub fn failed_at_start(target: String, error: GithubError) -> ScopeReport {
+        ScopeReport {
             target,
             changes: Vec::new(),
             results: BTreeMap::new(),
@@ -49,8 +50,8 @@ impl TargetReport {
     }
 
     /// A planned target: what is missing is what is declared and not listed.
-    pub fn planned(target: String, changes: Vec<Change>) -> TargetReport {
-        TargetReport {
+    pub fn planned(target: String, changes: Vec<Change>) -> ScopeReport {
+        ScopeReport {
             missing: changes
                 .iter()
                 .filter(|c| c.action == Action::Create)
@@ -137,10 +138,10 @@ fn seal_all(
 /// Carry out one scope's plan: prepare, seal, announce the intents, send, list again and record.
 pub async fn apply_target(
     client: &Client,
-    mut report: TargetReport,
+    mut report: ScopeReport,
     mut work: ScopeWrites,
     recorder: &Recorder<'_>,
-) -> TargetReport {
+) -> ScopeReport {
     let writes: Vec<&Change> = report
         .changes
         .iter()

@@ -9,13 +9,13 @@ use crate::plan::{Action, Change, Fingerprint, Intent, Kind, Reason, Record, Rem
 use crate::scope::Scope;
 use crate::state::{Locked, StateError};
 
-use super::{SealedSecrets, TargetReport};
+use super::{ScopeReport, SealedSecrets};
 
 /// List the secrets again and record what was written; the secrets GitHub does not list go to
 /// `missing`.
 pub(super) async fn list_and_record(
     client: &Client,
-    report: &mut TargetReport,
+    report: &mut ScopeReport,
     scope: &Scope,
     outgoing: &SealedSecrets,
     locked: &Locked,
@@ -50,7 +50,7 @@ pub(super) async fn list_and_record(
 
 /// The writes were sent but could not be recorded: say so in the target's report. Their
 /// intents stay in the state, so the next plan knows them as ours rather than drift.
-fn attach_record_failure(report: &mut TargetReport, e: &StateError) {
+fn attach_record_failure(report: &mut ScopeReport, e: &StateError) {
     let sent = report.results.values().filter(|r| r.is_ok()).count();
     let mut message = format!(
         "{sent} write(s) reached GitHub but could not be recorded: {e}; run apply again once the state folder is writable"
@@ -99,7 +99,7 @@ pub(super) fn intend(
 }
 
 /// Whether this run planned to write the secret `name` (other intents belong to other runs).
-fn sent_here(report: &TargetReport, name: &str) -> bool {
+fn sent_here(report: &ScopeReport, name: &str) -> bool {
     report
         .changes
         .iter()
@@ -128,7 +128,7 @@ fn intent_done(result: Option<&Result<Written, GithubError>>) -> bool {
 /// from GitHub are kept until a listing says so).
 fn record(
     locked: &Locked,
-    report: &TargetReport,
+    report: &ScopeReport,
     outgoing: &SealedSecrets,
     listed: Option<&BTreeMap<&str, &str>>,
 ) -> Result<(), StateError> {

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::apply::TargetReport;
+use crate::apply::ScopeReport;
 use crate::error::Error;
 use crate::render::{self, Style};
 
@@ -23,13 +23,13 @@ pub(super) fn require_terminal(command: Command, options: &Options) -> Result<()
 /// Show what will be written (targets that failed first), then ask unless `--yes`.
 pub(super) fn preview_and_ask(
     out: &mut dyn Write,
-    failed: &[TargetReport],
+    failed: &[ScopeReport],
     planned: &[PlannedJob],
     warnings: &[String],
     options: &Options,
     pending: usize,
 ) -> Result<(), Error> {
-    let preview: Vec<&TargetReport> = failed
+    let preview: Vec<&ScopeReport> = failed
         .iter()
         .chain(planned.iter().map(|p| &p.report))
         .collect();

@@ -1,7 +1,7 @@
 //! Targets into jobs, one per scope: `repos = { org, match }` asks GitHub for the organization's
 //! repositories, and a scope may be reached by one target only.
 
-use crate::apply::TargetReport;
+use crate::apply::ScopeReport;
 use crate::config::{Access, Config};
 use crate::error::Error;
 use crate::github::Client;
@@ -24,7 +24,7 @@ pub(super) struct Job {
 pub(super) async fn expand(
     config: &Config,
     client: &Client,
-) -> Result<(Vec<Job>, Vec<TargetReport>), Error> {
+) -> Result<(Vec<Job>, Vec<ScopeReport>), Error> {
     let mut jobs: Vec<Job> = Vec::new();
     let mut failed = Vec::new();
     // Each scope's target line, so an overlap names both targets.
@@ -33,7 +33,7 @@ pub(super) async fn expand(
         let scopes = match client.scopes(&target.place).await {
             Ok(scopes) => scopes,
             Err(e) => {
-                failed.push(TargetReport::failed_at_start(target.place.to_string(), e));
+                failed.push(ScopeReport::failed_at_start(target.place.to_string(), e));
                 continue;
             }
         };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use secrecy::ExposeSecret;
 
-use crate::apply::{ScopeWrites, SecretToSeal, TargetReport};
+use crate::apply::{ScopeReport, ScopeWrites, SecretToSeal};
 use crate::config::Config;
 use crate::error::Error;
 use crate::github::{Client, GithubError};
@@ -41,7 +41,7 @@ impl Scan<'_> {
 
 /// A planned job: its report, and what applying it needs.
 pub(super) struct PlannedJob {
-    pub report: TargetReport,
+    pub report: ScopeReport,
     pub writes: ScopeWrites,
 }
 
@@ -91,11 +91,11 @@ async fn plan_job(cx: &Scan<'_>, values: &Values, job: Job) -> Result<PlannedJob
     let label = job.scope.to_string();
     Ok(match gather(cx, values, &job).await {
         Ok((changes, writes)) => PlannedJob {
-            report: TargetReport::planned(label, changes),
+            report: ScopeReport::planned(label, changes),
             writes,
         },
         Err(GatherError::Github(e)) => PlannedJob {
-            report: TargetReport::failed_at_start(label, e),
+            report: ScopeReport::failed_at_start(label, e),
             writes: ScopeWrites::new(job.scope),
         },
         Err(GatherError::Other(e)) => return Err(e),

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::apply::TargetReport;
+use crate::apply::ScopeReport;
 use crate::error::Error;
 use crate::github::GithubError;
 use crate::render::{self, Mode};
@@ -68,7 +68,7 @@ pub(super) fn unless_interrupted(outcome: Outcome, interrupted: bool) -> Result<
 /// Render the reports and judge them.
 pub(super) fn report(
     out: &mut dyn Write,
-    reports: &[TargetReport],
+    reports: &[ScopeReport],
     warnings: &[String],
     shown: Shown,
     options: &Options,
@@ -93,7 +93,7 @@ pub(super) fn report(
 
 /// The lines for stderr when reports hold failures: each failed target's error (the report only
 /// marks them, so each is said once), or a count of failed writes, pointing at the report.
-fn failure_line(reports: &[TargetReport]) -> Option<String> {
+fn failure_line(reports: &[ScopeReport]) -> Option<String> {
     let mut lines: Vec<String> = Vec::new();
     // A rejected token or an unreachable GitHub fails every target alike: said once, counted.
     let mut alike: Vec<(std::mem::Discriminant<GithubError>, usize, usize)> = Vec::new();
@@ -117,7 +117,7 @@ fn failure_line(reports: &[TargetReport]) -> Option<String> {
     if !lines.is_empty() {
         return Some(lines.join("\nerror: "));
     }
-    let failed: usize = reports.iter().map(TargetReport::failed).sum();
+    let failed: usize = reports.iter().map(ScopeReport::failed).sum();
     let missing: usize = reports.iter().map(|r| r.missing.len()).sum();
     (failed + missing > 0).then(|| {
         format!("{failed} write(s) failed and {missing} declared item(s) are missing on GitHub; see the report, fix the cause, and run apply again")
@@ -131,16 +131,16 @@ mod tests {
 
     use super::*;
 
-    fn bad_token(target: &str) -> TargetReport {
+    fn bad_token(target: &str) -> ScopeReport {
         let error = GithubError::BadToken {
             target: target.into(),
             op: Op::List,
             message: "Bad credentials".into(),
         };
-        TargetReport::failed_at_start(target.into(), error)
+        ScopeReport::failed_at_start(target.into(), error)
     }
 
-    fn missing_one() -> TargetReport {
+    fn missing_one() -> ScopeReport {
         let change = Change {
             kind: Kind::Secret,
             name: "A".into(),
@@ -148,7 +148,7 @@ mod tests {
             reason: Reason::Absent,
             source: None,
         };
-        TargetReport::planned("o/r".into(), vec![change])
+        ScopeReport::planned("o/r".into(), vec![change])
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::apply::{self, Recorder, TargetReport};
+use crate::apply::{self, Recorder, ScopeReport};
 use crate::error::Error;
 use crate::github::Client;
 use crate::plan;
@@ -22,7 +22,7 @@ pub(super) async fn apply_all(
     planned: Vec<PlannedJob>,
     pending: usize,
     show_progress: bool,
-    reports: &mut Vec<TargetReport>,
+    reports: &mut Vec<ScopeReport>,
 ) -> Result<bool, Error> {
     let progress = Progress::start(show_progress);
     progress.targets.store(planned.len(), Ordering::Relaxed);
@@ -56,7 +56,7 @@ pub(super) async fn apply_all(
 }
 
 /// Whether a target's plan writes a secret, and so needs its state locked.
-fn writes_secrets(report: &TargetReport) -> bool {
+fn writes_secrets(report: &ScopeReport) -> bool {
     report
         .changes
         .iter()
@@ -68,7 +68,7 @@ async fn apply_job(
     planned: PlannedJob,
     recorder: &Recorder<'_>,
     progress: &Progress,
-) -> TargetReport {
+) -> ScopeReport {
     if planned.report.error.is_some() {
         return planned.report;
     }
