@@ -64,6 +64,13 @@ impl ScopeReport {
         }
     }
 
+    /// The secrets this report's plan writes (and so records, under the scope's lock).
+    pub fn secret_writes(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.kind == Kind::Secret && c.action.writes())
+    }
+
     pub fn result(&self, change: &Change) -> Option<&Result<Written, GithubError>> {
         self.results.get(&(change.kind, change.name.clone()))
     }
@@ -101,6 +108,23 @@ impl ScopeWrites {
             remote_variables: Vec::new(),
             create_environment: false,
         }
+    }
+}
+
+impl ScopeWrites {
+    /// Who may use the item `name` of `kind`, as GitHub listed it when the scope was planned.
+    fn remote_access(&self, kind: Kind, name: &str) -> Option<&OrgAccess> {
+        let access = match kind {
+            Kind::Secret => &self.remote_secrets.iter().find(|r| r.name == name)?.access,
+            Kind::Variable => {
+                &self
+                    .remote_variables
+                    .iter()
+                    .find(|r| r.name == name)?
+                    .access
+            }
+        };
+        access.as_ref()
     }
 }
 

@@ -100,10 +100,7 @@ pub(super) fn intend(
 
 /// Whether this run planned to write the secret `name` (other intents belong to other runs).
 fn sent_here(report: &ScopeReport, name: &str) -> bool {
-    report
-        .changes
-        .iter()
-        .any(|c| c.kind == Kind::Secret && c.action.writes() && c.name == name)
+    report.secret_writes().any(|c| c.name == name)
 }
 
 /// Whether a write's intent can go: it was recorded, it was never sent, or GitHub answered it

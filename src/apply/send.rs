@@ -55,18 +55,7 @@ async fn write(
         (Kind::Secret, Action::Delete) => client.delete_secret(scope, name).await,
         (Kind::Variable, Action::Delete) => client.delete_variable(scope, name).await,
         (kind, _) if access_only => {
-            let remote = match kind {
-                Kind::Secret => work
-                    .remote_secrets
-                    .iter()
-                    .find(|r| r.name == name)
-                    .and_then(|r| r.access.as_ref()),
-                Kind::Variable => work
-                    .remote_variables
-                    .iter()
-                    .find(|r| r.name == name)
-                    .and_then(|r| r.access.as_ref()),
-            };
+            let remote = work.remote_access(kind, name);
             let want = work.access.as_ref()?;
             change_access(client, scope, name, kind, want, remote, work).await
         }

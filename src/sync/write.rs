@@ -7,7 +7,6 @@ use std::sync::Arc;
 use crate::apply::{self, Recorder, ScopeReport};
 use crate::error::Error;
 use crate::github::Client;
-use crate::plan;
 use crate::progress::Progress;
 use crate::scope::Scope;
 use crate::source;
@@ -57,10 +56,7 @@ pub(super) async fn apply_all(
 
 /// Whether a target's plan writes a secret, and so needs its state locked.
 fn writes_secrets(report: &ScopeReport) -> bool {
-    report
-        .changes
-        .iter()
-        .any(|c| c.kind == plan::Kind::Secret && c.action.writes())
+    report.secret_writes().next().is_some()
 }
 
 async fn apply_job(
