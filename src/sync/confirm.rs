@@ -8,10 +8,10 @@ use crate::error::Error;
 use crate::render::{self, Style};
 
 use super::gather::PlannedJob;
-use super::{Command, Options};
+use super::{Command, RunOptions};
 
 /// Fail before anything else when `apply` would have to ask and cannot.
-pub(super) fn require_terminal(command: Command, options: &Options) -> Result<(), Error> {
+pub(super) fn require_terminal(command: Command, options: &RunOptions) -> Result<(), Error> {
     if command == Command::Apply && !options.yes && !std::io::stdin().is_terminal() {
         return Err(Error::Usage(
             "apply needs confirmation, and there is no terminal to ask on; review with `secretsync plan`, then run `secretsync apply --yes`".into(),
@@ -26,7 +26,7 @@ pub(super) fn preview_and_ask(
     failed: &[ScopeReport],
     planned: &[PlannedJob],
     warnings: &[String],
-    options: &Options,
+    options: &RunOptions,
     pending: usize,
 ) -> Result<(), Error> {
     let preview: Vec<&ScopeReport> = failed

@@ -22,7 +22,7 @@ use crate::render::Style;
 use crate::source::PromptMode;
 use crate::state::{Fingerprinter, StateDir};
 
-pub use outcome::Outcome;
+pub use outcome::RunOutcome;
 pub use resolve::RotatedSecret;
 
 use gather::Scan;
@@ -31,7 +31,7 @@ use resolve::Values;
 
 /// How a run was asked for, already free of clap.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct RunOptions {
     pub prune: bool,
     pub json: bool,
     /// `plan --interactive`; always on for `apply`.
@@ -59,10 +59,10 @@ pub fn run(
     config: &Config,
     state: &StateDir,
     command: Command,
-    options: &Options,
+    options: &RunOptions,
     rotated: Option<RotatedSecret>,
     out: &mut dyn Write,
-) -> Result<Outcome, Error> {
+) -> Result<RunOutcome, Error> {
     confirm::require_terminal(command, options)?;
     let token = crate::source::resolve_token(&config.token)?;
     let only = rotated.as_ref().map(|r| r.name.clone());
@@ -91,9 +91,9 @@ async fn steps(
     scan: &Scan<'_>,
     values: Values,
     command: Command,
-    options: &Options,
+    options: &RunOptions,
     out: &mut dyn Write,
-) -> Result<Outcome, Error> {
+) -> Result<RunOutcome, Error> {
     let progress = Progress::start(options.progress);
     let (jobs, mut reports) = expand::expand(scan.config, scan.client).await?;
     let warnings = precedence::warnings(&expand::placed(&jobs));

@@ -8,11 +8,11 @@ use crate::error::Error;
 use crate::github::GithubError;
 use crate::render::{self, Mode};
 
-use super::{Command, Options};
+use super::{Command, RunOptions};
 
 /// What a run ended with, for the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct RunOutcome {
     /// Writes still pending (plan), or 0 after apply.
     pub pending: usize,
     /// Nothing failed: no target error, no failed write, nothing missing after apply.
@@ -55,7 +55,10 @@ impl Shown {
 }
 
 /// An interrupted apply ends in an error once its report is out.
-pub(super) fn unless_interrupted(outcome: Outcome, interrupted: bool) -> Result<Outcome, Error> {
+pub(super) fn unless_interrupted(
+    outcome: RunOutcome,
+    interrupted: bool,
+) -> Result<RunOutcome, Error> {
     if interrupted {
         return Err(Error::Interrupted(
             "interrupted: what was written is recorded; run `secretsync apply` again to finish"
@@ -71,8 +74,8 @@ pub(super) fn report(
     reports: &[ScopeReport],
     warnings: &[String],
     shown: Shown,
-    options: &Options,
-) -> Result<Outcome, Error> {
+    options: &RunOptions,
+) -> Result<RunOutcome, Error> {
     render::report(
         out,
         reports,
@@ -84,7 +87,7 @@ pub(super) fn report(
     let ok = reports.iter().all(|r| {
         r.error.is_none() && (!shown.written || (r.failed() == 0 && r.missing.is_empty()))
     });
-    Ok(Outcome {
+    Ok(RunOutcome {
         pending: shown.pending,
         ok,
         failure: failure_line(reports).filter(|_| !ok),
@@ -162,7 +165,7 @@ mod tests {
     #[test]
     fn after_writes_a_missing_item_fails_the_run_but_not_before() {
         let reports = [missing_one()];
-        let options = Options {
+        let options = RunOptions {
             prune: false,
             json: true,
             prompts: crate::source::PromptMode::Defer,
