@@ -208,16 +208,7 @@ pub async fn apply_target(
         .await;
     }
     if variable_writes {
-        match client.list_variables(&work.scope).await {
-            Ok(remote) => missing.extend(record::absent(
-                &report.changes,
-                Kind::Variable,
-                remote.iter().map(|r| r.name.as_str()),
-            )),
-            Err(e) => {
-                report.error.get_or_insert(e);
-            }
-        }
+        record::list_variables(client, &mut report, &work.scope, &mut missing).await;
     }
     report.missing = missing;
     report

@@ -48,6 +48,25 @@ pub(super) async fn list_and_record(
     }
 }
 
+/// List the variables again: those GitHub does not list go to `missing`.
+pub(super) async fn list_variables(
+    client: &Client,
+    report: &mut ScopeReport,
+    scope: &Scope,
+    missing: &mut Vec<String>,
+) {
+    match client.list_variables(scope).await {
+        Ok(remote) => missing.extend(absent(
+            &report.changes,
+            Kind::Variable,
+            remote.iter().map(|r| r.name.as_str()),
+        )),
+        Err(e) => {
+            report.error.get_or_insert(e);
+        }
+    }
+}
+
 /// The writes were sent but could not be recorded: say so in the target's report. Their
 /// intents stay in the state, so the next plan knows them as ours rather than drift.
 fn attach_record_failure(report: &mut ScopeReport, e: &StateError) {
@@ -164,7 +183,7 @@ fn record(
 }
 
 /// Declared names of `kind` (every change that is not an extra or delete) that GitHub does not list.
-pub(super) fn absent<'a>(
+fn absent<'a>(
     changes: &[Change],
     kind: Kind,
     listed: impl Iterator<Item = &'a str>,

@@ -19,7 +19,7 @@ use super::expand::Job;
 use super::resolve::Values;
 
 /// Read-only things every job's planning (and later writing) needs.
-pub(super) struct Scan<'a> {
+pub(super) struct RunContext<'a> {
     pub client: &'a Client,
     pub config: &'a Config,
     pub key: &'a Fingerprinter,
@@ -33,7 +33,7 @@ pub(super) struct Scan<'a> {
     pub adopt: bool,
 }
 
-impl Scan<'_> {
+impl RunContext<'_> {
     pub fn host(&self) -> &str {
         self.config.api_url.host()
     }
@@ -68,7 +68,7 @@ impl From<GithubError> for GatherError {
 
 /// Plan every job concurrently, counting them on the progress line.
 pub(super) async fn plan_all(
-    cx: &Scan<'_>,
+    cx: &RunContext<'_>,
     values: &Values,
     jobs: Vec<Job>,
     progress: &Progress,
@@ -87,7 +87,7 @@ pub(super) async fn plan_all(
         .collect()
 }
 
-async fn plan_job(cx: &Scan<'_>, values: &Values, job: Job) -> Result<PlannedJob, Error> {
+async fn plan_job(cx: &RunContext<'_>, values: &Values, job: Job) -> Result<PlannedJob, Error> {
     let label = job.scope.to_string();
     Ok(match gather(cx, values, &job).await {
         Ok((changes, writes)) => PlannedJob {
@@ -104,7 +104,7 @@ async fn plan_job(cx: &Scan<'_>, values: &Values, job: Job) -> Result<PlannedJob
 
 /// List what GitHub has for one job, and plan it against the values and the records.
 async fn gather(
-    cx: &Scan<'_>,
+    cx: &RunContext<'_>,
     values: &Values,
     job: &Job,
 ) -> Result<(Vec<Change>, ScopeWrites), GatherError> {
@@ -173,7 +173,11 @@ async fn org_access(client: &Client, job: &Job) -> Result<Option<OrgAccess>, Git
 
 /// What the state recorded for the scope. Writes of an apply that was cut off before it
 /// recorded them are ours, not drift.
-fn recorded(cx: &Scan<'_>, job: &Job, remote: &[Remote]) -> Result<plan::Recorded, GatherError> {
+fn recorded(
+    cx: &RunContext<'_>,
+    job: &Job,
+    remote: &[Remote],
+) -> Result<plan::Recorded, GatherError> {
     let loaded = match cx.have_key && !job.secrets.is_empty() {
         true => cx
             .state
@@ -191,7 +195,7 @@ fn recorded(cx: &Scan<'_>, job: &Job, remote: &[Remote]) -> Result<plan::Recorde
 /// The job's secrets as the plan sees them (fingerprints, never values); each known value goes
 /// to `to_seal` for the writes.
 fn desired_secrets(
-    cx: &Scan<'_>,
+    cx: &RunContext<'_>,
     values: &Values,
     job: &Job,
     access: &Option<OrgAccess>,
@@ -262,7 +266,7 @@ fn explain_unselected(config: &Config, job: &Job, changes: &mut [Change]) {
 /// intent) take it from this listing, so drift is watched again from now on. Persisted only if
 /// no other run holds the scope's lock; otherwise a later apply does it.
 fn adopt_times(
-    cx: &Scan<'_>,
+    cx: &RunContext<'_>,
     scope: &Scope,
     recorded: &mut plan::Recorded,
     remote: &[Remote],

@@ -25,7 +25,7 @@ use crate::state::{Fingerprinter, StateDir};
 pub use outcome::RunOutcome;
 pub use resolve::RotatedSecret;
 
-use gather::Scan;
+use gather::RunContext;
 use outcome::Shown;
 use resolve::Values;
 
@@ -72,7 +72,7 @@ pub fn run(
     }
     let (key, have_key) = fingerprint_key(state, command)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
-    let scan = Scan {
+    let scan = RunContext {
         client: &client,
         config: &config,
         key: &key,
@@ -88,7 +88,7 @@ pub fn run(
 /// The steps that talk to GitHub: expand, gather and plan, then report (`plan`, or nothing to
 /// write) or confirm, apply, record and report.
 async fn steps(
-    scan: &Scan<'_>,
+    scan: &RunContext<'_>,
     values: Values,
     command: Command,
     options: &RunOptions,

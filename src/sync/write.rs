@@ -11,13 +11,13 @@ use crate::progress::Progress;
 use crate::scope::Scope;
 use crate::source;
 
-use super::gather::{PlannedJob, Scan};
+use super::gather::{PlannedJob, RunContext};
 use super::signals::interrupt_on_signals;
 
 /// Apply every planned job and add their reports to `reports`. Returns whether the run was
 /// interrupted (the reports then say what was written and what was not sent).
 pub(super) async fn apply_all(
-    cx: &Scan<'_>,
+    cx: &RunContext<'_>,
     planned: Vec<PlannedJob>,
     pending: usize,
     show_progress: bool,
