@@ -12,7 +12,7 @@ use crate::render::Style;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::source::PromptMode;
 use crate::state::StateDir;
-use crate::sync::{self, Command, Options};
+use crate::sync::{self, Command, RunOptions};
 
 const REPO: &str = "acme/shop";
 
@@ -72,7 +72,7 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     write(dir.path(), "password.txt", "Fixed-Registry-Pass1\n")?;
     let config = config::load(&dir.path().join("secretsync.toml"))?;
     let state = StateDir::new(dir.path().join("state"));
-    let options = Options {
+    let options = RunOptions {
         prune: false,
         json: false,
         prompts: PromptMode::Defer,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::apply::TargetReport;
+use crate::apply::ScopeReport;
 use crate::github::Written;
 use crate::plan::{Action, Change, Kind, Reason, Summary};
 
@@ -57,13 +57,13 @@ fn mark(action: Action) -> (&'static str, &'static str) {
 /// The whole report: text or JSON.
 pub fn report(
     out: &mut dyn Write,
-    reports: &[TargetReport],
+    reports: &[ScopeReport],
     warnings: &[String],
     mode: Mode,
     json: bool,
     style: Style,
 ) -> io::Result<()> {
-    let refs: Vec<&TargetReport> = reports.iter().collect();
+    let refs: Vec<&ScopeReport> = reports.iter().collect();
     match (json, mode) {
         (true, _) => write_json(out, &refs, warnings, mode),
         (false, Mode::Plan) => plan_preview(out, &refs, warnings, style),
@@ -111,7 +111,7 @@ fn name_cell(change: &Change) -> String {
     fit(&shown_name(change), NAME_SHOWN).into_owned()
 }
 
-fn width(reports: &[&TargetReport]) -> usize {
+fn width(reports: &[&ScopeReport]) -> usize {
     column_width(
         reports
             .iter()
@@ -145,7 +145,7 @@ fn reason_cell(reason: &Reason) -> String {
 
 /// A failed target is marked here; its error is said once, on stderr, after the report (where
 /// scripts reading only stderr find it too).
-fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io::Result<()> {
+fn target_error(out: &mut dyn Write, report: &ScopeReport, style: Style) -> io::Result<()> {
     if report.error.is_some() {
         let line = "failed; its error is shown after the report";
         writeln!(
@@ -161,7 +161,7 @@ fn target_error(out: &mut dyn Write, report: &TargetReport, style: Style) -> io:
 /// The plan as text: one aligned line per change and a summary.
 pub fn plan_preview(
     out: &mut dyn Write,
-    reports: &[&TargetReport],
+    reports: &[&ScopeReport],
     warnings: &[String],
     style: Style,
 ) -> io::Result<()> {
@@ -225,7 +225,7 @@ fn plan_summary(s: &Summary, failed_targets: usize) -> String {
 /// What `apply` did, per change, and a summary.
 fn results_text(
     out: &mut dyn Write,
-    reports: &[&TargetReport],
+    reports: &[&ScopeReport],
     warnings: &[String],
     style: Style,
 ) -> io::Result<()> {
@@ -285,7 +285,7 @@ struct ApplyTotals {
 }
 
 impl ApplyTotals {
-    fn add(&mut self, report: &TargetReport) {
+    fn add(&mut self, report: &ScopeReport) {
         for c in &report.changes {
             match (c.action, report.result(c)) {
                 (Action::Unchanged, _) => self.unchanged += 1,
@@ -371,7 +371,7 @@ struct JsonSummary {
 
 fn write_json(
     out: &mut dyn Write,
-    reports: &[&TargetReport],
+    reports: &[&ScopeReport],
     warnings: &[String],
     mode: Mode,
 ) -> io::Result<()> {

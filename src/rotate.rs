@@ -141,7 +141,7 @@ pub struct Rotation<'a> {
     pub name: &'a str,
     pub stdin: bool,
     pub skip_checks: bool,
-    pub options: crate::sync::Options,
+    pub options: crate::sync::RunOptions,
     pub state: &'a crate::state::StateDir,
 }
 
@@ -150,7 +150,7 @@ pub fn rotate(
     config: &Config,
     rotation: Rotation<'_>,
     out: &mut dyn Write,
-) -> Result<crate::sync::Outcome, Error> {
+) -> Result<crate::sync::RunOutcome, Error> {
     let decl = declared(config, rotation.name)?;
     if !config
         .targets
@@ -187,7 +187,7 @@ pub fn rotate(
             )?;
         }
     }
-    let only = crate::sync::Only {
+    let only = crate::sync::RotatedSecret {
         name: decl.name.clone(),
         value,
         kind: match rotation.stdin {

@@ -4,10 +4,10 @@ use super::{finished, Context, ExitStatus};
 use crate::cli::ApplyArgs;
 use crate::error::Error;
 use crate::source::PromptMode;
-use crate::sync::{self, Options};
+use crate::sync::{self, RunOptions};
 
 pub fn run(args: ApplyArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
-    let options = Options {
+    let options = RunOptions {
         prune: args.prune,
         prompts: PromptMode::Ask,
         yes: args.yes,

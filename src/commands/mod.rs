@@ -25,7 +25,7 @@ pub use crate::exit::ExitStatus;
 use crate::github::Pacing;
 use crate::source::PromptMode;
 use crate::state::StateDir;
-use crate::sync::{self, Options};
+use crate::sync::{self, RunOptions};
 
 /// What every subcommand gets besides its own flags.
 pub struct Context<'a> {
@@ -74,8 +74,8 @@ impl Context<'_> {
     }
 
     /// A plan's options; apply and rotate change what they need.
-    fn options(&self, json: bool, network: NetworkArgs) -> Options {
-        Options {
+    fn options(&self, json: bool, network: NetworkArgs) -> RunOptions {
+        RunOptions {
             prune: false,
             json,
             prompts: PromptMode::Defer,
@@ -92,8 +92,8 @@ impl Context<'_> {
         &mut self,
         flags: (ConfigArgs, StateArgs),
         command: sync::Command,
-        options: &Options,
-    ) -> Result<sync::Outcome, Error> {
+        options: &RunOptions,
+    ) -> Result<sync::RunOutcome, Error> {
         let config = self.config(flags.0)?;
         let state = self.state(flags.1)?;
         sync::run(&config, &state, command, options, None, self.out)
@@ -102,7 +102,7 @@ impl Context<'_> {
 
 /// How a plan, apply or rotate ended: a report that holds failures says so on stderr too, so
 /// that scripts reading only stderr see why, and exits 1.
-fn finished(outcome: &sync::Outcome) -> ExitStatus {
+fn finished(outcome: &sync::RunOutcome) -> ExitStatus {
     if outcome.ok {
         return ExitStatus::Success;
     }

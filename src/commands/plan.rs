@@ -5,10 +5,10 @@ use super::{finished, Context, ExitStatus};
 use crate::cli::PlanArgs;
 use crate::error::Error;
 use crate::source::PromptMode;
-use crate::sync::{self, Options};
+use crate::sync::{self, RunOptions};
 
 pub fn run(args: PlanArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
-    let options = Options {
+    let options = RunOptions {
         prune: args.prune,
         prompts: if args.interactive {
             PromptMode::Ask

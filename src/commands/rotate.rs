@@ -5,7 +5,7 @@ use crate::cli::RotateArgs;
 use crate::error::Error;
 use crate::rotate::Rotation;
 use crate::source::PromptMode;
-use crate::sync::Options;
+use crate::sync::RunOptions;
 
 pub fn run(args: RotateArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     let config = cx.config(args.config)?;
@@ -14,7 +14,7 @@ pub fn run(args: RotateArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
         name: &args.name,
         stdin: args.stdin,
         skip_checks: args.skip_checks,
-        options: Options {
+        options: RunOptions {
             prompts: PromptMode::Ask,
             yes: args.yes,
             ..cx.options(args.json, args.network)

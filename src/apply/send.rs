@@ -1,0 +1,108 @@
+//! Sending one scope's writes: each change to its endpoint, concurrently within the client's
+//! bound; a rejected token stops the writes not yet sent.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::github::{Client, GithubError, Written};
+use crate::plan::{Action, Change, Kind, OrgAccess, Reason};
+use crate::scope::Scope;
+
+use super::{ScopeWrites, SealedSecrets};
+
+/// Send every write concurrently (within the client's bound). A rejected token stops the writes
+/// not yet sent; those are left out of the results.
+pub(super) async fn send_all(
+    client: &Client,
+    writes: &[&Change],
+    work: &ScopeWrites,
+    outgoing: &SealedSecrets,
+) -> BTreeMap<(Kind, String), Result<Written, GithubError>> {
+    let scope = &work.scope;
+    let fatal = AtomicBool::new(false);
+    let outcomes = futures::future::join_all(writes.iter().map(|change| {
+        let fatal = &fatal;
+        async move {
+            if fatal.load(Ordering::SeqCst) {
+                return None;
+            }
+            let result = write(client, change, work, outgoing).await?;
+            match &result {
+                Ok(written) => {
+                    tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written")
+                }
+                Err(e) if e.is_fatal() => fatal.store(true, Ordering::SeqCst),
+                Err(_) => {}
+            }
+            Some(((change.kind, change.name.clone()), result))
+        }
+    }))
+    .await;
+    outcomes.into_iter().flatten().collect()
+}
+
+/// One write. `None` when it was not attempted (no key: the target's error says why).
+async fn write(
+    client: &Client,
+    change: &Change,
+    work: &ScopeWrites,
+    outgoing: &SealedSecrets,
+) -> Option<Result<Written, GithubError>> {
+    let scope = &work.scope;
+    let name = change.name.as_str();
+    let access_only = matches!(change.reason, Reason::AccessChanged { .. });
+    Some(match (change.kind, change.action) {
+        (Kind::Secret, Action::Delete) => client.delete_secret(scope, name).await,
+        (Kind::Variable, Action::Delete) => client.delete_variable(scope, name).await,
+        (kind, _) if access_only => {
+            let remote = work.remote_access(kind, name);
+            let want = work.access.as_ref()?;
+            change_access(client, scope, name, kind, want, remote, work).await
+        }
+        (Kind::Secret, _) => {
+            let sealed = outgoing.sealed.get(name)?;
+            client
+                .put_secret(scope, name, Some(sealed), work.access.as_ref())
+                .await
+        }
+        (Kind::Variable, Action::Create) => {
+            client
+                .create_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
+                .await
+        }
+        (Kind::Variable, _) => {
+            client
+                .update_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
+                .await
+        }
+    })
+}
+
+/// Change who may use an organization item without sending its value: the selected-repositories
+/// endpoint when only the list changed, else a write of the visibility alone.
+async fn change_access(
+    client: &Client,
+    scope: &Scope,
+    name: &str,
+    kind: Kind,
+    want: &OrgAccess,
+    have: Option<&OrgAccess>,
+    work: &ScopeWrites,
+) -> Result<Written, GithubError> {
+    if have.is_some_and(|h| h.visibility == want.visibility) {
+        return client
+            .set_selected(scope, name, kind == Kind::Variable, &want.repositories)
+            .await;
+    }
+    match kind {
+        Kind::Secret => client.put_secret(scope, name, None, Some(want)).await,
+        Kind::Variable => match work.variables.get(name) {
+            Some(value) => client.update_variable(scope, name, value, Some(want)).await,
+            None => {
+                client
+                    .set_selected(scope, name, true, &want.repositories)
+                    .await
+            }
+        },
+    }
+}

@@ -1,0 +1,304 @@
+//! Gather and plan, for every job concurrently: what GitHub has in the scope, what the state
+//! recorded, and the values, through the pure `plan`. A GitHub failure belongs to its target;
+//! anything else stops the run.
+
+use std::collections::BTreeMap;
+
+use secrecy::ExposeSecret;
+
+use crate::apply::{ScopeReport, ScopeWrites, SecretToSeal};
+use crate::config::Config;
+use crate::error::Error;
+use crate::github::{Client, GithubError};
+use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Summary};
+use crate::progress::Progress;
+use crate::scope::{Scope, Visibility};
+use crate::state::{Fingerprinter, StateDir};
+
+use super::expand::Job;
+use super::resolve::Values;
+
+/// Read-only things every job's planning (and later writing) needs.
+pub(super) struct RunContext<'a> {
+    pub client: &'a Client,
+    pub config: &'a Config,
+    pub key: &'a Fingerprinter,
+    pub have_key: bool,
+    pub state: &'a StateDir,
+    pub prune: bool,
+    /// `rotate`'s secret: every other name is left out of the plan.
+    pub only: Option<&'a str>,
+    /// `apply` (not `plan`, which never writes): fill in the times of records written when a
+    /// listing failed, from this run's listing.
+    pub adopt: bool,
+}
+
+impl RunContext<'_> {
+    pub fn host(&self) -> &str {
+        self.config.api_url.host()
+    }
+}
+
+/// A planned job: its report, and what applying it needs.
+pub(super) struct PlannedJob {
+    pub report: ScopeReport,
+    pub writes: ScopeWrites,
+}
+
+/// How many writes the plans hold.
+pub(super) fn pending(planned: &[PlannedJob]) -> usize {
+    let summary = planned.iter().fold(Summary::default(), |mut s, p| {
+        s.add(Summary::of(&p.report.changes));
+        s
+    });
+    summary.pending()
+}
+
+/// A GitHub failure belongs to its target; anything else stops the run.
+enum GatherError {
+    Github(GithubError),
+    Other(Error),
+}
+
+impl From<GithubError> for GatherError {
+    fn from(e: GithubError) -> Self {
+        GatherError::Github(e)
+    }
+}
+
+/// Plan every job concurrently, counting them on the progress line.
+pub(super) async fn plan_all(
+    cx: &RunContext<'_>,
+    values: &Values,
+    jobs: Vec<Job>,
+    progress: &Progress,
+) -> Result<Vec<PlannedJob>, Error> {
+    progress
+        .targets
+        .store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+    let planning = jobs.into_iter().map(|job| async move {
+        let planned = plan_job(cx, values, job).await;
+        Progress::tick(&progress.planned);
+        planned
+    });
+    futures::future::join_all(planning)
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn plan_job(cx: &RunContext<'_>, values: &Values, job: Job) -> Result<PlannedJob, Error> {
+    let label = job.scope.to_string();
+    Ok(match gather(cx, values, &job).await {
+        Ok((changes, writes)) => PlannedJob {
+            report: ScopeReport::planned(label, changes),
+            writes,
+        },
+        Err(GatherError::Github(e)) => PlannedJob {
+            report: ScopeReport::failed_at_start(label, e),
+            writes: ScopeWrites::new(job.scope),
+        },
+        Err(GatherError::Other(e)) => return Err(e),
+    })
+}
+
+/// List what GitHub has for one job, and plan it against the values and the records.
+async fn gather(
+    cx: &RunContext<'_>,
+    values: &Values,
+    job: &Job,
+) -> Result<(Vec<Change>, ScopeWrites), GatherError> {
+    let scope = &job.scope;
+    let create_environment = environment_to_create(cx.client, job).await?;
+    let access = org_access(cx.client, job).await?;
+    let mut writes = ScopeWrites::new(scope.clone());
+    // A missing environment to be created holds nothing yet: everything is a create.
+    if !job.secrets.is_empty() && !create_environment {
+        writes.remote_secrets = cx.client.list_secrets(scope).await?;
+    }
+    if !job.variables.is_empty() && !create_environment {
+        writes.remote_variables = cx.client.list_variables(scope).await?;
+    }
+    tracing::info!(target = %scope, secrets = writes.remote_secrets.len(), variables = writes.remote_variables.len(), "listed");
+    let recorded = recorded(cx, job, &writes.remote_secrets)?;
+    let desired = desired_secrets(cx, values, job, &access, &mut writes.secrets);
+    let desired_variables = desired_variables(values, job, &access, &mut writes.variables);
+    let mut changes = plan::plan(
+        &desired,
+        &writes.remote_secrets,
+        &recorded,
+        cx.prune && !job.secrets.is_empty(),
+    );
+    changes.extend(plan::plan_variables(
+        &desired_variables,
+        &writes.remote_variables,
+        cx.prune && !job.variables.is_empty(),
+    ));
+    explain_unselected(cx.config, job, &mut changes);
+    if let Some(name) = cx.only {
+        changes.retain(|c| c.name == name);
+    }
+    writes.access = access;
+    writes.create_environment = create_environment;
+    Ok((changes, writes))
+}
+
+/// Whether the job's environment is missing and is to be created by `apply`.
+async fn environment_to_create(client: &Client, job: &Job) -> Result<bool, GithubError> {
+    let Scope::Environment { repo, environment } = &job.scope else {
+        return Ok(false);
+    };
+    match client.ensure_environment(repo, environment, false).await {
+        Ok(()) => Ok(false),
+        Err(GithubError::NoEnvironment { .. }) if job.create_environment => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Who may use an organization's items, as the target wants it, with the repositories' ids.
+async fn org_access(client: &Client, job: &Job) -> Result<Option<OrgAccess>, GithubError> {
+    let (Scope::Org { org, .. }, Some(access)) = (&job.scope, &job.access) else {
+        return Ok(None);
+    };
+    let names = match access.visibility {
+        Visibility::Selected => client.repository_ids(org, &access.repositories).await?,
+        _ => BTreeMap::new(),
+    };
+    Ok(Some(OrgAccess {
+        visibility: access.visibility,
+        repositories: names.keys().copied().collect(),
+        names,
+    }))
+}
+
+/// What the state recorded for the scope. Writes of an apply that was cut off before it
+/// recorded them are ours, not drift.
+fn recorded(
+    cx: &RunContext<'_>,
+    job: &Job,
+    remote: &[Remote],
+) -> Result<plan::Recorded, GatherError> {
+    let loaded = match cx.have_key && !job.secrets.is_empty() {
+        true => cx
+            .state
+            .load(cx.host(), &job.scope)
+            .map_err(|e| GatherError::Other(e.into()))?,
+        false => Default::default(),
+    };
+    let mut recorded = plan::settle(&loaded.records, &loaded.intents, remote);
+    if cx.adopt {
+        adopt_times(cx, &job.scope, &mut recorded, remote)?;
+    }
+    Ok(recorded)
+}
+
+/// The job's secrets as the plan sees them (fingerprints, never values); each known value goes
+/// to `to_seal` for the writes.
+fn desired_secrets(
+    cx: &RunContext<'_>,
+    values: &Values,
+    job: &Job,
+    access: &Option<OrgAccess>,
+    to_seal: &mut BTreeMap<String, SecretToSeal>,
+) -> Vec<Desired> {
+    let mut desired = Vec::new();
+    for name in &job.secrets {
+        let value = &values.secrets[name];
+        let fingerprint = value.secret.as_ref().map(|secret| {
+            let fingerprint = cx.key.fingerprint(cx.host(), &job.scope, name, secret);
+            let ready = SecretToSeal {
+                value: secret.clone(),
+                fingerprint: fingerprint.clone(),
+            };
+            to_seal.insert(name.clone(), ready);
+            fingerprint
+        });
+        desired.push(Desired {
+            name: name.clone(),
+            fingerprint,
+            source: Some(value.kind),
+            access: access.clone(),
+        });
+    }
+    desired
+}
+
+/// The job's variables as the plan sees them; each known value goes to `texts` for the writes.
+fn desired_variables(
+    values: &Values,
+    job: &Job,
+    access: &Option<OrgAccess>,
+    texts: &mut BTreeMap<String, String>,
+) -> Vec<DesiredVariable> {
+    let mut desired = Vec::new();
+    for name in &job.variables {
+        let value = &values.variables[name];
+        // Variables are not secret: GitHub shows them to anyone who can read the repository.
+        let text = value.secret.as_ref().map(|s| s.expose_secret().to_string());
+        if let Some(text) = &text {
+            texts.insert(name.clone(), text.clone());
+        }
+        desired.push(DesiredVariable {
+            name: name.clone(),
+            value: text,
+            source: Some(value.kind),
+            access: access.clone(),
+        });
+    }
+    desired
+}
+
+/// Declared names that the target's globs leave out are said to be so, not "not declared".
+fn explain_unselected(config: &Config, job: &Job, changes: &mut [Change]) {
+    let kinds = [
+        (plan::Kind::Secret, &config.secrets),
+        (plan::Kind::Variable, &config.variables),
+    ];
+    for ((kind, declared), selection) in kinds.into_iter().zip(&job.selection) {
+        if let Some(selection) = selection {
+            let declared = |name: &str| declared.contains_key(name);
+            plan::explain_unselected(changes, kind, &declared, selection);
+        }
+    }
+}
+
+/// Records with no time (written when the listing after the writes failed, or settled from an
+/// intent) take it from this listing, so drift is watched again from now on. Persisted only if
+/// no other run holds the scope's lock; otherwise a later apply does it.
+fn adopt_times(
+    cx: &RunContext<'_>,
+    scope: &Scope,
+    recorded: &mut plan::Recorded,
+    remote: &[Remote],
+) -> Result<(), GatherError> {
+    let times: BTreeMap<&str, &str> = remote
+        .iter()
+        .map(|r| (r.name.as_str(), r.updated_at.as_str()))
+        .collect();
+    let fill = |records: &mut plan::Recorded| -> Vec<String> {
+        let mut filled = Vec::new();
+        for (name, record) in records.iter_mut() {
+            if let (None, Some(time)) = (&record.updated_at, times.get(name.as_str())) {
+                record.updated_at = Some((*time).to_string());
+                filled.push(name.clone());
+            }
+        }
+        filled
+    };
+    if fill(recorded).is_empty() {
+        return Ok(());
+    }
+    // Weighed again under the lock: another run may have recorded since this one read.
+    cx.state
+        .try_update(cx.host(), scope, |loaded| {
+            let mut settled = plan::settle(&loaded.records, &loaded.intents, remote);
+            for name in fill(&mut settled) {
+                loaded.intents.remove(&name);
+                if let Some(record) = settled.remove(&name) {
+                    loaded.records.insert(name, record);
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| GatherError::Other(e.into()))
+}
