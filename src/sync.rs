@@ -10,8 +10,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::apply::{self, Ready, Recorder, TargetReport, Work};
-use crate::check;
-use crate::config::{Access, Config, Decl};
+use crate::checks;
+use crate::config::{value_problems, Access, Config, Decl};
 use crate::error::Error;
 use crate::github::{Client, GithubError, Pacing};
 use crate::plan::{self, Desired, DesiredVariable, OrgAccess, Remote, RemoteVariable, Summary};
@@ -205,7 +205,7 @@ pub fn run(
         // The checks' report goes where the plan goes; JSON keeps stdout to one document.
         let mut stderr = std::io::stderr();
         let sink: &mut dyn Write = if options.json { &mut stderr } else { &mut *out };
-        check::gate(config, &known, None, sink)?;
+        checks::gate(config, &known, None, sink)?;
     }
     // `plan` never writes, so it never makes the key; without a key nothing recorded can match.
     let (key, have_key) = match command {
@@ -358,7 +358,7 @@ fn resolve_values(config: &Config, prompts: PromptMode) -> Result<Values, Error>
             let decl = &declared[name];
             let value = match source::resolve(&decl.name, &decl.chain, prompts)? {
                 Resolution::Value { value, kind } => {
-                    problems.extend(check::value_problems(decl, &value));
+                    problems.extend(value_problems(decl, &value));
                     Value {
                         secret: Some(value),
                         kind,

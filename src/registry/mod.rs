@@ -1,4 +1,4 @@
-//! Docker Registry v2 credentials, tried for real before anything is written to GitHub: log in
+//! The Docker Registry v2 client behind `[[checks]]`: registry credentials, tried for real before anything is written to GitHub: log in
 //! the way `docker login` does, then prove push permission on each repository, so that a
 //! nickname for the account name, the console password for the registry's fixed password, a
 //! missing namespace or a missing secret shows up here and not as "push access denied" in a
@@ -23,11 +23,16 @@ use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Method, Uri};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::registry_http::{self, NetError, Response, Target};
-use super::wwwauth::{parse_challenges, Challenge};
-use super::Filled;
+mod filled;
+mod transport;
+pub mod wwwauth;
 
-pub use super::wwwauth::parse_www_authenticate;
+pub use filled::{shown, Filled};
+pub use wwwauth::parse_www_authenticate;
+
+use crate::config::is_loopback;
+use transport::{NetError, Response, Target};
+use wwwauth::{parse_challenges, Challenge};
 
 /// What to try: a registry, credentials, and the repositories they must be able to push to.
 #[derive(Debug)]
@@ -346,15 +351,6 @@ fn endpoint(registry: &Filled) -> Result<Endpoint, String> {
     })
 }
 
-/// `localhost`, 127.0.0.0/8 or `::1` (with or without brackets).
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Distribution's repository name grammar: lower-case path components of alphanumerics joined
 /// by `.`, `_`, `__` or runs of `-`, separated by `/`; at most 255 characters.
 fn valid_repository(name: &str) -> bool {
@@ -444,9 +440,7 @@ async fn request(
         Some(c) => vec![c.header()?],
         None => vec![],
     };
-    registry_http::send(method, target, headers)
-        .await
-        .map_err(net)
+    transport::send(method, target, headers).await.map_err(net)
 }
 
 async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> Report {
@@ -921,5 +915,4 @@ fn encode(value: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "registry_tests.rs"]
 mod tests;

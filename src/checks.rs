@@ -1,4 +1,4 @@
-//! Running the `[[checks]]` before anything is written: resolve the secrets each check reads
+//! Running the `[[checks]]` (parsed in `config/checks.rs`) before anything is written: resolve the secrets each check reads
 //! (reusing values already at hand, so nothing is asked twice), try each registry, and report.
 //! Checks are named by their config line and by the secrets they read: the registry host and
 //! username are secret values too, so they are never printed.
@@ -9,10 +9,9 @@ use std::io::Write;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::filled::{shown, Filled};
-use super::registry::{self, Outcome, Probe};
 use crate::config::{CheckDecl, Config, Template};
 use crate::error::Error;
+use crate::registry::{self, shown, Filled, Outcome, Probe};
 use crate::source::{self, PromptMode, Resolution};
 
 fn label(check: &CheckDecl) -> String {
