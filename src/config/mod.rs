@@ -117,7 +117,7 @@ impl fmt::Display for ApiUrl {
 /// allowed, for `api_url` here and for a registry in `[[checks]]`.
 pub(crate) fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost")
+    host.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 

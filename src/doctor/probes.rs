@@ -503,10 +503,7 @@ async fn list(cx: &Context<'_>, scope: &Scope, items: Items, probes: &mut Probes
             Ok(())
         }
         401 => Err(probes.fail(name, advice::answered(&doing, &probe))),
-        403 | 404 => Err(probes.fail(
-            name,
-            advice::refused(cx.kind, scope, items, "list", &probe),
-        )),
+        403 | 404 => Err(probes.fail(name, advice::refused(cx.kind, scope, items, "list", &probe))),
         _ => Err(probes.fail(name, advice::answered(&doing, &probe))),
     }
 }
