@@ -9,7 +9,7 @@
 
 pub mod apply;
 pub mod audit;
-pub mod check;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -23,6 +23,7 @@ pub mod man;
 pub mod plan;
 pub mod precedence;
 pub mod progress;
+pub mod registry;
 pub mod render;
 pub mod rotate;
 pub mod run;

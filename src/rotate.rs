@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::check;
+use crate::checks;
 use crate::config::{self, Config, Decl};
 use crate::error::Error;
 use crate::exit::ExitStatus;
@@ -57,7 +57,7 @@ fn new_value(decl: &Decl, stdin: bool) -> Result<SecretString, Error> {
             },
         )?
     };
-    let problems = check::value_problems(decl, &value);
+    let problems = config::value_problems(decl, &value);
     if problems.is_empty() {
         Ok(value)
     } else {
@@ -173,7 +173,7 @@ pub fn rotate(
     };
     if !rotation.skip_checks {
         let known = [(decl.name.clone(), value.clone())].into();
-        check::gate(config, &known, Some(&decl.name), notes)?;
+        checks::gate(config, &known, Some(&decl.name), notes)?;
     }
     match keyring_of(decl) {
         Some(entry) => store(decl, entry, &value, notes)?,

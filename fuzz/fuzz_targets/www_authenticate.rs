@@ -1,10 +1,10 @@
-//! `check::wwwauth` on arbitrary text: never panics; what it parses is well formed (schemes and
+//! `registry::wwwauth` on arbitrary text: never panics; what it parses is well formed (schemes and
 //! parameter names are non-empty lower-case tokens, names unique, a token68 only without
 //! parameters); and parsing a header written from the parsed challenges gives them back.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use secretsync::check::wwwauth::{parse_challenges, parse_www_authenticate, Challenge};
+use secretsync::registry::wwwauth::{parse_challenges, parse_www_authenticate, Challenge};
 
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)

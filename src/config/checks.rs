@@ -20,7 +20,7 @@ pub(super) struct RawCheck {
 }
 
 /// Text that may start with a declared secret's value. It is filled in only as a
-/// `check::Filled`, which keeps the value apart from the text that may be shown.
+/// `registry::Filled`, which keeps the value apart from the text that may be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     /// The secret whose value comes first, if any.

@@ -18,7 +18,7 @@ mod checks;
 mod rules;
 mod targets;
 pub use checks::{CheckDecl, Template};
-pub use rules::{Class, Rules};
+pub use rules::{value_problems, Class, Rules};
 pub use targets::{Access, Place, Target};
 
 /// A config larger than this is refused before parsing: no sane config is that big.
@@ -113,12 +113,12 @@ impl fmt::Display for ApiUrl {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
+/// `localhost`, 127.0.0.0/8 or `::1` (with or without brackets): hosts where plain http is
+/// allowed, for `api_url` here and for a registry in `[[checks]]`.
+pub(crate) fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A config problem: the file, the line when known, and what to do.

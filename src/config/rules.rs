@@ -1,7 +1,12 @@
-//! Rules a value must follow before it is sent: `min_length`, `pattern`, `require` and
-//! `no_surrounding_whitespace`. Parsed here; `check` applies them to resolved values.
+//! Rules a value must follow before it is sent: not empty unless allowed, within GitHub's size
+//! limit, and the secret's own `min_length`, `pattern`, `require` and
+//! `no_surrounding_whitespace`. Parsed from the config and applied to resolved values, both here.
+//! Messages name the secret and the rule, never the value.
 
-use super::Validator;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Decl, Validator};
+use crate::source::MAX_VALUE_BYTES;
 
 /// A character class a value must contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,5 +130,160 @@ impl Validator<'_> {
             require,
             no_surrounding_whitespace: raw.no_surrounding_whitespace.unwrap_or(true),
         }
+    }
+}
+
+/// Every problem with one value, as one-line messages.
+pub fn value_problems(decl: &Decl, value: &SecretString) -> Vec<String> {
+    let len = value.expose_secret().len();
+    let mut problems = Vec::new();
+    if len == 0 && !decl.allow_empty {
+        problems.push(format!(
+            "{} `{}` is empty; set a value at its source, or add `allow_empty = true` if empty is intended",
+            decl.kind, decl.name
+        ));
+    }
+    if len > MAX_VALUE_BYTES {
+        problems.push(format!(
+            "{} `{}` is {len} bytes, over GitHub's limit of {MAX_VALUE_BYTES}; store a smaller value (for large files, encrypt them in the repository and keep only the key as a secret)",
+            decl.kind, decl.name
+        ));
+    }
+    if len > 0 {
+        problems.extend(rule_problems(decl, value.expose_secret()));
+    }
+    problems
+}
+
+/// The secret's own rules. Each message names the secret and the rule; none shows the value or
+/// anything measured from it.
+fn rule_problems(decl: &Decl, value: &str) -> Vec<String> {
+    let rules = &decl.rules;
+    let name = &decl.name;
+    let kind = decl.kind;
+    let mut problems = Vec::new();
+    if rules.no_surrounding_whitespace && value.trim() != value {
+        problems.push(format!(
+            "{kind} `{name}` starts or ends with whitespace (a trailing newline or space is almost always a mistake); fix its source, or set `no_surrounding_whitespace = false`"
+        ));
+    }
+    if let Some(min) = rules.min_length {
+        if value.chars().count() < min {
+            problems.push(format!(
+                "{kind} `{name}` is shorter than its `min_length = {min}`; is it the right value?"
+            ));
+        }
+    }
+    if let Some(pattern) = &rules.pattern {
+        if !pattern.is_match(value) {
+            problems.push(format!(
+                "{kind} `{name}` does not match its `pattern`; is it the right value?"
+            ));
+        }
+    }
+    for class in &rules.require {
+        if !value.chars().any(|c| class.matches(c)) {
+            problems.push(format!(
+                "{kind} `{name}` lacks {} (rule `require = [\"{}\"]`); is it the right value?",
+                class.missing(),
+                class.as_str()
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(allow_empty: bool) -> Decl {
+        Decl {
+            kind: "secret",
+            name: "S".into(),
+            chain: vec![],
+            allow_empty,
+            rules: Rules::default(),
+            line: 1,
+        }
+    }
+
+    fn with_rules(rules: Rules) -> Decl {
+        Decl {
+            rules,
+            ..decl(false)
+        }
+    }
+
+    fn problems(decl: &Decl, value: &str) -> Vec<String> {
+        let p = value_problems(decl, &SecretString::from(value));
+        for message in &p {
+            assert!(
+                !message.contains(value),
+                "a message shows the value: {message}"
+            );
+        }
+        p
+    }
+
+    #[test]
+    fn registry_password_rules() {
+        // The registry's fixed-password rule: at least 8, with upper, lower and a digit.
+        let acr = with_rules(Rules {
+            min_length: Some(8),
+            require: vec![Class::Upper, Class::Lower, Class::Digit],
+            ..Rules::default()
+        });
+        assert!(problems(&acr, "Fixed-Pass1").is_empty());
+        let short = problems(&acr, "Ab1");
+        assert_eq!(short.len(), 1);
+        assert!(short[0].contains("min_length = 8"), "{short:?}");
+        let console = problems(&acr, "consolepassword");
+        assert_eq!(console.len(), 2, "{console:?}");
+        assert!(console
+            .iter()
+            .any(|p| p.contains("lacks an upper-case letter")));
+        assert!(console.iter().any(|p| p.contains("lacks a digit")));
+    }
+
+    #[test]
+    fn whitespace_is_refused_unless_allowed() {
+        let p = problems(&decl(false), "secret\n");
+        assert!(p[0].contains("starts or ends with whitespace"), "{p:?}");
+        assert_eq!(problems(&decl(false), " x").len(), 1);
+        let relaxed = with_rules(Rules {
+            no_surrounding_whitespace: false,
+            ..Rules::default()
+        });
+        assert!(problems(&relaxed, "secret\n").is_empty());
+    }
+
+    #[test]
+    fn pattern_rule() {
+        let account = with_rules(Rules {
+            pattern: Some(regex::Regex::new("^[a-z0-9-]+$").unwrap()),
+            ..Rules::default()
+        });
+        assert!(problems(&account, "acme-account").is_empty());
+        let p = problems(&account, "Acme Nickname");
+        assert!(
+            p.iter().any(|m| m.contains("does not match its `pattern`")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn empty_and_size() {
+        assert_eq!(
+            value_problems(&decl(false), &SecretString::from("x")).len(),
+            0
+        );
+        assert!(value_problems(&decl(false), &SecretString::from(""))[0].contains("is empty"));
+        assert!(value_problems(&decl(true), &SecretString::from("")).is_empty());
+        let exact = "v".repeat(MAX_VALUE_BYTES);
+        assert!(value_problems(&decl(false), &SecretString::from(exact)).is_empty());
+        let over = "v".repeat(MAX_VALUE_BYTES + 1);
+        let p = value_problems(&decl(false), &SecretString::from(over));
+        assert!(p[0].contains("over GitHub's limit") && !p[0].contains("vvvv"));
     }
 }

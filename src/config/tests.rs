@@ -467,3 +467,27 @@ fn unreadable_hints_follow_the_cause() {
         assert!(!text.contains("pass the config file's path"), "{text}");
     }
 }
+
+#[test]
+fn loopback_hosts() {
+    for yes in [
+        "localhost",
+        "127.0.0.1",
+        "127.255.0.9",
+        "::1",
+        "[::1]",
+        "LocalHost",
+    ] {
+        assert!(is_loopback(yes), "{yes}");
+    }
+    for no in [
+        "10.0.0.1",
+        "128.0.0.1",
+        "localhost.example.com",
+        "::2",
+        "example.com",
+        "",
+    ] {
+        assert!(!is_loopback(no), "{no}");
+    }
+}

@@ -9,7 +9,7 @@
 //! variables) can be read, which makes write access likely.
 
 mod advice;
-mod checks;
+mod probes;
 mod render;
 
 use std::io::Write;
@@ -60,14 +60,17 @@ pub enum Kind {
 #[derive(Debug, Serialize)]
 pub struct TargetReport {
     pub target: String,
-    pub checks: Vec<Check>,
+    /// Called `checks` in the JSON document, as it always was.
+    #[serde(rename = "checks")]
+    pub probes: Vec<ProbeResult>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Check {
+pub struct ProbeResult {
     /// Stable: `scopes`, `repository`, `environment`, `organization`, `repositories`,
-    /// `public_key`, `list_secrets`, `list_variables`.
-    pub check: &'static str,
+    /// `public_key`, `list_secrets`, `list_variables`. Called `check` in the JSON document.
+    #[serde(rename = "check")]
+    pub probe: &'static str,
     pub ok: bool,
     pub message: String,
 }
@@ -91,21 +94,21 @@ pub fn run(
 
 /// Everything doctor finds, in config order.
 pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> Report {
-    let identity = checks::identify(client, config, origin).await;
+    let identity = probes::identify(client, config, origin).await;
     let targets = match identity.proceed {
         false => Vec::new(),
         true => {
-            let cx = checks::Context {
+            let cx = probes::Context {
                 client,
                 kind: identity.token.kind,
                 scopes: identity.token.scopes.as_deref(),
             };
-            futures::future::join_all(config.targets.iter().map(|t| checks::target(&cx, t))).await
+            futures::future::join_all(config.targets.iter().map(|t| probes::target(&cx, t))).await
         }
     };
     let ok = identity.reachable
         && identity.token.ok
-        && targets.iter().all(|t| t.checks.iter().all(|c| c.ok));
+        && targets.iter().all(|t| t.probes.iter().all(|p| p.ok));
     Report {
         version: 1,
         api_url: config.api_url.to_string(),

@@ -1,4 +1,4 @@
-//! Doctor's report as text, grouped per target (one short line per check, one line per problem
+//! Doctor's report as text, grouped per target (one short line per probe, one line per problem
 //! with its fix), or as one JSON document.
 
 use std::io::Write;
@@ -22,16 +22,16 @@ pub(super) fn text(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
     line(out, report.token.ok, &report.token.message)?;
     for target in &report.targets {
         writeln!(out, "{}", target.target)?;
-        for check in &target.checks {
-            line(out, check.ok, &check.message)?;
+        for probe in &target.probes {
+            line(out, probe.ok, &probe.message)?;
         }
     }
     let problems = usize::from(!report.token.ok)
         + report
             .targets
             .iter()
-            .flat_map(|t| &t.checks)
-            .filter(|c| !c.ok)
+            .flat_map(|t| &t.probes)
+            .filter(|p| !p.ok)
             .count();
     match problems {
         0 => writeln!(out, "Everything passed.")?,

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use secrecy::SecretString;
 
-use crate::check;
+use crate::checks;
 use crate::config::{Config, Decl};
 use crate::error::Error;
 use crate::source::{self, PromptMode, Resolution, SourceKind};
@@ -93,7 +93,7 @@ pub(super) fn check_values(
         .collect();
     let mut stderr = std::io::stderr();
     let sink: &mut dyn Write = if json { &mut stderr } else { out };
-    check::gate(config, &known, None, sink)
+    checks::gate(config, &known, None, sink)
 }
 
 /// Resolve every value a target uses, and check it. Reports every bad value, not just the first.
@@ -128,7 +128,7 @@ fn resolve_used(
         let decl = &declared[name];
         let value = match source::resolve(&decl.name, &decl.chain, prompts)? {
             Resolution::Value { value, kind } => {
-                problems.extend(check::value_problems(decl, &value));
+                problems.extend(crate::config::value_problems(decl, &value));
                 Value {
                     secret: Some(value),
                     kind,

@@ -11,8 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use secrecy::SecretString;
-use secretsync::check::registry::{check, check_with, Outcome, Probe, PushProof, Report};
-use secretsync::check::Filled;
+use secretsync::registry::{check, check_with, Filled, Outcome, Probe, PushProof, Report};
 
 use crate::registry_support::{free_port, tools, Registry, RegistryAuth, TokenServer, User};
 

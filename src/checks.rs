@@ -1,4 +1,4 @@
-//! Running the `[[checks]]` before anything is written: resolve the secrets each check reads
+//! Running the `[[checks]]` (parsed in `config/checks.rs`) before anything is written: resolve the secrets each check reads
 //! (reusing values already at hand, so nothing is asked twice), try each registry, and report.
 //! Checks are named by their config line and by the secrets they read: the registry host and
 //! username are secret values too, so they are never printed.
@@ -9,10 +9,9 @@ use std::io::Write;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::filled::{shown, Filled};
-use super::registry::{self, Outcome, Probe};
 use crate::config::{CheckDecl, Config, Template};
 use crate::error::Error;
+use crate::registry::{self, shown, Filled, Outcome, Probe};
 use crate::source::{self, PromptMode, Resolution};
 
 fn label(check: &CheckDecl) -> String {
@@ -149,40 +148,50 @@ fn push_message(outcome: &Outcome, registry: &str, repository: &str) -> String {
     }
 }
 
-fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<(), Error> {
-    if json {
-        let doc = JsonDoc {
-            version: 1,
-            ok: results.iter().all(CheckResult::ok),
-            checks: results
+impl JsonCheck {
+    fn of(r: &CheckResult) -> JsonCheck {
+        let registry = shown(&r.check.registry);
+        JsonCheck {
+            line: r.check.line,
+            registry: registry.clone(),
+            username: shown(&r.check.username),
+            login: JsonOutcome {
+                code: r.login.code(),
+                message: login_message(&r.login, &registry),
+            },
+            repositories: r
+                .repositories
                 .iter()
-                .map(|r| {
-                    let registry = shown(&r.check.registry);
-                    JsonCheck {
-                        line: r.check.line,
-                        registry: registry.clone(),
-                        username: shown(&r.check.username),
-                        login: JsonOutcome {
-                            code: r.login.code(),
-                            message: login_message(&r.login, &registry),
-                        },
-                        repositories: r
-                            .repositories
-                            .iter()
-                            .map(|(repository, o)| JsonRepository {
-                                repository: repository.clone(),
-                                code: o.code(),
-                                message: push_message(o, &registry, repository),
-                            })
-                            .collect(),
-                    }
+                .map(|(repository, o)| JsonRepository {
+                    repository: repository.clone(),
+                    code: o.code(),
+                    message: push_message(o, &registry, repository),
                 })
                 .collect(),
-        };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Output(e.to_string()))?;
-        writeln!(out)?;
-        return Ok(());
+        }
     }
+}
+
+fn render(out: &mut dyn Write, results: &[CheckResult], json: bool) -> Result<(), Error> {
+    if json {
+        render_json(out, results)
+    } else {
+        render_text(out, results)
+    }
+}
+
+fn render_json(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error> {
+    let doc = JsonDoc {
+        version: 1,
+        ok: results.iter().all(CheckResult::ok),
+        checks: results.iter().map(JsonCheck::of).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Output(e.to_string()))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn render_text(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error> {
     for r in results {
         let registry = shown(&r.check.registry);
         writeln!(out, "{}", label(&r.check))?;

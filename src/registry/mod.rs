@@ -1,6 +1,6 @@
-//! Docker Registry v2 credentials, tried for real before anything is written to GitHub: log in
-//! the way `docker login` does, then prove push permission on each repository, so that a
-//! nickname for the account name, the console password for the registry's fixed password, a
+//! The Docker Registry v2 client behind `[[checks]]`: registry credentials, tried for real
+//! before anything is written to GitHub. It logs in the way `docker login` does, then proves push
+//! permission on each repository, so that a nickname for the account name, the console password for the registry's fixed password, a
 //! missing namespace or a missing secret shows up here and not as "push access denied" in a
 //! failed workflow run.
 //!
@@ -23,11 +23,20 @@ use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Method, Uri};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::registry_http::{self, NetError, Response, Target};
-use super::wwwauth::{parse_challenges, Challenge};
-use super::Filled;
+mod endpoint;
+mod filled;
+mod scrub;
+mod transport;
+pub mod wwwauth;
 
-pub use super::wwwauth::parse_www_authenticate;
+pub use filled::{shown, Filled};
+pub use wwwauth::parse_www_authenticate;
+
+use crate::config::is_loopback;
+use endpoint::{endpoint, valid_repository, Endpoint};
+use scrub::Scrubber;
+use transport::{NetError, Response, Target};
+use wwwauth::{parse_challenges, Challenge};
 
 /// What to try: a registry, credentials, and the repositories they must be able to push to.
 #[derive(Debug)]
@@ -193,198 +202,6 @@ pub async fn check_with(probe: &Probe, proof: PushProof) -> Report {
     report
 }
 
-/// Values a server may echo, each with what stands for it, longest first (a host with its port
-/// before the bare host).
-struct Scrubber(Vec<(SecretString, String)>);
-
-/// Shorter values are not searched for: they would match inside ordinary words and garble every
-/// message a server sends.
-const SCRUB_MIN: usize = 3;
-
-impl Scrubber {
-    fn for_probe(probe: &Probe) -> Scrubber {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let fields = [&probe.registry, &probe.username]
-            .into_iter()
-            .chain(probe.push.iter());
-        for (value, name) in fields.filter_map(Filled::secret) {
-            pairs.push((value.to_string(), name.to_string()));
-            pairs.push((encode(value), name.to_string()));
-        }
-        if probe.registry.is_secret() {
-            if let Ok(e) = endpoint(&probe.registry) {
-                let host = e
-                    .authority
-                    .parse::<http::uri::Authority>()
-                    .map(|a| a.host().to_string())
-                    .unwrap_or_default();
-                for part in [e.authority, host] {
-                    pairs.push((part, probe.registry.to_string()));
-                }
-            }
-        }
-        let password = probe.password.expose_secret();
-        let raw = zeroize::Zeroizing::new(format!("{}:{password}", probe.username.expose()));
-        for secret in [STANDARD.encode(raw.as_bytes()), password.to_string()] {
-            pairs.push((secret, "[REDACTED]".into()));
-        }
-        pairs.retain(|(value, _)| value.len() >= SCRUB_MIN);
-        pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
-        Scrubber(
-            pairs
-                .into_iter()
-                .map(|(value, name)| (SecretString::from(value), name))
-                .collect(),
-        )
-    }
-
-    /// `text` with every value replaced, ignoring ASCII case (host names, percent-encoding).
-    fn text(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for (value, name) in &self.0 {
-            let needle = value.expose_secret().to_ascii_lowercase();
-            let lower = text.to_ascii_lowercase();
-            if !lower.contains(&needle) {
-                continue;
-            }
-            let mut out = String::with_capacity(text.len());
-            let mut last = 0;
-            // ASCII lower-casing keeps every byte offset, so the matches index `text` too.
-            for (at, _) in lower.match_indices(&needle) {
-                out.push_str(&text[last..at]);
-                out.push_str(name);
-                last = at + needle.len();
-            }
-            out.push_str(&text[last..]);
-            text = out;
-        }
-        text
-    }
-
-    fn report(&self, report: &mut Report) {
-        let outcomes = std::iter::once(&mut report.login)
-            .chain(report.repositories.iter_mut().map(|(_, o)| o));
-        for outcome in outcomes {
-            if let Some(text) = outcome.texts_mut() {
-                *text = self.text(text);
-            }
-        }
-    }
-}
-
-/// The registry's address, parsed.
-#[derive(Clone, PartialEq, Eq)]
-struct Endpoint {
-    https: bool,
-    /// `host[:port]` as given (IPv6 in brackets); may be a secret's value, so never shown.
-    authority: String,
-    /// The registry as the config wrote it.
-    shown: String,
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("https", &self.https)
-            .field("shown", &self.shown)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Endpoint {
-    /// The URL of `path` (as sent, and as shown: `shown_path` names repositories by their shown
-    /// form).
-    fn url(&self, path: &str, shown_path: &str) -> Result<Target, Outcome> {
-        let scheme = if self.https { "https" } else { "http" };
-        let shown = format!("{}{shown_path}", self.shown);
-        let uri = format!("{scheme}://{}{path}", self.authority)
-            .parse()
-            .map_err(|_| Outcome::Unexpected {
-                status: 0,
-                message: format!("cannot make a URL of `{shown}`"),
-            })?;
-        Ok(Target { uri, shown })
-    }
-}
-
-/// `host[:port]` with an optional `http://`/`https://`; a bare loopback host means http.
-fn endpoint(registry: &Filled) -> Result<Endpoint, String> {
-    let trimmed = registry.expose().trim();
-    let lower = trimmed.to_ascii_lowercase();
-    let (explicit, rest) = if lower.starts_with("https://") {
-        (Some(true), &trimmed[8..])
-    } else if lower.starts_with("http://") {
-        (Some(false), &trimmed[7..])
-    } else if lower.contains("://") {
-        return Err(format!(
-            "registry `{registry}` has a scheme other than http:// or https://"
-        ));
-    } else {
-        (None, trimmed)
-    };
-    let rest = rest.trim_end_matches('/');
-    let bad = || {
-        format!(
-            "registry `{registry}` is not host[:port] (e.g. registry.cn-hangzhou.aliyuncs.com); \
-             put the namespace in the repository, not in the registry address"
-        )
-    };
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\']) {
-        return Err(bad());
-    }
-    let authority: http::uri::Authority = rest.parse().map_err(|_| bad())?;
-    let port_ok = authority.as_str().len() == authority.host().len()
-        || authority.port_u16().is_some_and(|p| p != 0);
-    if authority.host().is_empty() || !port_ok {
-        return Err(bad());
-    }
-    let https = explicit.unwrap_or_else(|| !is_loopback(authority.host()));
-    Ok(Endpoint {
-        https,
-        authority: authority.as_str().to_string(),
-        shown: registry.to_string(),
-    })
-}
-
-/// `localhost`, 127.0.0.0/8 or `::1` (with or without brackets).
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Distribution's repository name grammar: lower-case path components of alphanumerics joined
-/// by `.`, `_`, `__` or runs of `-`, separated by `/`; at most 255 characters.
-fn valid_repository(name: &str) -> bool {
-    fn component(c: &str) -> bool {
-        let b = c.as_bytes();
-        let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
-        if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-            return false;
-        }
-        let mut i = 0;
-        while i < b.len() {
-            if alnum(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && !alnum(b[i]) {
-                i += 1;
-            }
-            let sep = &c[start..i];
-            let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
-            if !ok {
-                return false;
-            }
-        }
-        true
-    }
-    !name.is_empty() && name.len() <= 255 && name.split('/').all(component)
-}
-
 /// How the registry wants credentials.
 enum Auth {
     /// `/v2/` answered 200 without credentials.
@@ -444,9 +261,7 @@ async fn request(
         Some(c) => vec![c.header()?],
         None => vec![],
     };
-    registry_http::send(method, target, headers)
-        .await
-        .map_err(net)
+    transport::send(method, target, headers).await.map_err(net)
 }
 
 async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> Report {
@@ -921,5 +736,4 @@ fn encode(value: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "registry_tests.rs"]
 mod tests;

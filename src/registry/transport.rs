@@ -1,4 +1,4 @@
-//! The registry check's HTTP: one HTTP/1.1 request per connection, made step by step so each
+//! The registry client's HTTP: one HTTP/1.1 request per connection, made step by step so each
 //! failure is told apart: resolving and connecting (the registry is unreachable), the TLS
 //! handshake (a certificate or protocol problem), then the exchange itself. Connecting and the
 //! handshake are bounded by [`CONNECT_TIMEOUT`], the whole request by [`REQUEST_TIMEOUT`].

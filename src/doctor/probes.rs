@@ -1,6 +1,6 @@
-//! The checks themselves: first who the token is (which also says whether GitHub answers), then
-//! each target's chain of checks. A chain stops at its first problem, whose line names the
-//! cause: the checks after it would only fail for the same reason.
+//! Doctor's probes: first who the token is (which also says whether GitHub answers), then each
+//! target's chain of read-only probes. A chain stops at its first problem, whose line names the
+//! cause: the probes after it would only fail for the same reason.
 
 use crate::config::{Config, Place, Target};
 use crate::github::identity::Probe;
@@ -9,17 +9,17 @@ use crate::scope::{Repo, Scope, Visibility};
 use crate::seal::PublicKey;
 
 use super::advice::{self, Items};
-use super::{Check, Kind, TargetReport, TokenReport};
+use super::{Kind, ProbeResult, TargetReport, TokenReport};
 
 /// What `GET /user` (and, for apps, `GET /installation/repositories`) told.
 pub(super) struct Identity {
     pub(super) reachable: bool,
     pub(super) token: TokenReport,
-    /// Whether checking the targets can tell anything more.
+    /// Whether probing the targets can tell anything more.
     pub(super) proceed: bool,
 }
 
-/// Read-only things every target's checks need.
+/// Read-only things every target's probes need.
 pub(super) struct Context<'a> {
     pub(super) client: &'a Client,
     pub(super) kind: Option<Kind>,
@@ -160,20 +160,20 @@ struct Stop;
 type Step = Result<(), Stop>;
 
 #[derive(Default)]
-struct Checks(Vec<Check>);
+struct Probes(Vec<ProbeResult>);
 
-impl Checks {
-    fn pass(&mut self, check: &'static str, message: String) {
-        self.0.push(Check {
-            check,
+impl Probes {
+    fn pass(&mut self, probe: &'static str, message: String) {
+        self.0.push(ProbeResult {
+            probe,
             ok: true,
             message,
         });
     }
 
-    fn fail(&mut self, check: &'static str, message: String) -> Stop {
-        self.0.push(Check {
-            check,
+    fn fail(&mut self, probe: &'static str, message: String) -> Stop {
+        self.0.push(ProbeResult {
+            probe,
             ok: false,
             message,
         });
@@ -182,14 +182,14 @@ impl Checks {
 }
 
 pub(super) async fn target(cx: &Context<'_>, target: &Target) -> TargetReport {
-    let mut checks = Checks::default();
+    let mut probes = Probes::default();
     let _ = match &target.place {
-        Place::Scope(scope) => scope_chain(cx, target, scope, &mut checks).await,
-        Place::Match { org, pattern, .. } => match_chain(cx, org, pattern, &mut checks).await,
+        Place::Scope(scope) => scope_chain(cx, target, scope, &mut probes).await,
+        Place::Match { org, pattern, .. } => match_chain(cx, org, pattern, &mut probes).await,
     };
     TargetReport {
         target: target.place.to_string(),
-        checks: checks.0,
+        probes: probes.0,
     }
 }
 
@@ -210,7 +210,7 @@ fn needs(target: &Target) -> Vec<&'static str> {
     }
 }
 
-fn scopes_check(cx: &Context<'_>, needed: &[&'static str], checks: &mut Checks) -> Step {
+fn scopes_probe(cx: &Context<'_>, needed: &[&'static str], probes: &mut Probes) -> Step {
     let (Some(Kind::Classic), Some(scopes)) = (cx.kind, cx.scopes) else {
         return Ok(());
     };
@@ -220,7 +220,7 @@ fn scopes_check(cx: &Context<'_>, needed: &[&'static str], checks: &mut Checks) 
         .filter(|need| !scopes.iter().any(|s| s == need))
         .collect();
     if !missing.is_empty() {
-        return Err(checks.fail("scopes", advice::missing_scopes(&missing)));
+        return Err(probes.fail("scopes", advice::missing_scopes(&missing)));
     }
     let list = needed
         .iter()
@@ -228,7 +228,7 @@ fn scopes_check(cx: &Context<'_>, needed: &[&'static str], checks: &mut Checks) 
         .collect::<Vec<_>>()
         .join(" and ");
     let plural = if needed.len() == 1 { "" } else { "s" };
-    checks.pass("scopes", format!("the token has the {list} scope{plural}"));
+    probes.pass("scopes", format!("the token has the {list} scope{plural}"));
     Ok(())
 }
 
@@ -236,34 +236,34 @@ async fn scope_chain(
     cx: &Context<'_>,
     target: &Target,
     scope: &Scope,
-    checks: &mut Checks,
+    probes: &mut Probes,
 ) -> Step {
-    scopes_check(cx, &needs(target), checks)?;
+    scopes_probe(cx, &needs(target), probes)?;
     match scope {
-        Scope::Repo { repo, .. } => repository(cx, repo, checks).await?,
+        Scope::Repo { repo, .. } => repository(cx, repo, probes).await?,
         Scope::Environment { repo, environment } => {
-            repository(cx, repo, checks).await?;
+            repository(cx, repo, probes).await?;
             let exists =
-                environment_check(cx, repo, environment, target.create_environment, checks).await?;
+                environment_probe(cx, repo, environment, target.create_environment, probes).await?;
             if !exists {
                 return Ok(());
             }
         }
         Scope::Org { org, .. } => {
-            organization(cx, org, checks).await?;
+            organization(cx, org, probes).await?;
             if let Some(access) = &target.access {
                 if access.visibility == Visibility::Selected && !access.repositories.is_empty() {
-                    selected(cx, org, &access.repositories, checks).await?;
+                    selected(cx, org, &access.repositories, probes).await?;
                 }
             }
         }
     }
     if !target.secrets.is_empty() {
-        public_key(cx, scope, checks).await?;
-        list(cx, scope, Items::Secrets, checks).await?;
+        public_key(cx, scope, probes).await?;
+        list(cx, scope, Items::Secrets, probes).await?;
     }
     if !target.variables.is_empty() {
-        list(cx, scope, Items::Variables, checks).await?;
+        list(cx, scope, Items::Variables, probes).await?;
     }
     Ok(())
 }
@@ -271,34 +271,34 @@ async fn scope_chain(
 /// The probe's answer, or the line for having none.
 fn answer(
     result: Result<Probe, GithubError>,
-    check: &'static str,
+    name: &'static str,
     doing: &str,
-    checks: &mut Checks,
+    probes: &mut Probes,
 ) -> Result<Probe, Stop> {
-    result.map_err(|e| checks.fail(check, advice::no_answer(&e, doing)))
+    result.map_err(|e| probes.fail(name, advice::no_answer(&e, doing)))
 }
 
-async fn repository(cx: &Context<'_>, repo: &Repo, checks: &mut Checks) -> Step {
+async fn repository(cx: &Context<'_>, repo: &Repo, probes: &mut Probes) -> Step {
     let doing = format!("looking up repository `{repo}`");
     let probe = answer(
         cx.client.repository(repo).await,
         "repository",
         &doing,
-        checks,
+        probes,
     )?;
     match probe.status {
         200 => {
-            checks.pass("repository", format!("repository `{repo}` exists"));
+            probes.pass("repository", format!("repository `{repo}` exists"));
             Ok(())
         }
-        404 => Err(checks.fail(
+        404 => Err(probes.fail(
             "repository",
             format!(
                 "repository `{repo}` does not exist, or the token cannot see it (GitHub answers 404 for private repositories a token may not read); check the name, and {}",
                 advice::see_repository(cx.kind, false)
             ),
         )),
-        _ => Err(checks.fail(
+        _ => Err(probes.fail(
             "repository",
             advice::answered(&format!("GET /repos/{repo}"), &probe),
         )),
@@ -306,30 +306,30 @@ async fn repository(cx: &Context<'_>, repo: &Repo, checks: &mut Checks) -> Step 
 }
 
 /// Whether the environment exists (`Ok(false)`: not yet, and `apply` will create it).
-async fn environment_check(
+async fn environment_probe(
     cx: &Context<'_>,
     repo: &Repo,
     environment: &str,
     create: bool,
-    checks: &mut Checks,
+    probes: &mut Probes,
 ) -> Result<bool, Stop> {
     let doing = format!("looking up environment `{environment}` of `{repo}`");
     let probe = answer(
         cx.client.environment(repo, environment).await,
         "environment",
         &doing,
-        checks,
+        probes,
     )?;
     match probe.status {
         200 => {
-            checks.pass(
+            probes.pass(
                 "environment",
                 format!("environment `{environment}` of `{repo}` exists"),
             );
             Ok(true)
         }
         404 if create => {
-            checks.pass(
+            probes.pass(
                 "environment",
                 format!(
                     "environment `{environment}` of `{repo}` does not exist yet; `apply` will create it (`create_environment = true`; that needs admin rights on the repository)"
@@ -337,13 +337,13 @@ async fn environment_check(
             );
             Ok(false)
         }
-        404 => Err(checks.fail(
+        404 => Err(probes.fail(
             "environment",
             format!(
                 "environment `{environment}` of `{repo}` does not exist; create it on GitHub (the repository's Settings, Environments), or set `create_environment = true` on the target"
             ),
         )),
-        _ => Err(checks.fail(
+        _ => Err(probes.fail(
             "environment",
             advice::answered(
                 &format!("GET /repos/{repo}/environments/{environment}"),
@@ -353,26 +353,26 @@ async fn environment_check(
     }
 }
 
-async fn organization(cx: &Context<'_>, org: &str, checks: &mut Checks) -> Step {
+async fn organization(cx: &Context<'_>, org: &str, probes: &mut Probes) -> Step {
     let doing = format!("looking up organization `{org}`");
     let probe = answer(
         cx.client.organization(org).await,
         "organization",
         &doing,
-        checks,
+        probes,
     )?;
     match probe.status {
         200 => {
-            checks.pass("organization", format!("organization `{org}` exists"));
+            probes.pass("organization", format!("organization `{org}` exists"));
             Ok(())
         }
-        404 => Err(checks.fail(
+        404 => Err(probes.fail(
             "organization",
             format!(
                 "organization `{org}` does not exist (a personal account has no organization secrets: use `repo` targets); check `org` in the target"
             ),
         )),
-        _ => Err(checks.fail(
+        _ => Err(probes.fail(
             "organization",
             advice::answered(&format!("GET /orgs/{org}"), &probe),
         )),
@@ -382,7 +382,7 @@ async fn organization(cx: &Context<'_>, org: &str, checks: &mut Checks) -> Step 
 /// The repositories named for `visibility = "selected"`: each must be found. A chain step like
 /// the others, as docs/doctor.md promises: `apply` resolves these names before any write, so a missing
 /// one stops it before the key or the listing would matter.
-async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Checks) -> Step {
+async fn selected(cx: &Context<'_>, org: &str, names: &[String], probes: &mut Probes) -> Step {
     let mut unseen = Vec::new();
     for name in names {
         let repo = Repo {
@@ -394,13 +394,13 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
             cx.client.repository(&repo).await,
             "repositories",
             &doing,
-            checks,
+            probes,
         )?;
         match probe.status {
             200 => {}
             404 => unseen.push(format!("`{name}`")),
             _ => {
-                return Err(checks.fail(
+                return Err(probes.fail(
                     "repositories",
                     advice::answered(&format!("GET /repos/{repo}"), &probe),
                 ));
@@ -408,13 +408,13 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
         }
     }
     if unseen.is_empty() {
-        checks.pass(
+        probes.pass(
             "repositories",
             format!("the {} selected repositories of `{org}` exist", names.len()),
         );
         Ok(())
     } else {
-        Err(checks.fail(
+        Err(probes.fail(
             "repositories",
             match unseen.as_slice() {
                 [one] => format!(
@@ -431,13 +431,13 @@ async fn selected(cx: &Context<'_>, org: &str, names: &[String], checks: &mut Ch
     }
 }
 
-async fn public_key(cx: &Context<'_>, scope: &Scope, checks: &mut Checks) -> Step {
+async fn public_key(cx: &Context<'_>, scope: &Scope, probes: &mut Probes) -> Step {
     let doing = format!("fetching the public key of {}", advice::place(scope));
     let probe = answer(
         cx.client.probe_public_key(scope).await,
         "public_key",
         &doing,
-        checks,
+        probes,
     )?;
     let label = advice::label(scope, Items::Secrets);
     match probe.status {
@@ -446,13 +446,13 @@ async fn public_key(cx: &Context<'_>, scope: &Scope, checks: &mut Checks) -> Ste
             let key = probe.field("key").unwrap_or_default();
             match PublicKey::parse(&key_id, &key) {
                 Ok(_) => {
-                    checks.pass(
+                    probes.pass(
                         "public_key",
                         format!("can read the {label} public key"),
                     );
                     Ok(())
                 }
-                Err(e) => Err(checks.fail(
+                Err(e) => Err(probes.fail(
                     "public_key",
                     format!(
                         "the public key GitHub gave for `{scope}` {e}; values cannot be sealed for it: is `[github] api_url` GitHub's API?"
@@ -460,7 +460,7 @@ async fn public_key(cx: &Context<'_>, scope: &Scope, checks: &mut Checks) -> Ste
                 )),
             }
         }
-        401 | 403 | 404 => Err(checks.fail(
+        401 | 403 | 404 => Err(probes.fail(
             "public_key",
             advice::refused(
                 cx.kind,
@@ -470,12 +470,12 @@ async fn public_key(cx: &Context<'_>, scope: &Scope, checks: &mut Checks) -> Ste
                 &probe,
             ),
         )),
-        _ => Err(checks.fail("public_key", advice::answered(&doing, &probe))),
+        _ => Err(probes.fail("public_key", advice::answered(&doing, &probe))),
     }
 }
 
-async fn list(cx: &Context<'_>, scope: &Scope, items: Items, checks: &mut Checks) -> Step {
-    let check = match items {
+async fn list(cx: &Context<'_>, scope: &Scope, items: Items, probes: &mut Probes) -> Step {
+    let name = match items {
         Items::Secrets => "list_secrets",
         Items::Variables => "list_variables",
     };
@@ -489,7 +489,7 @@ async fn list(cx: &Context<'_>, scope: &Scope, items: Items, checks: &mut Checks
             None => return Ok(()),
         },
     };
-    let probe = answer(result, check, &doing, checks)?;
+    let probe = answer(result, name, &doing, probes)?;
     match probe.status {
         200 => {
             let count = probe
@@ -499,26 +499,23 @@ async fn list(cx: &Context<'_>, scope: &Scope, items: Items, checks: &mut Checks
                 Items::Secrets => ", so writing them is likely allowed",
                 Items::Variables => "",
             };
-            checks.pass(check, format!("can list the {label}{count}{likely}"));
+            probes.pass(name, format!("can list the {label}{count}{likely}"));
             Ok(())
         }
-        401 => Err(checks.fail(check, advice::answered(&doing, &probe))),
-        403 | 404 => Err(checks.fail(
-            check,
-            advice::refused(cx.kind, scope, items, "list", &probe),
-        )),
-        _ => Err(checks.fail(check, advice::answered(&doing, &probe))),
+        401 => Err(probes.fail(name, advice::answered(&doing, &probe))),
+        403 | 404 => Err(probes.fail(name, advice::refused(cx.kind, scope, items, "list", &probe))),
+        _ => Err(probes.fail(name, advice::answered(&doing, &probe))),
     }
 }
 
 /// `repos = { org, match }`: the organization's repository list must be readable, and something
 /// in it must match.
-async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, checks: &mut Checks) -> Step {
-    scopes_check(cx, &["repo"], checks)?;
+async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, probes: &mut Probes) -> Step {
+    scopes_probe(cx, &["repo"], probes)?;
     let names = match cx.client.org_repositories(org).await {
         Ok(names) => names,
         Err(GithubError::Status { status: 404, .. }) => {
-            return Err(checks.fail(
+            return Err(probes.fail(
                 "repositories",
                 format!(
                     "organization `{org}` does not exist, or the token cannot see it; check `org` in the target, and the token's access to the organization"
@@ -526,7 +523,7 @@ async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, checks: &mut Ch
             ))
         }
         Err(GithubError::Forbidden { message, .. }) => {
-            return Err(checks.fail(
+            return Err(probes.fail(
                 "repositories",
                 format!(
                     "GitHub refused listing the repositories of `{org}` (403 {message}); give the token read access to the organization's repositories (fine-grained: \"Metadata: read\" on them)"
@@ -535,20 +532,20 @@ async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, checks: &mut Ch
         }
         Err(e) => {
             let doing = format!("listing the repositories of `{org}`");
-            return Err(checks.fail("repositories", advice::no_answer(&e, &doing)));
+            return Err(probes.fail("repositories", advice::no_answer(&e, &doing)));
         }
     };
     let matching = match glob::Pattern::new(pattern) {
         Ok(glob) => names.iter().filter(|n| glob.matches(n)).count(),
         Err(e) => {
-            return Err(checks.fail(
+            return Err(probes.fail(
                 "repositories",
                 format!("`{pattern}` is not a valid pattern ({e}); fix `match` in the target"),
             ))
         }
     };
     if matching == 0 {
-        return Err(checks.fail(
+        return Err(probes.fail(
             "repositories",
             format!(
                 "none of the {} repositories of `{org}` that the token can see matches `{pattern}`; check the pattern, and {}",
@@ -557,7 +554,7 @@ async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, checks: &mut Ch
             ),
         ));
     }
-    checks.pass(
+    probes.pass(
         "repositories",
         format!(
             "can list the repositories of `{org}`: {matching} of {} match `{pattern}`",

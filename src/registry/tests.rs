@@ -1,4 +1,4 @@
-//! Unit tests of the registry check's pure parts; `tests/integration/registry.rs` drives the
+//! Unit tests of the registry client's pure parts; `tests/integration/registry.rs` drives the
 //! whole flow against a real `docker-registry`.
 
 use super::*;
@@ -55,30 +55,6 @@ fn endpoint_scheme_rules() {
         assert!(endpoint(bad).is_err(), "{bad:?} should be refused");
     }
     assert!(endpoint("reg.io/acme").unwrap_err().contains("namespace"));
-}
-
-#[test]
-fn loopback_hosts() {
-    for yes in [
-        "localhost",
-        "127.0.0.1",
-        "127.255.0.9",
-        "::1",
-        "[::1]",
-        "LocalHost",
-    ] {
-        assert!(is_loopback(yes), "{yes}");
-    }
-    for no in [
-        "10.0.0.1",
-        "128.0.0.1",
-        "localhost.example.com",
-        "::2",
-        "example.com",
-        "",
-    ] {
-        assert!(!is_loopback(no), "{no}");
-    }
 }
 
 #[test]
@@ -417,7 +393,7 @@ fn tls_errors_never_name_the_host() {
             expected: name,
             presented: vec!["canary-tls-host.example.evil".into()],
         });
-    let words = super::registry_http::describe_tls(&error);
+    let words = super::transport::describe_tls(&error);
     assert!(!words.contains("canary-tls-host"), "{words}");
     assert!(words.contains("not valid for this host name"), "{words}");
 }
@@ -425,7 +401,7 @@ fn tls_errors_never_name_the_host() {
 #[test]
 fn invalid_names_are_answered_without_asking_a_resolver() {
     for host in ["canary.invalid", "A.B.INVALID.", "invalid"] {
-        assert!(super::registry_http::is_reserved_invalid(host), "{host}");
+        assert!(super::transport::is_reserved_invalid(host), "{host}");
     }
     for host in [
         "invalid.example",
@@ -433,6 +409,6 @@ fn invalid_names_are_answered_without_asking_a_resolver() {
         "localhost",
         "127.0.0.1",
     ] {
-        assert!(!super::registry_http::is_reserved_invalid(host), "{host}");
+        assert!(!super::transport::is_reserved_invalid(host), "{host}");
     }
 }
