@@ -26,7 +26,6 @@ pub mod progress;
 pub mod render;
 pub mod rotate;
 pub mod run;
-pub mod sandbox;
 pub mod scope;
 pub mod seal;
 pub mod source;

@@ -1,4 +1,13 @@
+//! The sandbox's tests, one file per area, all over real HTTP but `faults` (see each file's
+//! opening line); this file holds the shared test client.
+
 use super::*;
+
+mod faults;
+mod identity;
+mod limits;
+mod scopes;
+mod variables;
 
 pub(super) const REPO: &str = "acme/app";
 
