@@ -176,6 +176,7 @@ mod faults;
 mod handle;
 mod identity;
 mod limits;
+mod named;
 mod respond;
 mod routes;
 mod secrets;
