@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use secretsync::sandbox::{RequestRecord, Sandbox, SandboxConfig};
+use secretsync_sandbox::{RequestRecord, Sandbox, SandboxConfig};
 
 const LATENCY: Duration = Duration::from_millis(100);
 const CONCURRENCY: u64 = 4;

@@ -9,10 +9,10 @@ use crate::config;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::render::Style;
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::source::PromptMode;
 use crate::state::StateDir;
 use crate::sync::{self, Command, RunOptions};
+use secretsync_sandbox::{Sandbox, SandboxConfig};
 
 const REPO: &str = "acme/shop";
 

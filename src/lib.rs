@@ -27,7 +27,6 @@ pub mod registry;
 pub mod render;
 pub mod rotate;
 pub mod run;
-pub mod sandbox;
 pub mod scope;
 pub mod seal;
 pub mod source;

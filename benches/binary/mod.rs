@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use secretsync::sandbox::{Sandbox, SandboxConfig};
+use secretsync_sandbox::{Sandbox, SandboxConfig};
 
 /// `--version` runs measured, after `STARTUP_WARMUP` unmeasured ones (page cache, dynamic loader).
 pub const STARTUP_RUNS: usize = 30;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use super::{Context, ExitStatus};
 use crate::cli::{InjectedFailure, SandboxArgs};
 use crate::error::Error;
-use crate::sandbox::{Sandbox, SandboxConfig};
+use secretsync_sandbox::{Sandbox, SandboxConfig};
 
 pub fn run(args: SandboxArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     if !args.addr.ip().is_loopback() {

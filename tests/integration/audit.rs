@@ -297,7 +297,7 @@ fn a_rejected_token_is_an_error() {
 
 #[test]
 fn present_is_the_union_of_every_target_scope() {
-    use secretsync::sandbox::Scope;
+    use secretsync_sandbox::Scope;
     let env = Env::new();
     env.config(&format!(
         "[secrets.DEPLOY_KEY]\nvalue = \"x\"\n\n[[targets]]\nrepo = \"{REPO}\"\n\n\

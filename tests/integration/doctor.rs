@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use secretsync::sandbox::TokenAccess;
+use secretsync_sandbox::TokenAccess;
 
 use crate::support::{Env, Output, REPO, TOKEN};
 

@@ -112,7 +112,7 @@ fn cases() -> Vec<Case> {
             name: "token without the Secrets permission",
             config: None,
             env: &[("ALIYUN_PASSWORD", "Pass-word1"), ("GH_TOKEN", "read-only-token")],
-            setup: |env| env.sandbox.add_token("read-only-token", secretsync::sandbox::TokenAccess::NoSecrets),
+            setup: |env| env.sandbox.add_token("read-only-token", secretsync_sandbox::TokenAccess::NoSecrets),
             apply_only: false,
             expect: &["403", "Secrets permission"],
         },

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use secretsync::sandbox::{Scope, SecondaryLimit};
+use secretsync_sandbox::{Scope, SecondaryLimit};
 
 use crate::support::Env;
 

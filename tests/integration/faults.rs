@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use secretsync::sandbox::{Fault, FaultKind};
+use secretsync_sandbox::{Fault, FaultKind};
 
 use crate::support::{Env, Output, ALIYUN, REPO};
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use secretsync::sandbox::{PrimaryLimit, Transient};
+use secretsync_sandbox::{PrimaryLimit, Transient};
 
 use crate::support::{Env, ALIYUN, REPO};
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use secretsync::sandbox::{Fault, FaultKind};
+use secretsync_sandbox::{Fault, FaultKind};
 
 use crate::support::{Env, Output, REPO};
 

@@ -12,7 +12,7 @@ fn one_document(stdout: &str) -> serde_json::Value {
 #[test]
 fn long_names_and_values_are_cut_and_pad_nothing_else() {
     let env = Env::new();
-    let scope = secretsync::sandbox::Scope::Repo(REPO.into());
+    let scope = secretsync_sandbox::Scope::Repo(REPO.into());
     env.sandbox
         .set_variable_outside(&scope, "LONG", &"o".repeat(40_000));
     env.config(&format!(
@@ -77,7 +77,7 @@ fn a_workflow_with_a_huge_secret_name_is_audited() {
 #[test]
 fn prune_says_why_a_declared_name_is_not_this_targets() {
     let env = Env::new();
-    let scope = secretsync::sandbox::Scope::Repo(REPO.into());
+    let scope = secretsync_sandbox::Scope::Repo(REPO.into());
     env.sandbox.put_outside(REPO, "OTHER_KEY", b"x");
     env.sandbox.put_outside(REPO, "STRAY", b"x");
     env.sandbox.set_variable_outside(&scope, "OTHER_VAR", "v");

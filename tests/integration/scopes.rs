@@ -1,7 +1,7 @@
 //! Every scope through the real binary: environments, organizations (access changes that keep
 //! the value), Dependabot, and precedence warnings.
 
-use secretsync::sandbox::Scope;
+use secretsync_sandbox::Scope;
 
 use crate::support::{Env, REPO};
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use secretsync::sandbox::{RequestRecord, Sandbox, SandboxConfig};
+use secretsync_sandbox::{RequestRecord, Sandbox, SandboxConfig};
 
 pub const REPO: &str = "acme/shop";
 pub const OTHER: &str = "acme/web";

@@ -2,8 +2,8 @@
 
 use secretsync::config::ApiUrl;
 use secretsync::github::{Client, Pacing, Written};
-use secretsync::sandbox::Scope as SandboxScope;
 use secretsync::scope::{App, Repo, Scope};
+use secretsync_sandbox::Scope as SandboxScope;
 
 use crate::support::{Env, REPO, TOKEN};
 

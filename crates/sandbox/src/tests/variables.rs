@@ -1,9 +1,9 @@
 //! Variables over real HTTP: repository, environment and organization scopes, 201/409/204/404,
 //! paging at 30, and organization visibility with selected repositories.
 
-use super::tests::{call, started, REPO};
-use super::tests_scopes::restricted;
-use super::*;
+use super::scopes::restricted;
+use super::{call, started, REPO};
+use crate::*;
 
 #[tokio::test]
 async fn variables_create_conflict_update_delete_and_page_at_thirty() {

@@ -2,8 +2,8 @@
 //! secondary limit with and without `retry-after`, 502s, dropped connections, and the in-flight
 //! gauge under concurrent requests.
 
-use super::tests::{call, started, REPO};
-use super::*;
+use super::{call, started, REPO};
+use crate::*;
 
 fn header_u64(reply: &super::tests::Reply, name: &str) -> u64 {
     reply

@@ -2,6 +2,7 @@
 //! readable. POST creates (409 if the name exists), PATCH updates (404 if absent), DELETE removes.
 
 use super::access::{parse_access, AccessRule};
+use super::named::{self, Listing};
 use super::routes::VariableOp;
 use super::secrets::{add_access, check_name};
 use super::*;
@@ -18,17 +19,21 @@ pub(super) fn answer(
 ) -> Response {
     match op {
         VariableOp::List => {
-            if let Some(failure) = state.list_failure(&location(scope)) {
-                return injected(failure);
-            }
-            let items = state
-                .variables_of(scope)
-                .into_iter()
-                .flatten()
-                .map(|(name, variable)| variable_json(&state.api_url, scope, name, variable))
-                .collect();
-            let paging = Paging::parse(query, VARIABLES_DEFAULT_PER_PAGE, VARIABLES_MAX_PER_PAGE);
-            paged_object("variables", items, paging, base)
+            let listing = Listing {
+                key: "variables",
+                default_per_page: VARIABLES_DEFAULT_PER_PAGE,
+                max_per_page: VARIABLES_MAX_PER_PAGE,
+            };
+            let api_url = &state.api_url;
+            let items = &state.variables;
+            named::list(
+                state,
+                listing,
+                items,
+                scope,
+                (query, base),
+                |name, variable| variable_json(api_url, scope, name, variable),
+            )
         }
         VariableOp::Get(name) => match state.variable(scope, &name) {
             Some(variable) => json_value(
@@ -44,19 +49,7 @@ pub(super) fn answer(
             }
             update(state, scope, &name.to_uppercase(), body)
         }
-        VariableOp::Delete(name) => {
-            if let Some(failure) = state.write_failure(&location(scope), &name) {
-                return injected(failure);
-            }
-            let removed = state
-                .variables
-                .get_mut(&normalize(scope))
-                .and_then(|variables| variables.remove(&name.to_uppercase()));
-            match removed {
-                Some(_) => empty(StatusCode::NO_CONTENT),
-                None => not_found(),
-            }
-        }
+        VariableOp::Delete(name) => named::delete(state, |s| &mut s.variables, scope, &name),
     }
 }
 

@@ -170,34 +170,10 @@ fn answer_as(
     headers: &HeaderMap,
     body: Option<Bytes>,
 ) -> Response {
-    let route = route(method, path);
-
-    if caller.access == TokenAccess::NoSecrets {
-        if let Some(needs) = route.as_ref().and_then(|r| r.secrets_permission(method)) {
-            let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
-            if let Ok(value) = HeaderValue::from_str(&needs) {
-                response
-                    .headers_mut()
-                    .insert("x-accepted-github-permissions", value);
-            }
-            return response;
-        }
-    }
-    if !headers.contains_key(USER_AGENT) {
-        return github_error(StatusCode::FORBIDDEN, NO_USER_AGENT_MESSAGE);
-    }
-    let Some(route) = route else {
-        return not_found();
+    let route = match admit(state, caller, method, headers, route(method, path)) {
+        Ok(route) => route,
+        Err(refused) => return refused,
     };
-    if let Some(scope) = route.scope() {
-        if !state.scope_exists(scope) {
-            return not_found();
-        }
-        touch(state, scope);
-    }
-    if let Some(refused) = caller.refuses(&route) {
-        return refused;
-    }
     // Links point back at the path as sent, under the sandbox's own URL.
     let base = format!("{}{}", state.api_url, path);
 
@@ -207,67 +183,121 @@ fn answer_as(
             identity::installation_repositories(state, caller, query, &base)
         }
         Route::Org(org) => identity::org(state, &org),
-        Route::Repo(repo) => {
-            if !state.repo_exists(&repo) {
-                return not_found();
-            }
-            state.ensure_repo(&repo);
-            match state.repo(&repo) {
-                Some(info) => json_value(
-                    StatusCode::OK,
-                    &json!({
-                        "id": info.id,
-                        "name": info.name(),
-                        "full_name": info.full_name,
-                        "owner": {"login": info.owner()},
-                        "private": true,
-                    }),
-                ),
-                None => not_found(),
-            }
-        }
-        Route::OrgRepos(org) => {
-            if !state.org_exists(&org) {
-                return not_found();
-            }
-            // Every sandbox repository is private: hidden from classic tokens without `repo`.
-            let items = match caller.sees_private() {
-                true => state
-                    .org_repos(&org)
-                    .into_iter()
-                    .map(RepoInfo::short_json)
-                    .collect(),
-                false => Vec::new(),
-            };
-            let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
-            paged_array(items, paging, &base)
-        }
-        Route::Environment { repo, env, put } => {
-            if !state.repo_exists(&repo) {
-                return not_found();
-            }
-            state.ensure_repo(&repo);
-            if put {
-                // The body (protection rules and the like) is optional; if sent it must be JSON.
-                if body.as_ref().is_some_and(|b| !b.is_empty()) {
-                    if let Err(response) = body_object(body) {
-                        return response;
-                    }
-                }
-                state.ensure_environment(&repo, &env);
-            }
-            match state.environment(&repo, &env) {
-                Some(info) => {
-                    json_value(StatusCode::OK, &json!({"id": info.id, "name": info.name}))
-                }
-                None => not_found(),
-            }
-        }
+        Route::Repo(repo) => repository(state, &repo),
+        Route::OrgRepos(org) => org_repositories(state, caller, &org, query, &base),
+        Route::Environment { repo, env, put } => environment(state, &repo, &env, put, body),
         Route::Secrets(scope, op) => secrets::answer(state, &scope, op, query, &base, body),
         Route::Variables(scope, op) => variables::answer(state, &scope, op, query, &base, body),
         Route::Selected(scope, what, name, op) => {
             access::answer(state, &scope, what, &name, op, query, &base, body)
         }
+    }
+}
+
+/// The refusals GitHub gives before looking at a request's own content, in its order: a token
+/// without the permission, no `User-Agent`, an unknown path or scope, a scope the token cannot see.
+fn admit(
+    state: &mut State,
+    caller: &Caller,
+    method: &Method,
+    headers: &HeaderMap,
+    route: Option<Route>,
+) -> Result<Route, Response> {
+    if caller.access == TokenAccess::NoSecrets {
+        if let Some(needs) = route.as_ref().and_then(|r| r.secrets_permission(method)) {
+            let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
+            if let Ok(value) = HeaderValue::from_str(&needs) {
+                response
+                    .headers_mut()
+                    .insert("x-accepted-github-permissions", value);
+            }
+            return Err(response);
+        }
+    }
+    if !headers.contains_key(USER_AGENT) {
+        return Err(github_error(StatusCode::FORBIDDEN, NO_USER_AGENT_MESSAGE));
+    }
+    let Some(route) = route else {
+        return Err(not_found());
+    };
+    if let Some(scope) = route.scope() {
+        if !state.scope_exists(scope) {
+            return Err(not_found());
+        }
+        touch(state, scope);
+    }
+    match caller.refuses(&route) {
+        Some(refused) => Err(refused),
+        None => Ok(route),
+    }
+}
+
+fn repository(state: &mut State, repo: &str) -> Response {
+    if !state.repo_exists(repo) {
+        return not_found();
+    }
+    state.ensure_repo(repo);
+    match state.repo(repo) {
+        Some(info) => json_value(
+            StatusCode::OK,
+            &json!({
+                "id": info.id,
+                "name": info.name(),
+                "full_name": info.full_name,
+                "owner": {"login": info.owner()},
+                "private": true,
+            }),
+        ),
+        None => not_found(),
+    }
+}
+
+fn org_repositories(
+    state: &State,
+    caller: &Caller,
+    org: &str,
+    query: &str,
+    base: &str,
+) -> Response {
+    if !state.org_exists(org) {
+        return not_found();
+    }
+    // Every sandbox repository is private: hidden from classic tokens without `repo`.
+    let items = match caller.sees_private() {
+        true => state
+            .org_repos(org)
+            .into_iter()
+            .map(RepoInfo::short_json)
+            .collect(),
+        false => Vec::new(),
+    };
+    let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+    paged_array(items, paging, base)
+}
+
+fn environment(
+    state: &mut State,
+    repo: &str,
+    env: &str,
+    put: bool,
+    body: Option<Bytes>,
+) -> Response {
+    if !state.repo_exists(repo) {
+        return not_found();
+    }
+    state.ensure_repo(repo);
+    if put {
+        // The body (protection rules and the like) is optional; if sent it must be JSON.
+        if body.as_ref().is_some_and(|b| !b.is_empty()) {
+            if let Err(response) = body_object(body) {
+                return response;
+            }
+        }
+        state.ensure_environment(repo, env);
+    }
+    match state.environment(repo, env) {
+        Some(info) => json_value(StatusCode::OK, &json!({"id": info.id, "name": info.name})),
+        None => not_found(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! DELETE. Organization scopes add visibility and selected repositories.
 
 use super::access::{parse_access, AccessRule};
+use super::named::{self, Listing};
 use super::routes::SecretOp;
 use super::*;
 
@@ -25,17 +26,20 @@ pub(super) fn answer(
             }
         },
         SecretOp::List => {
-            if let Some(failure) = state.list_failure(&location(scope)) {
-                return injected(failure);
-            }
-            let items = state
-                .secrets_of(scope)
-                .into_iter()
-                .flatten()
-                .map(|(name, secret)| secret_json(&state.api_url, scope, name, secret))
-                .collect();
-            let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
-            paged_object("secrets", items, paging, base)
+            let listing = Listing {
+                key: "secrets",
+                default_per_page: DEFAULT_PER_PAGE,
+                max_per_page: MAX_PER_PAGE,
+            };
+            let api_url = &state.api_url;
+            named::list(
+                state,
+                listing,
+                &state.secrets,
+                scope,
+                (query, base),
+                |name, secret| secret_json(api_url, scope, name, secret),
+            )
         }
         SecretOp::Get(name) => match state.secret(scope, &name) {
             Some(secret) => json_value(
@@ -50,19 +54,7 @@ pub(super) fn answer(
             }
             put(state, scope, &name.to_uppercase(), body)
         }
-        SecretOp::Delete(name) => {
-            if let Some(failure) = state.write_failure(&location(scope), &name) {
-                return injected(failure);
-            }
-            let removed = state
-                .secrets
-                .get_mut(&normalize(scope))
-                .and_then(|secrets| secrets.remove(&name.to_uppercase()));
-            match removed {
-                Some(_) => empty(StatusCode::NO_CONTENT),
-                None => not_found(),
-            }
-        }
+        SecretOp::Delete(name) => named::delete(state, |s| &mut s.secrets, scope, &name),
     }
 }
 
@@ -114,33 +106,11 @@ fn put(state: &mut State, scope: &Scope, name: &str, body: Option<Bytes>) -> Res
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let encrypted = fields.get("encrypted_value");
-    let key_id = fields.get("key_id");
     let exists = state.secret(scope, name).is_some();
     let org = is_org_scope(scope);
-
-    // Outside organizations a value is always required; in them, only to create, and then both
-    // fields or neither.
-    let value_required = !org || !exists || encrypted.is_some() || key_id.is_some();
-    let value = match (
-        encrypted.and_then(Value::as_str),
-        key_id.and_then(Value::as_str),
-    ) {
-        (Some(encrypted), Some(key_id)) => Some((encrypted, key_id)),
-        (encrypted, _) if value_required => {
-            let missing = if encrypted.is_none() {
-                "encrypted_value"
-            } else {
-                "key_id"
-            };
-            return validation_failed(
-                "Secret",
-                missing,
-                "missing_field",
-                &format!("\"{missing}\" wasn't supplied as a string."),
-            );
-        }
-        _ => None,
+    let value = match sealed_fields(&fields, !org || !exists) {
+        Ok(value) => value,
+        Err(response) => return response,
     };
     let access = if org {
         let current = state.secret(scope, name).and_then(|s| s.access.clone());
@@ -158,42 +128,77 @@ fn put(state: &mut State, scope: &Scope, name: &str, body: Option<Bytes>) -> Res
     } else {
         None
     };
-
-    let value = match value {
-        Some((encrypted, key_id)) => {
-            let Ok(ciphertext) = BASE64.decode(encrypted) else {
-                // A wrong key id is reported first, as GitHub does.
-                if state.public_key_of(scope).0 != key_id {
-                    return github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id");
-                }
-                return validation_failed(
-                    "Secret",
-                    "encrypted_value",
-                    "invalid",
-                    "is not valid base64",
-                );
-            };
-            match state.unseal(scope, key_id, &ciphertext) {
-                Ok(plaintext) => Some((ciphertext, plaintext)),
-                Err("Bad key_id") => {
-                    return github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id")
-                }
-                Err(_) => {
-                    return validation_failed(
-                        "Secret",
-                        "encrypted_value",
-                        "invalid",
-                        "could not be decrypted with the scope's public key",
-                    )
-                }
-            }
-        }
+    let value = match value.map(|(encrypted, key_id)| open(state, scope, encrypted, key_id)) {
+        Some(Ok(opened)) => Some(opened),
+        Some(Err(response)) => return response,
         None => None,
     };
     if state.store_secret(scope, name, value, access) {
         created()
     } else {
         empty(StatusCode::NO_CONTENT)
+    }
+}
+
+/// `encrypted_value` and `key_id`, both or neither; `Ok(None)` when neither is sent and no value
+/// is `required`. Outside organizations a value is always required; in them, only to create.
+fn sealed_fields(
+    fields: &Map<String, Value>,
+    required: bool,
+) -> Result<Option<(&str, &str)>, Response> {
+    let encrypted = fields.get("encrypted_value");
+    let key_id = fields.get("key_id");
+    let required = required || encrypted.is_some() || key_id.is_some();
+    match (
+        encrypted.and_then(Value::as_str),
+        key_id.and_then(Value::as_str),
+    ) {
+        (Some(encrypted), Some(key_id)) => Ok(Some((encrypted, key_id))),
+        (encrypted, _) if required => {
+            let missing = if encrypted.is_none() {
+                "encrypted_value"
+            } else {
+                "key_id"
+            };
+            Err(validation_failed(
+                "Secret",
+                missing,
+                "missing_field",
+                &format!("\"{missing}\" wasn't supplied as a string."),
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Decodes and unseals a sent value with the scope's key: the ciphertext and the plaintext.
+fn open(
+    state: &mut State,
+    scope: &Scope,
+    encrypted: &str,
+    key_id: &str,
+) -> Result<(Vec<u8>, Vec<u8>), Response> {
+    let Ok(ciphertext) = BASE64.decode(encrypted) else {
+        // A wrong key id is reported first, as GitHub does.
+        if state.public_key_of(scope).0 != key_id {
+            return Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id"));
+        }
+        return Err(validation_failed(
+            "Secret",
+            "encrypted_value",
+            "invalid",
+            "is not valid base64",
+        ));
+    };
+    match state.unseal(scope, key_id, &ciphertext) {
+        Ok(plaintext) => Ok((ciphertext, plaintext)),
+        Err("Bad key_id") => Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id")),
+        Err(_) => Err(validation_failed(
+            "Secret",
+            "encrypted_value",
+            "invalid",
+            "could not be decrypted with the scope's public key",
+        )),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Every scope over real HTTP: repositories and ids, environments, environment, Dependabot and
 //! organization secrets (visibility and selected repositories). Variables: `tests_variables`.
 
-use super::tests::{call, started, Reply, REPO};
-use super::*;
+use super::{call, started, Reply, REPO};
+use crate::*;
 
 /// Fetches the public key at `{prefix}/public-key`, seals `plaintext` to it and PUTs the secret
 /// (with `extra` fields merged into the body).

@@ -1,8 +1,8 @@
 //! Token kinds: classic (scopes), fine-grained and GitHub App installation tokens, and the
 //! identity endpoints.
 
-use super::tests::{call, call_as, started};
-use super::*;
+use super::{call, call_as, started};
+use crate::*;
 
 #[tokio::test]
 async fn the_default_token_is_classic_with_repo_and_admin_org() {

@@ -3,6 +3,7 @@
 //! log.
 
 use super::limits::Limits;
+use super::named::Named;
 use super::*;
 
 pub(super) struct Secret {
@@ -127,9 +128,9 @@ pub(super) struct State {
     /// Shared by repositories, environments and keys, so every id is distinct.
     pub(super) next_id: u64,
     /// Normalized scope -> upper-cased name -> secret.
-    pub(super) secrets: HashMap<Scope, BTreeMap<String, Secret>>,
+    pub(super) secrets: Named<Secret>,
     /// Normalized scope -> upper-cased name -> variable.
-    pub(super) variables: HashMap<Scope, BTreeMap<String, Variable>>,
+    pub(super) variables: Named<Variable>,
     /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
     pub(super) clock: i64,
     pub(super) requests: Vec<RequestRecord>,
