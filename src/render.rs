@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::apply::ScopeReport;
-use crate::github::Written;
+use crate::github::{GithubError, Written};
 use crate::plan::{Action, Change, Kind, Reason, Summary};
 
 /// A column of names is as wide as its longest entry up to this many characters; longer entries
@@ -375,82 +375,93 @@ fn write_json(
     warnings: &[String],
     mode: Mode,
 ) -> io::Result<()> {
-    let mut actions = Summary::default();
-    let mut failed = 0;
-    let mut missing = 0;
-    let mut target_errors = 0;
-    let targets = reports
-        .iter()
-        .map(|r| {
-            actions.add(Summary::of(&r.changes));
-            failed += r.failed();
-            target_errors += usize::from(r.error.is_some());
-            if mode == Mode::Apply {
-                missing += r.missing.len();
-            }
-            JsonTarget {
-                target: &r.target,
-                error: r.error.as_ref().map(|e| JsonError {
-                    status: e.status(),
-                    message: e.to_string(),
-                }),
-                changes: r
-                    .changes
-                    .iter()
-                    .map(|c| JsonChange {
-                        kind: c.kind,
-                        name: &c.name,
-                        action: c.action,
-                        reason: c.reason.to_string(),
-                        reason_code: c.reason.code(),
-                        source: c.source.map(|k| k.as_str()),
-                        result: r.result(c).map(|res| match res {
-                            Ok(Written::Created) => JsonResult {
-                                ok: true,
-                                status: Some(201),
-                                message: None,
-                            },
-                            Ok(Written::Updated) => JsonResult {
-                                ok: true,
-                                status: Some(204),
-                                message: None,
-                            },
-                            Err(e) => JsonResult {
-                                ok: false,
-                                status: e.status(),
-                                message: Some(e.message()),
-                            },
-                        }),
-                    })
-                    .collect(),
-                missing: &r.missing,
-            }
-        })
-        .collect();
-    let pending = if mode == Mode::Plan {
-        actions.pending()
-    } else {
-        0
-    };
+    let summary = json_summary(reports, mode);
     let doc = JsonDoc {
         version: 1,
         command: match mode {
             Mode::Plan => "plan",
             Mode::Apply => "apply",
         },
-        ok: failed == 0 && target_errors == 0 && (mode == Mode::Plan || missing == 0),
-        targets,
+        ok: summary.failed == 0
+            && summary.target_errors == 0
+            && (mode == Mode::Plan || summary.missing == 0),
+        targets: reports.iter().map(|r| json_target(r)).collect(),
         warnings,
-        summary: JsonSummary {
-            actions,
-            pending,
-            failed,
-            missing,
-            target_errors,
-        },
+        summary,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+fn json_summary(reports: &[&ScopeReport], mode: Mode) -> JsonSummary {
+    let mut actions = Summary::default();
+    let mut failed = 0;
+    let mut missing = 0;
+    let mut target_errors = 0;
+    for r in reports {
+        actions.add(Summary::of(&r.changes));
+        failed += r.failed();
+        target_errors += usize::from(r.error.is_some());
+        if mode == Mode::Apply {
+            missing += r.missing.len();
+        }
+    }
+    let pending = if mode == Mode::Plan {
+        actions.pending()
+    } else {
+        0
+    };
+    JsonSummary {
+        actions,
+        pending,
+        failed,
+        missing,
+        target_errors,
+    }
+}
+
+fn json_target<'a>(r: &'a ScopeReport) -> JsonTarget<'a> {
+    JsonTarget {
+        target: &r.target,
+        error: r.error.as_ref().map(|e| JsonError {
+            status: e.status(),
+            message: e.to_string(),
+        }),
+        changes: r
+            .changes
+            .iter()
+            .map(|c| JsonChange {
+                kind: c.kind,
+                name: &c.name,
+                action: c.action,
+                reason: c.reason.to_string(),
+                reason_code: c.reason.code(),
+                source: c.source.map(|k| k.as_str()),
+                result: r.result(c).map(json_result),
+            })
+            .collect(),
+        missing: &r.missing,
+    }
+}
+
+fn json_result(result: &Result<Written, GithubError>) -> JsonResult {
+    match result {
+        Ok(Written::Created) => JsonResult {
+            ok: true,
+            status: Some(201),
+            message: None,
+        },
+        Ok(Written::Updated) => JsonResult {
+            ok: true,
+            status: Some(204),
+            message: None,
+        },
+        Err(e) => JsonResult {
+            ok: false,
+            status: e.status(),
+            message: Some(e.message()),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -116,52 +116,12 @@ impl Validator<'_> {
                 continue;
             };
             let access = self.access(&raw, at);
-            let places = self.places(&raw, &shape, at);
-            for place in places {
-                // GitHub's owner and repository names ignore case.
-                let key = place.to_string().to_lowercase();
-                if let Some(other) = targets
-                    .iter()
-                    .find(|t| t.place.to_string().to_lowercase() == key)
-                {
-                    let message = format!(
-                        "target `{place}` is listed again (first on line {}); merge the two into \
-                         one `[[targets]]` entry",
-                        other.line
-                    );
-                    self.problem(at, message);
+            for place in self.places(&raw, &shape, at) {
+                if self.listed_again(&place, &targets, at) {
                     continue;
                 }
-                let label = place.to_string();
-                let chosen_secrets =
-                    self.select(&label, raw.secrets.as_deref(), secrets, "secret", at);
-                let chosen_variables = if shape.app == App::Dependabot {
-                    // An empty list asks for nothing Dependabot lacks: harmless, so accepted.
-                    if raw.variables.as_ref().is_some_and(|v| !v.is_empty()) {
-                        self.problem(
-                            at,
-                            format!(
-                                "target `{label}`: Dependabot has no variables; remove `variables`"
-                            ),
-                        );
-                    }
-                    Vec::new()
-                } else {
-                    self.select(&label, raw.variables.as_deref(), variables, "variable", at)
-                };
-                // When a declaration was refused, the target's emptiness is only its echo.
-                if chosen_secrets.is_empty()
-                    && chosen_variables.is_empty()
-                    && !self.declarations_failed
-                {
-                    self.problem(
-                        at,
-                        format!("target `{label}` selects nothing; fix its `secrets`/`variables` patterns"),
-                    );
-                }
-                if let Place::Scope(scope) = &place {
-                    self.limits(scope, chosen_secrets.len(), chosen_variables.len(), at);
-                }
+                let (chosen_secrets, chosen_variables) =
+                    self.selection(&place, &raw, shape.app, (secrets, variables), at);
                 targets.push(Target {
                     place,
                     secrets: chosen_secrets,
@@ -175,6 +135,60 @@ impl Validator<'_> {
             }
         }
         targets
+    }
+
+    fn listed_again(&mut self, place: &Place, targets: &[Target], at: Option<usize>) -> bool {
+        // GitHub's owner and repository names ignore case.
+        let key = place.to_string().to_lowercase();
+        let Some(other) = targets
+            .iter()
+            .find(|t| t.place.to_string().to_lowercase() == key)
+        else {
+            return false;
+        };
+        let message = format!(
+            "target `{place}` is listed again (first on line {}); merge the two into one \
+             `[[targets]]` entry",
+            other.line
+        );
+        self.problem(at, message);
+        true
+    }
+
+    /// The declared secrets and variables one place carries, checked against its limits.
+    fn selection(
+        &mut self,
+        place: &Place,
+        raw: &RawTarget,
+        app: App,
+        (secrets, variables): (&BTreeMap<String, Decl>, &BTreeMap<String, Decl>),
+        at: Option<usize>,
+    ) -> (Vec<String>, Vec<String>) {
+        let label = place.to_string();
+        let chosen_secrets = self.select(&label, raw.secrets.as_deref(), secrets, "secret", at);
+        let chosen_variables = if app == App::Dependabot {
+            // An empty list asks for nothing Dependabot lacks: harmless, so accepted.
+            if raw.variables.as_ref().is_some_and(|v| !v.is_empty()) {
+                self.problem(
+                    at,
+                    format!("target `{label}`: Dependabot has no variables; remove `variables`"),
+                );
+            }
+            Vec::new()
+        } else {
+            self.select(&label, raw.variables.as_deref(), variables, "variable", at)
+        };
+        // When a declaration was refused, the target's emptiness is only its echo.
+        if chosen_secrets.is_empty() && chosen_variables.is_empty() && !self.declarations_failed {
+            self.problem(
+                at,
+                format!("target `{label}` selects nothing; fix its `secrets`/`variables` patterns"),
+            );
+        }
+        if let Place::Scope(scope) = place {
+            self.limits(scope, chosen_secrets.len(), chosen_variables.len(), at);
+        }
+        (chosen_secrets, chosen_variables)
     }
 
     fn shape(&mut self, raw: &RawTarget, at: Option<usize>) -> Option<Shape> {

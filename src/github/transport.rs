@@ -108,6 +108,14 @@ fn classify(reply: &Reply) -> Option<Limit> {
     None
 }
 
+/// What one request's attempts have met so far: failures bound the retries, and each
+/// secondary rate limit without `retry-after` waits longer than the one before.
+#[derive(Default)]
+struct Tries {
+    failures: u32,
+    secondary_hits: u32,
+}
+
 fn jitter(base: Duration, attempt: u32) -> Duration {
     let doubled = base.saturating_mul(1u32 << attempt.min(10));
     let factor = 0.5 + f64::from(OsRng.next_u32() % 1000) / 1000.0;
@@ -144,94 +152,156 @@ impl Transport {
         op: &Op,
         check: Check<'_>,
     ) -> Result<Reply, GithubError> {
-        let mut failures = 0u32;
-        let mut secondary_hits = 0u32;
+        let mut tries = Tries::default();
         loop {
             self.wait_out_pause().await;
-            let result = {
-                let _permit = self
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
-                // A pause may have begun while this request queued for a permit.
-                if self.paused() {
-                    continue;
-                }
-                if method != http::Method::GET && self.stopped.load(Ordering::SeqCst) {
-                    return Err(GithubError::Interrupted {
-                        target: target.to_string(),
-                        op: op.clone(),
-                    });
-                }
-                if method != http::Method::GET && self.token_rejected.load(Ordering::SeqCst) {
-                    return Err(GithubError::BadToken {
-                        target: target.to_string(),
-                        op: op.clone(),
-                        message: "not sent: the token was rejected earlier in this run".into(),
-                    });
-                }
-                self.once(&method, uri, body).await
+            let Some(result) = self.attempt(&method, uri, body, target, op).await? else {
+                continue;
             };
-            match result {
-                Ok(reply) => match classify(&reply) {
-                    Some(Limit::Primary(wait)) => {
-                        self.pause_for(wait, "primary rate limit (the hourly budget)", target, op)?;
-                    }
-                    Some(Limit::Secondary(retry_after)) => {
-                        secondary_hits += 1;
-                        let wait = retry_after.unwrap_or_else(|| {
-                            Duration::from_secs(
-                                60u64.saturating_mul(1 << (secondary_hits - 1).min(6)),
-                            )
-                        });
-                        self.pause_for(wait, "secondary rate limit", target, op)?;
-                    }
-                    None if reply.status.is_server_error() && failures < self.pacing.retries => {
-                        failures += 1;
-                        let delay = jitter(self.pacing.backoff, failures - 1);
-                        tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None if reply.status.is_success() => match check(&reply) {
-                        Ok(()) => return Ok(reply),
-                        Err(reason) if failures < self.pacing.retries => {
-                            failures += 1;
-                            let delay = jitter(self.pacing.backoff, failures - 1);
-                            tracing::info!(%reason, %target, %op, ?delay, "retrying after an answer that makes no sense");
-                            tokio::time::sleep(delay).await;
-                        }
-                        Err(reason) => {
-                            return Err(GithubError::Malformed {
-                                target: target.to_string(),
-                                op: op.clone(),
-                                reason: clean(&reason),
-                            })
-                        }
-                    },
-                    None => {
-                        if reply.status == http::StatusCode::UNAUTHORIZED {
-                            self.token_rejected.store(true, Ordering::SeqCst);
-                        }
-                        return Ok(reply);
-                    }
-                },
-                Err(reason) if failures < self.pacing.retries => {
-                    failures += 1;
-                    let delay = jitter(self.pacing.backoff, failures - 1);
-                    tracing::info!(%reason, %target, %op, ?delay, "retrying after a connection failure");
-                    tokio::time::sleep(delay).await;
-                }
+            let done = match result {
+                Ok(reply) => self.judge(reply, &mut tries, target, op, check).await?,
                 Err(reason) => {
-                    return Err(GithubError::Network {
-                        api: self.api.to_string(),
-                        target: target.to_string(),
-                        op: op.clone(),
-                        reason,
-                    })
+                    self.after_broken_connection(reason, &mut tries, target, op)
+                        .await?;
+                    None
                 }
+            };
+            if let Some(reply) = done {
+                return Ok(reply);
             }
         }
+    }
+
+    /// Sends once under a permit; `None` when a pause began while this request queued for one.
+    async fn attempt(
+        &self,
+        method: &http::Method,
+        uri: &str,
+        body: Option<&serde_json::Value>,
+        target: &str,
+        op: &Op,
+    ) -> Result<Option<Result<Reply, String>>, GithubError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        if self.paused() {
+            return Ok(None);
+        }
+        if *method != http::Method::GET {
+            self.refuse_write_if_halted(target, op)?;
+        }
+        Ok(Some(self.once(method, uri, body).await))
+    }
+
+    fn refuse_write_if_halted(&self, target: &str, op: &Op) -> Result<(), GithubError> {
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(GithubError::Interrupted {
+                target: target.to_string(),
+                op: op.clone(),
+            });
+        }
+        if self.token_rejected.load(Ordering::SeqCst) {
+            return Err(GithubError::BadToken {
+                target: target.to_string(),
+                op: op.clone(),
+                message: "not sent: the token was rejected earlier in this run".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// What an answer means: `Some` to hand it back, `None` to send again (after any wait).
+    async fn judge(
+        &self,
+        reply: Reply,
+        tries: &mut Tries,
+        target: &str,
+        op: &Op,
+        check: Check<'_>,
+    ) -> Result<Option<Reply>, GithubError> {
+        match classify(&reply) {
+            Some(Limit::Primary(wait)) => {
+                self.pause_for(wait, "primary rate limit (the hourly budget)", target, op)?;
+            }
+            Some(Limit::Secondary(retry_after)) => {
+                tries.secondary_hits += 1;
+                let wait = retry_after.unwrap_or_else(|| {
+                    Duration::from_secs(
+                        60u64.saturating_mul(1 << (tries.secondary_hits - 1).min(6)),
+                    )
+                });
+                self.pause_for(wait, "secondary rate limit", target, op)?;
+            }
+            None if reply.status.is_server_error() && tries.failures < self.pacing.retries => {
+                let delay = self.next_delay(tries);
+                tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
+                tokio::time::sleep(delay).await;
+            }
+            None if reply.status.is_success() => {
+                return self.checked(reply, tries, target, op, check).await;
+            }
+            None => {
+                if reply.status == http::StatusCode::UNAUTHORIZED {
+                    self.token_rejected.store(true, Ordering::SeqCst);
+                }
+                return Ok(Some(reply));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A success whose body is not the answer expected is retried, then refused as malformed.
+    async fn checked(
+        &self,
+        reply: Reply,
+        tries: &mut Tries,
+        target: &str,
+        op: &Op,
+        check: Check<'_>,
+    ) -> Result<Option<Reply>, GithubError> {
+        match check(&reply) {
+            Ok(()) => Ok(Some(reply)),
+            Err(reason) if tries.failures < self.pacing.retries => {
+                let delay = self.next_delay(tries);
+                tracing::info!(%reason, %target, %op, ?delay, "retrying after an answer that makes no sense");
+                tokio::time::sleep(delay).await;
+                Ok(None)
+            }
+            Err(reason) => Err(GithubError::Malformed {
+                target: target.to_string(),
+                op: op.clone(),
+                reason: clean(&reason),
+            }),
+        }
+    }
+
+    async fn after_broken_connection(
+        &self,
+        reason: String,
+        tries: &mut Tries,
+        target: &str,
+        op: &Op,
+    ) -> Result<(), GithubError> {
+        if tries.failures >= self.pacing.retries {
+            return Err(GithubError::Network {
+                api: self.api.to_string(),
+                target: target.to_string(),
+                op: op.clone(),
+                reason,
+            });
+        }
+        let delay = self.next_delay(tries);
+        tracing::info!(%reason, %target, %op, ?delay, "retrying after a connection failure");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// Counts one more failure and says how long to back off before the next try.
+    fn next_delay(&self, tries: &mut Tries) -> Duration {
+        tries.failures += 1;
+        jitter(self.pacing.backoff, tries.failures - 1)
     }
 
     async fn once(
