@@ -310,20 +310,7 @@ impl Validator<'_> {
             },
         };
         if let Some(org) = &raw.org {
-            if !valid_name_part(org) {
-                self.problem(
-                    at,
-                    format!(
-                        "`org = \"{org}\"` is not an organization name; write the organization alone, e.g. `{}`",
-                        org.split('/').next().unwrap_or(org)
-                    ),
-                );
-                return Vec::new();
-            }
-            return vec![Place::Scope(Scope::Org {
-                org: org.clone(),
-                app: shape.app,
-            })];
+            return self.org_place(org, shape.app, at);
         }
         let texts: Vec<&String> = match (&raw.repo, &raw.repos) {
             (Some(repo), _) => vec![repo],
@@ -336,21 +323,7 @@ impl Validator<'_> {
                 }
                 list.iter().collect()
             }
-            (None, Some(RawRepos::Match(m))) => {
-                if !valid_name_part(&m.org) || glob::Pattern::new(&m.pattern).is_err() {
-                    self.problem(
-                        at,
-                        format!("`repos = {{ org = \"{}\", match = \"{}\" }}` needs an organization name and a valid glob", m.org, m.pattern),
-                    );
-                    return Vec::new();
-                }
-                return vec![Place::Match {
-                    org: m.org.clone(),
-                    pattern: m.pattern.clone(),
-                    app: shape.app,
-                    environment: shape.environment.clone(),
-                }];
-            }
+            (None, Some(RawRepos::Match(m))) => return self.match_place(m, shape, at),
             (None, None) => Vec::new(),
         };
         let mut places = Vec::new();
@@ -364,6 +337,39 @@ impl Validator<'_> {
             }
         }
         places
+    }
+
+    fn org_place(&mut self, org: &str, app: App, at: Option<usize>) -> Vec<Place> {
+        if !valid_name_part(org) {
+            self.problem(
+                at,
+                format!(
+                    "`org = \"{org}\"` is not an organization name; write the organization alone, e.g. `{}`",
+                    org.split('/').next().unwrap_or(org)
+                ),
+            );
+            return Vec::new();
+        }
+        vec![Place::Scope(Scope::Org {
+            org: org.to_string(),
+            app,
+        })]
+    }
+
+    fn match_place(&mut self, m: &RawMatch, shape: &Shape, at: Option<usize>) -> Vec<Place> {
+        if !valid_name_part(&m.org) || glob::Pattern::new(&m.pattern).is_err() {
+            self.problem(
+                at,
+                format!("`repos = {{ org = \"{}\", match = \"{}\" }}` needs an organization name and a valid glob", m.org, m.pattern),
+            );
+            return Vec::new();
+        }
+        vec![Place::Match {
+            org: m.org.clone(),
+            pattern: m.pattern.clone(),
+            app: shape.app,
+            environment: shape.environment.clone(),
+        }]
     }
 
     fn limits(&mut self, scope: &Scope, secrets: usize, variables: usize, at: Option<usize>) {
