@@ -353,33 +353,9 @@ pub fn plan(
     recorded: &Recorded,
     prune: bool,
 ) -> Vec<Change> {
-    let remote: BTreeMap<&str, &Remote> = remote.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut changes: Vec<Change> = desired
-        .iter()
-        .map(|d| {
-            let (action, reason) = decide(
-                d,
-                remote.get(d.name.as_str()).copied(),
-                recorded.get(&d.name),
-            );
-            Change {
-                kind: Kind::Secret,
-                name: d.name.clone(),
-                action,
-                reason,
-                source: d.source,
-            }
-        })
-        .collect();
-    let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    changes.extend(extras(
-        Kind::Secret,
-        remote.keys().copied(),
-        &declared,
-        prune,
-    ));
-    changes.sort_by(|a, b| a.name.cmp(&b.name));
-    changes
+    changes(Kind::Secret, desired, remote, prune, |d, r| {
+        decide(d, r, recorded.get(&d.name))
+    })
 }
 
 /// One change per variable name in `desired` ∪ `remote`, sorted by name.
@@ -388,28 +364,76 @@ pub fn plan_variables(
     remote: &[RemoteVariable],
     prune: bool,
 ) -> Vec<Change> {
-    let remote: BTreeMap<&str, &RemoteVariable> =
-        remote.iter().map(|r| (r.name.as_str(), r)).collect();
+    changes(Kind::Variable, desired, remote, prune, decide_variable)
+}
+
+/// What the shared skeleton of a plan needs from a declared entry; how one is compared with
+/// GitHub's differs by kind and stays in `decide`/`decide_variable`.
+trait Declared {
+    fn name(&self) -> &str;
+    fn source(&self) -> Option<SourceKind>;
+}
+
+/// An entry as GitHub lists it, found by name.
+trait Listed {
+    fn name(&self) -> &str;
+}
+
+impl Declared for Desired {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn source(&self) -> Option<SourceKind> {
+        self.source
+    }
+}
+
+impl Declared for DesiredVariable {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn source(&self) -> Option<SourceKind> {
+        self.source
+    }
+}
+
+impl Listed for Remote {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Listed for RemoteVariable {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Each declared name decided against GitHub's entry of that name, then GitHub's undeclared
+/// names, sorted by name.
+fn changes<D: Declared, R: Listed>(
+    kind: Kind,
+    desired: &[D],
+    remote: &[R],
+    prune: bool,
+    decide: impl Fn(&D, Option<&R>) -> (Action, Reason),
+) -> Vec<Change> {
+    let remote: BTreeMap<&str, &R> = remote.iter().map(|r| (r.name(), r)).collect();
     let mut changes: Vec<Change> = desired
         .iter()
         .map(|d| {
-            let (action, reason) = decide_variable(d, remote.get(d.name.as_str()).copied());
+            let (action, reason) = decide(d, remote.get(d.name()).copied());
             Change {
-                kind: Kind::Variable,
-                name: d.name.clone(),
+                kind,
+                name: d.name().to_string(),
                 action,
                 reason,
-                source: d.source,
+                source: d.source(),
             }
         })
         .collect();
-    let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    changes.extend(extras(
-        Kind::Variable,
-        remote.keys().copied(),
-        &declared,
-        prune,
-    ));
+    let declared: BTreeSet<&str> = desired.iter().map(Declared::name).collect();
+    changes.extend(extras(kind, remote.keys().copied(), &declared, prune));
     changes.sort_by(|a, b| a.name.cmp(&b.name));
     changes
 }
