@@ -97,7 +97,7 @@ fn access_difference(have: &OrgAccess, want: &OrgAccess) -> String {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum ItemKind {
     Secret,
     Variable,
 }
@@ -339,7 +339,7 @@ impl fmt::Display for Reason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    pub kind: Kind,
+    pub kind: ItemKind,
     pub name: String,
     pub action: Action,
     pub reason: Reason,
@@ -363,7 +363,7 @@ pub fn plan(
                 recorded.get(&d.name),
             );
             Change {
-                kind: Kind::Secret,
+                kind: ItemKind::Secret,
                 name: d.name.clone(),
                 action,
                 reason,
@@ -373,7 +373,7 @@ pub fn plan(
         .collect();
     let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     changes.extend(extras(
-        Kind::Secret,
+        ItemKind::Secret,
         remote.keys().copied(),
         &declared,
         prune,
@@ -395,7 +395,7 @@ pub fn plan_variables(
         .map(|d| {
             let (action, reason) = decide_variable(d, remote.get(d.name.as_str()).copied());
             Change {
-                kind: Kind::Variable,
+                kind: ItemKind::Variable,
                 name: d.name.clone(),
                 action,
                 reason,
@@ -405,7 +405,7 @@ pub fn plan_variables(
         .collect();
     let declared: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
     changes.extend(extras(
-        Kind::Variable,
+        ItemKind::Variable,
         remote.keys().copied(),
         &declared,
         prune,
@@ -415,7 +415,7 @@ pub fn plan_variables(
 }
 
 fn extras<'a>(
-    kind: Kind,
+    kind: ItemKind,
     remote: impl Iterator<Item = &'a str>,
     declared: &BTreeSet<&str>,
     prune: bool,
@@ -440,7 +440,7 @@ fn extras<'a>(
 /// out: not "undeclared", but not selected by `selection` (the globs as written).
 pub fn explain_unselected(
     changes: &mut [Change],
-    kind: Kind,
+    kind: ItemKind,
     declared: &dyn Fn(&str) -> bool,
     selection: &str,
 ) {
@@ -871,33 +871,33 @@ mod tests {
         let code = |c: &[Change]| (c[0].kind, c[0].action, c[0].reason.code());
         assert_eq!(
             code(&plan_variables(&dv(Some("a")), &[], false)),
-            (Kind::Variable, Action::Create, "absent")
+            (ItemKind::Variable, Action::Create, "absent")
         );
         assert_eq!(
             code(&plan_variables(&dv(None), &[], false)),
-            (Kind::Variable, Action::Create, "unknown_until_prompt")
+            (ItemKind::Variable, Action::Create, "unknown_until_prompt")
         );
         assert_eq!(
             code(&plan_variables(&dv(Some("a")), &rv("a"), false)),
-            (Kind::Variable, Action::Unchanged, "equal")
+            (ItemKind::Variable, Action::Unchanged, "equal")
         );
         assert_eq!(
             code(&plan_variables(&dv(None), &rv("a"), false)),
-            (Kind::Variable, Action::Update, "unknown_until_prompt")
+            (ItemKind::Variable, Action::Update, "unknown_until_prompt")
         );
         let changed = plan_variables(&dv(Some("b")), &rv("a"), false);
         assert_eq!(
             code(&changed),
-            (Kind::Variable, Action::Update, "value_differs")
+            (ItemKind::Variable, Action::Update, "value_differs")
         );
         assert_eq!(changed[0].reason.to_string(), "\"a\" -> \"b\"");
         assert_eq!(
             code(&plan_variables(&[], &rv("a"), false)),
-            (Kind::Variable, Action::Extra, "undeclared")
+            (ItemKind::Variable, Action::Extra, "undeclared")
         );
         assert_eq!(
             code(&plan_variables(&[], &rv("a"), true)),
-            (Kind::Variable, Action::Delete, "prune")
+            (ItemKind::Variable, Action::Delete, "prune")
         );
         let with_access = vec![DesiredVariable {
             name: "V".into(),
@@ -912,7 +912,7 @@ mod tests {
         }];
         assert_eq!(
             code(&plan_variables(&with_access, &remote, false)),
-            (Kind::Variable, Action::Update, "access_changed")
+            (ItemKind::Variable, Action::Update, "access_changed")
         );
     }
 
