@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::{CheckDecl, Config, Template};
 use crate::error::Error;
-use crate::registry::{self, shown, Filled, Outcome, Probe};
+use crate::registry::{self, shown, Filled, Probe, StepOutcome};
 use crate::source::{self, PromptMode, Resolution};
 
 fn label(check: &CheckDecl) -> String {
@@ -56,8 +56,8 @@ struct JsonDoc {
 /// for them are their shown forms).
 struct CheckResult {
     check: CheckDecl,
-    login: Outcome,
-    repositories: Vec<(String, Outcome)>,
+    login: StepOutcome,
+    repositories: Vec<(String, StepOutcome)>,
 }
 
 impl CheckResult {
@@ -133,17 +133,17 @@ async fn run_all(
 }
 
 /// A login's line: what succeeded, or what went wrong and the likely fix.
-fn login_message(outcome: &Outcome, registry: &str) -> String {
+fn login_message(outcome: &StepOutcome, registry: &str) -> String {
     match outcome {
-        Outcome::Ok => format!("logged in to {registry}"),
+        StepOutcome::Ok => format!("logged in to {registry}"),
         other => other.explain(registry),
     }
 }
 
 /// A push probe's line, likewise.
-fn push_message(outcome: &Outcome, registry: &str, repository: &str) -> String {
+fn push_message(outcome: &StepOutcome, registry: &str, repository: &str) -> String {
     match outcome {
-        Outcome::Ok => format!("may push to {repository}"),
+        StepOutcome::Ok => format!("may push to {repository}"),
         other => other.explain(registry),
     }
 }
@@ -195,7 +195,7 @@ fn render_text(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error
     for r in results {
         let registry = shown(&r.check.registry);
         writeln!(out, "{}", label(&r.check))?;
-        let mark = |o: &Outcome| if o.is_ok() { "ok  " } else { "FAIL" };
+        let mark = |o: &StepOutcome| if o.is_ok() { "ok  " } else { "FAIL" };
         let login = login_message(&r.login, &registry);
         match r.login.is_ok() {
             true => writeln!(out, "  {} {login}", mark(&r.login))?,

@@ -95,9 +95,10 @@ fn access_difference(have: &OrgAccess, want: &OrgAccess) -> String {
     )
 }
 
+/// Whether a change concerns a secret or a variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum ItemKind {
     Secret,
     Variable,
 }
@@ -339,7 +340,7 @@ impl fmt::Display for Reason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    pub kind: Kind,
+    pub kind: ItemKind,
     pub name: String,
     pub action: Action,
     pub reason: Reason,
@@ -353,7 +354,7 @@ pub fn plan(
     recorded: &Recorded,
     prune: bool,
 ) -> Vec<Change> {
-    changes(Kind::Secret, desired, remote, prune, |d, r| {
+    changes(ItemKind::Secret, desired, remote, prune, |d, r| {
         decide(d, r, recorded.get(&d.name))
     })
 }
@@ -364,7 +365,7 @@ pub fn plan_variables(
     remote: &[RemoteVariable],
     prune: bool,
 ) -> Vec<Change> {
-    changes(Kind::Variable, desired, remote, prune, decide_variable)
+    changes(ItemKind::Variable, desired, remote, prune, decide_variable)
 }
 
 /// What the shared skeleton of a plan needs from a declared entry; how one is compared with
@@ -412,7 +413,7 @@ impl Listed for RemoteVariable {
 /// Each declared name decided against GitHub's entry of that name, then GitHub's undeclared
 /// names, sorted by name.
 fn changes<D: Declared, R: Listed>(
-    kind: Kind,
+    kind: ItemKind,
     desired: &[D],
     remote: &[R],
     prune: bool,
@@ -439,7 +440,7 @@ fn changes<D: Declared, R: Listed>(
 }
 
 fn extras<'a>(
-    kind: Kind,
+    kind: ItemKind,
     remote: impl Iterator<Item = &'a str>,
     declared: &BTreeSet<&str>,
     prune: bool,
@@ -464,7 +465,7 @@ fn extras<'a>(
 /// out: not "undeclared", but not selected by `selection` (the globs as written).
 pub fn explain_unselected(
     changes: &mut [Change],
-    kind: Kind,
+    kind: ItemKind,
     declared: &dyn Fn(&str) -> bool,
     selection: &str,
 ) {
@@ -895,33 +896,33 @@ mod tests {
         let code = |c: &[Change]| (c[0].kind, c[0].action, c[0].reason.code());
         assert_eq!(
             code(&plan_variables(&dv(Some("a")), &[], false)),
-            (Kind::Variable, Action::Create, "absent")
+            (ItemKind::Variable, Action::Create, "absent")
         );
         assert_eq!(
             code(&plan_variables(&dv(None), &[], false)),
-            (Kind::Variable, Action::Create, "unknown_until_prompt")
+            (ItemKind::Variable, Action::Create, "unknown_until_prompt")
         );
         assert_eq!(
             code(&plan_variables(&dv(Some("a")), &rv("a"), false)),
-            (Kind::Variable, Action::Unchanged, "equal")
+            (ItemKind::Variable, Action::Unchanged, "equal")
         );
         assert_eq!(
             code(&plan_variables(&dv(None), &rv("a"), false)),
-            (Kind::Variable, Action::Update, "unknown_until_prompt")
+            (ItemKind::Variable, Action::Update, "unknown_until_prompt")
         );
         let changed = plan_variables(&dv(Some("b")), &rv("a"), false);
         assert_eq!(
             code(&changed),
-            (Kind::Variable, Action::Update, "value_differs")
+            (ItemKind::Variable, Action::Update, "value_differs")
         );
         assert_eq!(changed[0].reason.to_string(), "\"a\" -> \"b\"");
         assert_eq!(
             code(&plan_variables(&[], &rv("a"), false)),
-            (Kind::Variable, Action::Extra, "undeclared")
+            (ItemKind::Variable, Action::Extra, "undeclared")
         );
         assert_eq!(
             code(&plan_variables(&[], &rv("a"), true)),
-            (Kind::Variable, Action::Delete, "prune")
+            (ItemKind::Variable, Action::Delete, "prune")
         );
         let with_access = vec![DesiredVariable {
             name: "V".into(),
@@ -936,7 +937,7 @@ mod tests {
         }];
         assert_eq!(
             code(&plan_variables(&with_access, &remote, false)),
-            (Kind::Variable, Action::Update, "access_changed")
+            (ItemKind::Variable, Action::Update, "access_changed")
         );
     }
 

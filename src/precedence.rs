@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::Kind;
+use crate::plan::ItemKind;
 use crate::scope::{App, Scope, Visibility};
 
 /// One scope's share of a run, as far as precedence cares.
-pub struct Placed<'a> {
+pub struct ScopeNames<'a> {
     pub scope: &'a Scope,
     pub secrets: &'a [String],
     pub variables: &'a [String],
@@ -16,7 +16,7 @@ pub struct Placed<'a> {
 }
 
 /// One name in one repository, for one product and kind.
-type Spot<'a> = (App, Kind, &'a str, String);
+type NameInRepo<'a> = (App, ItemKind, &'a str, String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {
@@ -26,7 +26,7 @@ enum Level {
 }
 
 /// One line per (name, repository) that more than one level sets, saying which value wins.
-pub fn warnings(placed: &[Placed<'_>]) -> Vec<String> {
+pub fn warnings(placed: &[ScopeNames<'_>]) -> Vec<String> {
     // The repositories this run touches, per owner: an `all`/`private` org item reaches them.
     let mut repos_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for p in placed {
@@ -37,7 +37,7 @@ pub fn warnings(placed: &[Placed<'_>]) -> Vec<String> {
                 .insert(repo.name.clone());
         }
     }
-    let mut seen: BTreeMap<Spot<'_>, BTreeSet<(Level, String)>> = BTreeMap::new();
+    let mut seen: BTreeMap<NameInRepo<'_>, BTreeSet<(Level, String)>> = BTreeMap::new();
     for p in placed {
         let (app, level, label, repos): (App, Level, String, Vec<String>) = match p.scope {
             Scope::Repo { repo, app } => (
@@ -69,7 +69,10 @@ pub fn warnings(placed: &[Placed<'_>]) -> Vec<String> {
                 )
             }
         };
-        for (kind, names) in [(Kind::Secret, p.secrets), (Kind::Variable, p.variables)] {
+        for (kind, names) in [
+            (ItemKind::Secret, p.secrets),
+            (ItemKind::Variable, p.variables),
+        ] {
             for name in names {
                 for repo in &repos {
                     seen.entry((app, kind, name.as_str(), repo.clone()))
@@ -85,8 +88,8 @@ pub fn warnings(placed: &[Placed<'_>]) -> Vec<String> {
             let winner = levels.iter().next_back().map(|(_, label)| label.clone()).unwrap_or_default();
             let all: Vec<String> = levels.into_iter().map(|(_, label)| label).collect();
             let what = match kind {
-                Kind::Secret => "secret",
-                Kind::Variable => "variable",
+                ItemKind::Secret => "secret",
+                ItemKind::Variable => "variable",
             };
             format!(
                 "{what} `{name}` is set at several levels for {repo} ({}); its workflows see the {winner} value",
@@ -119,19 +122,19 @@ mod tests {
         let names = ["TOKEN".to_string()];
         let other = ["OTHER".to_string()];
         let w = warnings(&[
-            Placed {
+            ScopeNames {
                 scope: &org,
                 secrets: &names,
                 variables: &[],
                 reach: Some((Visibility::All, &[])),
             },
-            Placed {
+            ScopeNames {
                 scope: &rep,
                 secrets: &names,
                 variables: &other,
                 reach: None,
             },
-            Placed {
+            ScopeNames {
                 scope: &env,
                 secrets: &names,
                 variables: &[],
@@ -166,19 +169,19 @@ mod tests {
         let names = ["X".to_string()];
         let selected = ["a".to_string()];
         let w = warnings(&[
-            Placed {
+            ScopeNames {
                 scope: &org,
                 secrets: &names,
                 variables: &[],
                 reach: Some((Visibility::Selected, &selected)),
             },
-            Placed {
+            ScopeNames {
                 scope: &a,
                 secrets: &names,
                 variables: &[],
                 reach: None,
             },
-            Placed {
+            ScopeNames {
                 scope: &b,
                 secrets: &names,
                 variables: &[],
@@ -196,13 +199,13 @@ mod tests {
             app: App::Dependabot,
         };
         let w = warnings(&[
-            Placed {
+            ScopeNames {
                 scope: &dep,
                 secrets: &names,
                 variables: &[],
                 reach: None,
             },
-            Placed {
+            ScopeNames {
                 scope: &a,
                 secrets: &names,
                 variables: &[],

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::apply::ScopeReport;
 use crate::github::{GithubError, Written};
-use crate::plan::{Action, Change, Kind, Reason, Summary};
+use crate::plan::{Action, Change, ItemKind, Reason, Summary};
 
 /// A column of names is as wide as its longest entry up to this many characters; longer entries
 /// are not padded, so one outlier cannot widen every other line.
@@ -77,8 +77,8 @@ pub fn report(
 /// How a change is named: secrets bare, variables as workflows spell them (`vars.NAME`).
 fn shown_name(change: &Change) -> String {
     match change.kind {
-        Kind::Secret => change.name.clone(),
-        Kind::Variable => format!("vars.{}", change.name),
+        ItemKind::Secret => change.name.clone(),
+        ItemKind::Variable => format!("vars.{}", change.name),
     }
 }
 
@@ -337,7 +337,7 @@ struct JsonTarget<'a> {
 
 #[derive(Serialize)]
 struct JsonChange<'a> {
-    kind: Kind,
+    kind: ItemKind,
     name: &'a str,
     action: Action,
     reason: String,

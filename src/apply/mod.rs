@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use secrecy::SecretString;
 
 use crate::github::{Client, GithubError, Written};
-use crate::plan::{Action, Change, Fingerprint, Kind, OrgAccess, Reason, Remote, RemoteVariable};
+use crate::plan::{
+    Action, Change, Fingerprint, ItemKind, OrgAccess, Reason, Remote, RemoteVariable,
+};
 use crate::scope::Scope;
 use crate::seal::{self, Sealed};
 use crate::state::Locked;
@@ -26,7 +28,7 @@ pub struct ScopeReport {
     pub target: String,
     pub changes: Vec<Change>,
     /// Per written (kind, name): how the write went. Empty for `plan`.
-    pub results: BTreeMap<(Kind, String), Result<Written, GithubError>>,
+    pub results: BTreeMap<(ItemKind, String), Result<Written, GithubError>>,
     /// Declared names absent on GitHub (after the writes, for `apply`).
     pub missing: Vec<String>,
     /// A failure of the target as a whole (listing, public key, final listing).
@@ -68,7 +70,7 @@ impl ScopeReport {
     pub fn secret_writes(&self) -> impl Iterator<Item = &Change> {
         self.changes
             .iter()
-            .filter(|c| c.kind == Kind::Secret && c.action.writes())
+            .filter(|c| c.kind == ItemKind::Secret && c.action.writes())
     }
 
     pub fn result(&self, change: &Change) -> Option<&Result<Written, GithubError>> {
@@ -113,10 +115,10 @@ impl ScopeWrites {
 
 impl ScopeWrites {
     /// Who may use the item `name` of `kind`, as GitHub listed it when the scope was planned.
-    fn remote_access(&self, kind: Kind, name: &str) -> Option<&OrgAccess> {
+    fn remote_access(&self, kind: ItemKind, name: &str) -> Option<&OrgAccess> {
         let access = match kind {
-            Kind::Secret => &self.remote_secrets.iter().find(|r| r.name == name)?.access,
-            Kind::Variable => {
+            ItemKind::Secret => &self.remote_secrets.iter().find(|r| r.name == name)?.access,
+            ItemKind::Variable => {
                 &self
                     .remote_variables
                     .iter()
@@ -192,8 +194,8 @@ pub async fn apply_target(
             return report;
         }
     }
-    let secret_writes = writes.iter().any(|c| c.kind == Kind::Secret);
-    let variable_writes = writes.iter().any(|c| c.kind == Kind::Variable);
+    let secret_writes = writes.iter().any(|c| c.kind == ItemKind::Secret);
+    let variable_writes = writes.iter().any(|c| c.kind == ItemKind::Variable);
     report.results = send::send_all(client, &writes, &work, &outgoing).await;
     let mut missing = Vec::new();
     if let (true, Some(locked)) = (secret_writes, locked) {
@@ -223,7 +225,7 @@ async fn prepare(
     locked: Option<&Locked>,
 ) -> Result<(), GithubError> {
     let scope = &work.scope;
-    if writes.iter().any(|c| c.kind == Kind::Secret) && locked.is_none() {
+    if writes.iter().any(|c| c.kind == ItemKind::Secret) && locked.is_none() {
         return Err(GithubError::State(format!(
             "internal error: no state lock for `{scope}`; nothing was sent; this is a bug in secretsync, please report it"
         )));
@@ -243,7 +245,7 @@ async fn seal_for(
     secrets: BTreeMap<String, SecretToSeal>,
 ) -> (SealedSecrets, Option<GithubError>) {
     let needs_key = writes.iter().any(|c| {
-        c.kind == Kind::Secret
+        c.kind == ItemKind::Secret
             && c.action.seals()
             && !matches!(c.reason, Reason::AccessChanged { .. })
     });
@@ -262,7 +264,7 @@ async fn seal_for(
         .filter(|(name, _)| {
             writes
                 .iter()
-                .any(|c| c.kind == Kind::Secret && c.name == *name)
+                .any(|c| c.kind == ItemKind::Secret && c.name == *name)
         })
         .collect();
     (seal_all(key.as_ref(), secrets), error)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::github::{Client, GithubError, Written};
-use crate::plan::{Action, Change, Fingerprint, Intent, Kind, Reason, Record, Remote};
+use crate::plan::{Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Remote};
 use crate::scope::Scope;
 use crate::state::{Locked, StateError};
 
@@ -26,7 +26,7 @@ pub(super) async fn list_and_record(
         Ok(remote) => {
             missing.extend(absent(
                 &report.changes,
-                Kind::Secret,
+                ItemKind::Secret,
                 remote.iter().map(|r| r.name.as_str()),
             ));
             let listed: BTreeMap<&str, &str> = remote
@@ -58,7 +58,7 @@ pub(super) async fn list_variables(
     match client.list_variables(scope).await {
         Ok(remote) => missing.extend(absent(
             &report.changes,
-            Kind::Variable,
+            ItemKind::Variable,
             remote.iter().map(|r| r.name.as_str()),
         )),
         Err(e) => {
@@ -90,7 +90,7 @@ pub(super) fn intend(
     let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let sent: Vec<(&String, &Fingerprint)> = writes
         .iter()
-        .filter(|c| c.kind == Kind::Secret && c.action != Action::Delete)
+        .filter(|c| c.kind == ItemKind::Secret && c.action != Action::Delete)
         .filter(|c| {
             matches!(c.reason, Reason::AccessChanged { .. })
                 || outgoing.sealed.contains_key(&c.name)
@@ -154,7 +154,7 @@ fn record(
         // Access-only writes land here too: they move `updated_at`, and the fingerprint is the
         // unchanged value's.
         for ((kind, name), result) in &report.results {
-            if *kind != Kind::Secret || result.is_err() {
+            if *kind != ItemKind::Secret || result.is_err() {
                 continue;
             }
             let time = listed.map(|l| l.get(name.as_str()));
@@ -177,7 +177,7 @@ fn record(
         loaded.intents.retain(|name, _| {
             !sent_here(report, name)
                 || (is_listed(name)
-                    && !intent_done(report.results.get(&(Kind::Secret, name.clone()))))
+                    && !intent_done(report.results.get(&(ItemKind::Secret, name.clone()))))
         });
     })
 }
@@ -185,7 +185,7 @@ fn record(
 /// Declared names of `kind` (every change that is not an extra or delete) that GitHub does not list.
 fn absent<'a>(
     changes: &[Change],
-    kind: Kind,
+    kind: ItemKind,
     listed: impl Iterator<Item = &'a str>,
 ) -> Vec<String> {
     let listed: std::collections::BTreeSet<&str> = listed.collect();
@@ -203,7 +203,7 @@ mod tests {
 
     fn change(name: &str, action: Action) -> Change {
         Change {
-            kind: Kind::Secret,
+            kind: ItemKind::Secret,
             name: name.into(),
             action,
             reason: Reason::Absent,
@@ -220,8 +220,8 @@ mod tests {
             change("EXTRA", Action::Extra),
         ];
         let listed = ["CREATED"].into_iter();
-        assert_eq!(absent(&changes, Kind::Secret, listed), ["LOST"]);
-        assert!(absent(&changes, Kind::Variable, [].into_iter()).is_empty());
+        assert_eq!(absent(&changes, ItemKind::Secret, listed), ["LOST"]);
+        assert!(absent(&changes, ItemKind::Variable, [].into_iter()).is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::github::{Client, GithubError, Written};
-use crate::plan::{Action, Change, Kind, OrgAccess, Reason};
+use crate::plan::{Action, Change, ItemKind, OrgAccess, Reason};
 use crate::scope::Scope;
 
 use super::{ScopeWrites, SealedSecrets};
@@ -17,7 +17,7 @@ pub(super) async fn send_all(
     writes: &[&Change],
     work: &ScopeWrites,
     outgoing: &SealedSecrets,
-) -> BTreeMap<(Kind, String), Result<Written, GithubError>> {
+) -> BTreeMap<(ItemKind, String), Result<Written, GithubError>> {
     let scope = &work.scope;
     let fatal = AtomicBool::new(false);
     let outcomes = futures::future::join_all(writes.iter().map(|change| {
@@ -52,25 +52,25 @@ async fn write(
     let name = change.name.as_str();
     let access_only = matches!(change.reason, Reason::AccessChanged { .. });
     Some(match (change.kind, change.action) {
-        (Kind::Secret, Action::Delete) => client.delete_secret(scope, name).await,
-        (Kind::Variable, Action::Delete) => client.delete_variable(scope, name).await,
+        (ItemKind::Secret, Action::Delete) => client.delete_secret(scope, name).await,
+        (ItemKind::Variable, Action::Delete) => client.delete_variable(scope, name).await,
         (kind, _) if access_only => {
             let remote = work.remote_access(kind, name);
             let want = work.access.as_ref()?;
             change_access(client, scope, name, kind, want, remote, work).await
         }
-        (Kind::Secret, _) => {
+        (ItemKind::Secret, _) => {
             let sealed = outgoing.sealed.get(name)?;
             client
                 .put_secret(scope, name, Some(sealed), work.access.as_ref())
                 .await
         }
-        (Kind::Variable, Action::Create) => {
+        (ItemKind::Variable, Action::Create) => {
             client
                 .create_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
                 .await
         }
-        (Kind::Variable, _) => {
+        (ItemKind::Variable, _) => {
             client
                 .update_variable(scope, name, work.variables.get(name)?, work.access.as_ref())
                 .await
@@ -84,19 +84,19 @@ async fn change_access(
     client: &Client,
     scope: &Scope,
     name: &str,
-    kind: Kind,
+    kind: ItemKind,
     want: &OrgAccess,
     have: Option<&OrgAccess>,
     work: &ScopeWrites,
 ) -> Result<Written, GithubError> {
     if have.is_some_and(|h| h.visibility == want.visibility) {
         return client
-            .set_selected(scope, name, kind == Kind::Variable, &want.repositories)
+            .set_selected(scope, name, kind == ItemKind::Variable, &want.repositories)
             .await;
     }
     match kind {
-        Kind::Secret => client.put_secret(scope, name, None, Some(want)).await,
-        Kind::Variable => match work.variables.get(name) {
+        ItemKind::Secret => client.put_secret(scope, name, None, Some(want)).await,
+        ItemKind::Variable => match work.variables.get(name) {
             Some(value) => client.update_variable(scope, name, value, Some(want)).await,
             None => {
                 client

@@ -6,7 +6,7 @@ use crate::github::identity::Probe;
 use crate::github::GithubError;
 use crate::scope::{App, Scope};
 
-use super::Kind;
+use super::TokenKind;
 
 const CLASSIC_SETTINGS: &str = "https://github.com/settings/tokens";
 const FINE_GRAINED_SETTINGS: &str = "https://github.com/settings/personal-access-tokens";
@@ -98,14 +98,14 @@ pub(super) fn missing_scopes(missing: &[&str]) -> String {
 }
 
 /// How a token of `kind` gets to see repositories that answered 404; `them` for several.
-pub(super) fn see_repository(kind: Option<Kind>, them: bool) -> String {
+pub(super) fn see_repository(kind: Option<TokenKind>, them: bool) -> String {
     let it = if them { "them" } else { "it" };
     match kind {
-        Some(Kind::Classic) => format!("make sure the token's user has access to {it}"),
-        Some(Kind::FineGrained) => format!(
+        Some(TokenKind::Classic) => format!("make sure the token's user has access to {it}"),
+        Some(TokenKind::FineGrained) => format!(
             "add {it} to the fine-grained token's repository access at {FINE_GRAINED_SETTINGS}"
         ),
-        Some(Kind::App) => format!("install the GitHub App on {it}"),
+        Some(TokenKind::App) => format!("install the GitHub App on {it}"),
         None => format!("check the token's access to {it}"),
     }
 }
@@ -124,7 +124,7 @@ pub(super) fn place(scope: &Scope) -> String {
 
 /// The token cannot do `doing` (e.g. "read the public key of") on the scope's items: the line.
 pub(super) fn refused(
-    kind: Option<Kind>,
+    kind: Option<TokenKind>,
     scope: &Scope,
     items: Items,
     doing: &str,
@@ -138,13 +138,13 @@ pub(super) fn refused(
     };
     let permission = permission(scope, items);
     let fix = match kind {
-        Some(Kind::FineGrained) => format!(
+        Some(TokenKind::FineGrained) => format!(
             "give the fine-grained token the {permission} permission (read and write) at {FINE_GRAINED_SETTINGS}"
         ),
-        Some(Kind::App) => format!(
+        Some(TokenKind::App) => format!(
             "grant the GitHub App the {permission} permission (read and write), then approve the new permission on its installation"
         ),
-        Some(Kind::Classic) => match scope {
+        Some(TokenKind::Classic) => match scope {
             Scope::Org { org, .. } => format!(
                 "the token's user must be an owner of organization `{org}` (the `admin:org` scope alone is not enough)"
             ),

@@ -24,7 +24,7 @@ use crate::source;
 
 /// The `--json` document (docs/doctor.md).
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct DoctorReport {
     pub version: u32,
     pub api_url: String,
     /// GitHub answered at `api_url` (any HTTP answer counts).
@@ -39,7 +39,7 @@ pub struct Report {
 pub struct TokenReport {
     pub ok: bool,
     pub login: Option<String>,
-    pub kind: Option<Kind>,
+    pub kind: Option<TokenKind>,
     /// A classic token's scopes; `None` for other kinds.
     pub scopes: Option<Vec<String>>,
     /// The line shown for the token: what it is, or the problem and its fix.
@@ -49,7 +49,7 @@ pub struct TokenReport {
 /// What kind of token, as GitHub's answers tell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum TokenKind {
     /// A classic personal access token, or an OAuth token such as `gh auth login` makes.
     Classic,
     FineGrained,
@@ -93,7 +93,7 @@ pub fn run(
 }
 
 /// Everything doctor finds, in config order.
-pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> Report {
+pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> DoctorReport {
     let identity = probes::identify(client, config, origin).await;
     let targets = match identity.proceed {
         false => Vec::new(),
@@ -109,7 +109,7 @@ pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> Report 
     let ok = identity.reachable
         && identity.token.ok
         && targets.iter().all(|t| t.probes.iter().all(|p| p.ok));
-    Report {
+    DoctorReport {
         version: 1,
         api_url: config.api_url.to_string(),
         reachable: identity.reachable,

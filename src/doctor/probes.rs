@@ -9,7 +9,7 @@ use crate::scope::{Repo, Scope, Visibility};
 use crate::seal::PublicKey;
 
 use super::advice::{self, Items};
-use super::{Kind, ProbeResult, TargetReport, TokenReport};
+use super::{ProbeResult, TargetReport, TokenKind, TokenReport};
 
 /// What `GET /user` (and, for apps, `GET /installation/repositories`) told.
 pub(super) struct Identity {
@@ -22,11 +22,11 @@ pub(super) struct Identity {
 /// Read-only things every target's probes need.
 pub(super) struct Context<'a> {
     pub(super) client: &'a Client,
-    pub(super) kind: Option<Kind>,
+    pub(super) kind: Option<TokenKind>,
     pub(super) scopes: Option<&'a [String]>,
 }
 
-fn token(ok: bool, kind: Option<Kind>, message: String) -> TokenReport {
+fn token(ok: bool, kind: Option<TokenKind>, message: String) -> TokenReport {
     TokenReport {
         ok,
         login: None,
@@ -69,15 +69,16 @@ pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> 
                 return identity(true, false, token(false, None, message));
             };
             let (kind, what) = match &probe.oauth_scopes {
-                Some(scopes) if scopes.is_empty() => {
-                    (Kind::Classic, "a classic token with no scopes".to_string())
-                }
+                Some(scopes) if scopes.is_empty() => (
+                    TokenKind::Classic,
+                    "a classic token with no scopes".to_string(),
+                ),
                 Some(scopes) => (
-                    Kind::Classic,
+                    TokenKind::Classic,
                     format!("a classic token with scopes {}", scopes.join(", ")),
                 ),
                 None => (
-                    Kind::FineGrained,
+                    TokenKind::FineGrained,
                     "a fine-grained token (its permissions are checked per target)".to_string(),
                 ),
             };
@@ -124,7 +125,7 @@ pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> 
 
 /// A GitHub App installation token: its installation's repositories must be listable.
 async fn installation(client: &Client, origin: &str) -> TokenReport {
-    let kind = Some(Kind::App);
+    let kind = Some(TokenKind::App);
     match client.installation_repositories().await {
         Ok(probe) if probe.is_ok() => {
             let count = probe
@@ -211,7 +212,7 @@ fn needs(target: &Target) -> Vec<&'static str> {
 }
 
 fn scopes_probe(cx: &Context<'_>, needed: &[&'static str], probes: &mut Probes) -> Step {
-    let (Some(Kind::Classic), Some(scopes)) = (cx.kind, cx.scopes) else {
+    let (Some(TokenKind::Classic), Some(scopes)) = (cx.kind, cx.scopes) else {
         return Ok(());
     };
     let missing: Vec<&str> = needed

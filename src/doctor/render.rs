@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::Report;
+use super::DoctorReport;
 use crate::error::Error;
 
 const OK: &str = "ok";
@@ -13,7 +13,7 @@ fn line(out: &mut dyn Write, ok: bool, message: &str) -> std::io::Result<()> {
     writeln!(out, "  {:<4}  {message}", if ok { OK } else { FAIL })
 }
 
-pub(super) fn text(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
+pub(super) fn text(out: &mut dyn Write, report: &DoctorReport) -> Result<(), Error> {
     writeln!(out, "GitHub API at {}", report.api_url)?;
     if report.reachable {
         line(out, true, "GitHub answers")?;
@@ -42,7 +42,7 @@ pub(super) fn text(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
     Ok(())
 }
 
-pub(super) fn json(out: &mut dyn Write, report: &Report) -> Result<(), Error> {
+pub(super) fn json(out: &mut dyn Write, report: &DoctorReport) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(report)
         .map_err(|e| Error::Internal(format!("cannot encode the report: {e}")))?;
     writeln!(out, "{text}")?;

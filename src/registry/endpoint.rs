@@ -3,7 +3,7 @@
 //! shown form is ever formatted.
 
 use super::transport::Target;
-use super::{Filled, Outcome};
+use super::{Filled, StepOutcome};
 use crate::config::is_loopback;
 
 /// The registry's address, parsed.
@@ -28,12 +28,12 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// The URL of `path` (as sent, and as shown: `shown_path` names repositories by their shown
     /// form).
-    pub(super) fn url(&self, path: &str, shown_path: &str) -> Result<Target, Outcome> {
+    pub(super) fn url(&self, path: &str, shown_path: &str) -> Result<Target, StepOutcome> {
         let scheme = if self.https { "https" } else { "http" };
         let shown = format!("{}{shown_path}", self.shown);
         let uri = format!("{scheme}://{}{path}", self.authority)
             .parse()
-            .map_err(|_| Outcome::Unexpected {
+            .map_err(|_| StepOutcome::Unexpected {
                 status: 0,
                 message: format!("cannot make a URL of `{shown}`"),
             })?;

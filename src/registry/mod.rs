@@ -54,7 +54,7 @@ pub struct Probe {
 /// The result of one step: the login, or push on one repository. Repositories are as shown (a
 /// [`Filled`]'s redacted form); the free texts are scrubbed of every value the probe holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum StepOutcome {
     Ok,
     /// The registry or its token service refused the username and password (401).
     BadCredentials,
@@ -83,43 +83,43 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl StepOutcome {
     pub fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Ok)
+        matches!(self, StepOutcome::Ok)
     }
 
     /// One plain-language line: what happened, the likely cause, and the fix.
     pub fn explain(&self, registry: &str) -> String {
         match self {
-            Outcome::Ok => format!("{registry}: ok"),
-            Outcome::BadCredentials => format!(
+            StepOutcome::Ok => format!("{registry}: ok"),
+            StepOutcome::BadCredentials => format!(
                 "{registry} refused the username and password (401): is the username the \
                  account name, not the nickname? is the password the registry's fixed \
                  password, not the console password?"
             ),
-            Outcome::PushDenied { repository } => format!(
+            StepOutcome::PushDenied { repository } => format!(
                 "{registry}: logged in, but push to `{repository}` is denied: check that the \
                  namespace `{}` exists and is spelled as in the registry's console, and that \
                  this account may push to it",
                 namespace(repository)
             ),
-            Outcome::NameUnknown { repository } => format!(
+            StepOutcome::NameUnknown { repository } => format!(
                 "{registry}: repository `{repository}` does not exist (NAME_UNKNOWN): check the \
                  namespace `{}` and the repository name, or create them in the registry's \
                  console (or turn on auto-create)",
                 namespace(repository)
             ),
-            Outcome::Unreachable { reason } => format!(
+            StepOutcome::Unreachable { reason } => format!(
                 "{registry} is unreachable ({reason}): check the host name and port, and that \
                  this machine can reach it"
             ),
-            Outcome::Tls { reason } => format!(
+            StepOutcome::Tls { reason } => format!(
                 "TLS with {registry} failed ({reason}): check the host name; a registry with a \
                  self-signed certificate needs its CA trusted, and one serving plain HTTP needs \
                  `http://` in front of its address"
             ),
-            Outcome::Unexpected { status: 0, message } => format!("{registry}: {message}"),
-            Outcome::Unexpected { status, message } => {
+            StepOutcome::Unexpected { status: 0, message } => format!("{registry}: {message}"),
+            StepOutcome::Unexpected { status, message } => {
                 format!("{registry} answered unexpectedly (HTTP {status}): {message}")
             }
         }
@@ -128,20 +128,20 @@ impl Outcome {
     /// A stable name for scripts and JSON.
     pub fn code(&self) -> &'static str {
         match self {
-            Outcome::Ok => "ok",
-            Outcome::BadCredentials => "bad_credentials",
-            Outcome::PushDenied { .. } => "push_denied",
-            Outcome::NameUnknown { .. } => "name_unknown",
-            Outcome::Unreachable { .. } => "unreachable",
-            Outcome::Tls { .. } => "tls",
-            Outcome::Unexpected { .. } => "unexpected",
+            StepOutcome::Ok => "ok",
+            StepOutcome::BadCredentials => "bad_credentials",
+            StepOutcome::PushDenied { .. } => "push_denied",
+            StepOutcome::NameUnknown { .. } => "name_unknown",
+            StepOutcome::Unreachable { .. } => "unreachable",
+            StepOutcome::Tls { .. } => "tls",
+            StepOutcome::Unexpected { .. } => "unexpected",
         }
     }
 
     fn texts_mut(&mut self) -> Option<&mut String> {
         match self {
-            Outcome::Unreachable { reason } | Outcome::Tls { reason } => Some(reason),
-            Outcome::Unexpected { message, .. } => Some(message),
+            StepOutcome::Unreachable { reason } | StepOutcome::Tls { reason } => Some(reason),
+            StepOutcome::Unexpected { message, .. } => Some(message),
             _ => None,
         }
     }
@@ -157,18 +157,18 @@ fn namespace(repository: &str) -> &str {
 /// The login, then push on each repository of [`Probe::push`] (in the same order, as shown).
 /// When the login fails, `repositories` is empty: nothing further can be proven.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct ProbeReport {
     pub registry: String,
-    pub login: Outcome,
-    pub repositories: Vec<(String, Outcome)>,
+    pub login: StepOutcome,
+    pub repositories: Vec<(String, StepOutcome)>,
 }
 
-impl Report {
+impl ProbeReport {
     pub fn is_ok(&self) -> bool {
         self.login.is_ok() && self.repositories.iter().all(|(_, o)| o.is_ok())
     }
 
-    /// [`Outcome::explain`] for the login and every repository that is not ok.
+    /// [`StepOutcome::explain`] for the login and every repository that is not ok.
     pub fn problems(&self) -> Vec<String> {
         std::iter::once(&self.login)
             .chain(self.repositories.iter().map(|(_, o)| o))
@@ -190,12 +190,12 @@ pub enum PushProof {
 }
 
 /// Log in like `docker login`, then prove push permission on each repository.
-pub async fn check(probe: &Probe) -> Report {
+pub async fn check(probe: &Probe) -> ProbeReport {
     check_with(probe, PushProof::default()).await
 }
 
 /// [`check`], choosing how push is proven on Bearer-token registries.
-pub async fn check_with(probe: &Probe, proof: PushProof) -> Report {
+pub async fn check_with(probe: &Probe, proof: PushProof) -> ProbeReport {
     let scrubber = Scrubber::for_probe(probe);
     let mut report = run(probe, &scrubber, proof).await;
     scrubber.report(&mut report);
@@ -232,9 +232,9 @@ impl Credential {
         )))
     }
 
-    fn header(&self) -> Result<(HeaderName, HeaderValue), Outcome> {
+    fn header(&self) -> Result<(HeaderName, HeaderValue), StepOutcome> {
         let mut value =
-            HeaderValue::from_str(self.0.expose_secret()).map_err(|_| Outcome::Unexpected {
+            HeaderValue::from_str(self.0.expose_secret()).map_err(|_| StepOutcome::Unexpected {
                 status: 0,
                 message: "the username, password or token holds characters that cannot go in \
                           an HTTP header (line breaks or control characters)"
@@ -245,10 +245,10 @@ impl Credential {
     }
 }
 
-fn net(e: NetError) -> Outcome {
+fn net(e: NetError) -> StepOutcome {
     match e {
-        NetError::Unreachable(reason) => Outcome::Unreachable { reason },
-        NetError::Tls(reason) => Outcome::Tls { reason },
+        NetError::Unreachable(reason) => StepOutcome::Unreachable { reason },
+        NetError::Tls(reason) => StepOutcome::Tls { reason },
     }
 }
 
@@ -256,7 +256,7 @@ async fn request(
     method: Method,
     target: &Target,
     credential: Option<&Credential>,
-) -> Result<Response, Outcome> {
+) -> Result<Response, StepOutcome> {
     let headers = match credential {
         Some(c) => vec![c.header()?],
         None => vec![],
@@ -264,16 +264,16 @@ async fn request(
     transport::send(method, target, headers).await.map_err(net)
 }
 
-async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> Report {
-    let mut report = Report {
+async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> ProbeReport {
+    let mut report = ProbeReport {
         registry: probe.registry.to_string(),
-        login: Outcome::Ok,
+        login: StepOutcome::Ok,
         repositories: Vec::new(),
     };
     let endpoint = match endpoint(&probe.registry) {
         Ok(e) => e,
         Err(message) => {
-            report.login = Outcome::Unexpected { status: 0, message };
+            report.login = StepOutcome::Unexpected { status: 0, message };
             return report;
         }
     };
@@ -291,7 +291,7 @@ async fn run(probe: &Probe, scrubber: &Scrubber, proof: PushProof) -> Report {
                 .await
                 .unwrap_or_else(|o| o)
         } else {
-            Outcome::Unexpected {
+            StepOutcome::Unexpected {
                 status: 0,
                 message: format!(
                     "`{repository}` is not a valid repository name: lower-case letters, digits \
@@ -311,14 +311,14 @@ async fn login(
     username: &Filled,
     basic: &Credential,
     scrubber: &Scrubber,
-) -> Result<Auth, Outcome> {
+) -> Result<Auth, StepOutcome> {
     let v2 = endpoint.url("/v2/", "/v2/")?;
     let first = request(Method::GET, &v2, None).await?;
     let auth = match first.status {
         200 => return Ok(Auth::Anonymous),
         401 => auth_from(endpoint, &first, scrubber)?,
         404 => {
-            return Err(Outcome::Unexpected {
+            return Err(StepOutcome::Unexpected {
                 status: 404,
                 message: format!(
                     "no Docker Registry v2 API at {}: is this the registry's host name?",
@@ -334,16 +334,16 @@ async fn login(
             let r = request(Method::GET, &v2, Some(basic)).await?;
             match r.status {
                 200 => {}
-                401 => return Err(Outcome::BadCredentials),
+                401 => return Err(StepOutcome::BadCredentials),
                 status => return Err(unexpected(status, &r, "GET /v2/ with basic auth")),
             }
         }
         Auth::Bearer { realm, service } => {
             let token = match token(realm, service.as_deref(), None, Some(username), basic).await {
                 Ok(token) => token,
-                Err(TokenFail::Refused(401)) => return Err(Outcome::BadCredentials),
+                Err(TokenFail::Refused(401)) => return Err(StepOutcome::BadCredentials),
                 Err(TokenFail::Refused(status)) => {
-                    return Err(Outcome::Unexpected {
+                    return Err(StepOutcome::Unexpected {
                         status,
                         message: format!("the token service {} refused the login", realm.shown),
                     })
@@ -353,7 +353,7 @@ async fn login(
             let r = request(Method::GET, &v2, Some(&Credential::bearer(&token))).await?;
             match r.status {
                 200 => {}
-                401 => return Err(Outcome::BadCredentials),
+                401 => return Err(StepOutcome::BadCredentials),
                 status => return Err(unexpected(status, &r, "GET /v2/ with the login token")),
             }
         }
@@ -366,7 +366,7 @@ fn auth_from(
     endpoint: &Endpoint,
     response: &Response,
     scrubber: &Scrubber,
-) -> Result<Auth, Outcome> {
+) -> Result<Auth, StepOutcome> {
     let challenges: Vec<Challenge> = response
         .headers
         .get_all(WWW_AUTHENTICATE)
@@ -376,7 +376,7 @@ fn auth_from(
         .collect();
     if let Some(bearer) = challenges.iter().find(|c| c.is("bearer")) {
         let Some(realm) = bearer.param("realm") else {
-            return Err(Outcome::Unexpected {
+            return Err(StepOutcome::Unexpected {
                 status: 401,
                 message: "the registry's Bearer challenge names no token service (realm)".into(),
             });
@@ -392,7 +392,7 @@ fn auth_from(
     if challenges.iter().any(|c| c.is("basic")) {
         return Ok(Auth::Basic);
     }
-    Err(Outcome::Unexpected {
+    Err(StepOutcome::Unexpected {
         status: 401,
         message: "the registry asks for credentials but offers neither Basic nor Bearer \
                   authentication (WWW-Authenticate missing or not understood)"
@@ -402,9 +402,9 @@ fn auth_from(
 
 /// A token service URL the password may be sent to: http(s) only, and not plain http to
 /// another machine when the registry itself is https.
-fn realm_url(realm: &str, registry_https: bool) -> Result<Uri, Outcome> {
+fn realm_url(realm: &str, registry_https: bool) -> Result<Uri, StepOutcome> {
     let shown = sanitize(realm, 200);
-    let refuse = |message: String| Outcome::Unexpected { status: 0, message };
+    let refuse = |message: String| StepOutcome::Unexpected { status: 0, message };
     let uri: Uri = realm.parse().map_err(|_| {
         refuse(format!(
             "the registry's token service `{shown}` is not an http(s) URL; the password was \
@@ -434,7 +434,7 @@ fn realm_url(realm: &str, registry_https: bool) -> Result<Uri, Outcome> {
 enum TokenFail {
     /// The token service answered this status (401, 403, ...).
     Refused(u16),
-    Other(Outcome),
+    Other(StepOutcome),
 }
 
 /// `GET realm?service=S[&scope=repository:NAME:push,pull]` with basic auth; the login (no
@@ -462,7 +462,7 @@ async fn token(
     let uri: Uri = format!("{realm_text}{sep}{}", query.join("&"))
         .parse()
         .map_err(|_| {
-            TokenFail::Other(Outcome::Unexpected {
+            TokenFail::Other(StepOutcome::Unexpected {
                 status: 0,
                 message: format!("cannot make a token request URL from `{}`", realm.shown),
             })
@@ -487,7 +487,7 @@ async fn token(
         })
         .map(|t| SecretString::from(t.to_string()))
         .ok_or_else(|| {
-            TokenFail::Other(Outcome::Unexpected {
+            TokenFail::Other(StepOutcome::Unexpected {
                 status: 200,
                 message: format!("the token service {} answered without a token", realm.shown),
             })
@@ -501,8 +501,8 @@ async fn push(
     basic: &Credential,
     repository: &Filled,
     proof: PushProof,
-) -> Result<Outcome, Outcome> {
-    let denied = || Outcome::PushDenied {
+) -> Result<StepOutcome, StepOutcome> {
+    let denied = || StepOutcome::PushDenied {
         repository: repository.to_string(),
     };
     let credential = match auth {
@@ -514,12 +514,12 @@ async fn push(
                 Ok(token) => token,
                 Err(TokenFail::Refused(401 | 403)) => return Ok(denied()),
                 Err(TokenFail::Refused(404)) => {
-                    return Ok(Outcome::NameUnknown {
+                    return Ok(StepOutcome::NameUnknown {
                         repository: repository.to_string(),
                     })
                 }
                 Err(TokenFail::Refused(status)) => {
-                    return Ok(Outcome::Unexpected {
+                    return Ok(StepOutcome::Unexpected {
                         status,
                         message: format!(
                             "the token service {} refused a token for `{repository}`",
@@ -531,7 +531,7 @@ async fn push(
             };
             if proof == PushProof::TokenClaims {
                 match jwt_grants_push(token.expose_secret(), repository.expose()) {
-                    Some(true) => return Ok(Outcome::Ok),
+                    Some(true) => return Ok(StepOutcome::Ok),
                     Some(false) => return Ok(denied()),
                     None => {}
                 }
@@ -547,7 +547,7 @@ async fn upload_probe(
     endpoint: &Endpoint,
     credential: Option<&Credential>,
     repository: &Filled,
-) -> Result<Outcome, Outcome> {
+) -> Result<StepOutcome, StepOutcome> {
     let url = endpoint.url(
         &format!("/v2/{}/blobs/uploads/", repository.expose()),
         &format!("/v2/{repository}/blobs/uploads/"),
@@ -558,18 +558,18 @@ async fn upload_probe(
     Ok(match r.status {
         202 => {
             cancel_upload(endpoint, &url, &r, credential).await;
-            Outcome::Ok
+            StepOutcome::Ok
         }
-        404 => Outcome::NameUnknown {
+        404 => StepOutcome::NameUnknown {
             repository: repository.to_string(),
         },
-        _ if has("NAME_UNKNOWN") => Outcome::NameUnknown {
+        _ if has("NAME_UNKNOWN") => StepOutcome::NameUnknown {
             repository: repository.to_string(),
         },
-        401 | 403 => Outcome::PushDenied {
+        401 | 403 => StepOutcome::PushDenied {
             repository: repository.to_string(),
         },
-        405 => Outcome::Unexpected {
+        405 => StepOutcome::Unexpected {
             status: 405,
             message: format!(
                 "the registry does not accept pushes to `{repository}` (read-only, or a \
@@ -690,8 +690,8 @@ fn detail(r: &Response) -> String {
     }
 }
 
-fn unexpected(status: u16, r: &Response, what: &str) -> Outcome {
-    Outcome::Unexpected {
+fn unexpected(status: u16, r: &Response, what: &str) -> StepOutcome {
+    StepOutcome::Unexpected {
         status,
         message: format!("{what} answered {status}{}", detail(r)),
     }

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{encode, endpoint, Filled, Probe, Report};
+use super::{encode, endpoint, Filled, Probe, ProbeReport};
 
 /// Values a server may echo, each with what stands for it, longest first (a host with its port
 /// before the bare host).
@@ -75,7 +75,7 @@ impl Scrubber {
         text
     }
 
-    pub(super) fn report(&self, report: &mut Report) {
+    pub(super) fn report(&self, report: &mut ProbeReport) {
         let outcomes = std::iter::once(&mut report.login)
             .chain(report.repositories.iter_mut().map(|(_, o)| o));
         for outcome in outcomes {

@@ -102,7 +102,7 @@ fn realm_policy() {
     assert!(realm_url("http://localhost/token", true).is_ok());
     assert!(realm_url("http://auth.example.com/token", false).is_ok());
     match realm_url("http://auth.example.com/token", true) {
-        Err(Outcome::Unexpected { status: 0, message }) => {
+        Err(StepOutcome::Unexpected { status: 0, message }) => {
             assert!(message.contains("plain http"), "{message}");
             assert!(message.contains("password was not sent"), "{message}");
         }
@@ -120,7 +120,7 @@ fn realm_policy() {
         assert!(
             matches!(
                 realm_url(bad, false),
-                Err(Outcome::Unexpected { status: 0, .. })
+                Err(StepOutcome::Unexpected { status: 0, .. })
             ),
             "{bad:?}"
         );
@@ -184,24 +184,30 @@ fn jwt_access_claim() {
 fn codes_and_explanations() {
     let repo = || "acme/frontend".to_string();
     let all = [
-        (Outcome::Ok, "ok"),
-        (Outcome::BadCredentials, "bad_credentials"),
-        (Outcome::PushDenied { repository: repo() }, "push_denied"),
-        (Outcome::NameUnknown { repository: repo() }, "name_unknown"),
+        (StepOutcome::Ok, "ok"),
+        (StepOutcome::BadCredentials, "bad_credentials"),
         (
-            Outcome::Unreachable {
+            StepOutcome::PushDenied { repository: repo() },
+            "push_denied",
+        ),
+        (
+            StepOutcome::NameUnknown { repository: repo() },
+            "name_unknown",
+        ),
+        (
+            StepOutcome::Unreachable {
                 reason: "connection refused".into(),
             },
             "unreachable",
         ),
         (
-            Outcome::Tls {
+            StepOutcome::Tls {
                 reason: "invalid peer certificate: UnknownIssuer".into(),
             },
             "tls",
         ),
         (
-            Outcome::Unexpected {
+            StepOutcome::Unexpected {
                 status: 500,
                 message: "boom".into(),
             },
@@ -215,7 +221,7 @@ fn codes_and_explanations() {
         assert!(line.contains("reg.example.com"), "{line}");
         assert!(!line.contains('\n'), "{line}");
     }
-    let bad = Outcome::BadCredentials.explain("r");
+    let bad = StepOutcome::BadCredentials.explain("r");
     assert!(bad.contains(
         "is the username the account name, not the nickname? is the password the registry's \
          fixed password, not the console password?"
@@ -223,7 +229,7 @@ fn codes_and_explanations() {
     assert!(all[2].0.explain("r").contains("namespace `acme`"));
     assert!(all[3].0.explain("r").contains("NAME_UNKNOWN"));
     assert!(all[6].0.explain("r").contains("HTTP 500"));
-    let no_status = Outcome::Unexpected {
+    let no_status = StepOutcome::Unexpected {
         status: 0,
         message: "m".into(),
     };
@@ -232,24 +238,24 @@ fn codes_and_explanations() {
 
 #[test]
 fn report_ok_and_problems() {
-    let mut report = Report {
+    let mut report = ProbeReport {
         registry: "r".into(),
-        login: Outcome::Ok,
-        repositories: vec![("a/b".into(), Outcome::Ok)],
+        login: StepOutcome::Ok,
+        repositories: vec![("a/b".into(), StepOutcome::Ok)],
     };
     assert!(report.is_ok());
     assert!(report.problems().is_empty());
     report.repositories.push((
         "a/c".into(),
-        Outcome::PushDenied {
+        StepOutcome::PushDenied {
             repository: "a/c".into(),
         },
     ));
     assert!(!report.is_ok());
     assert_eq!(report.problems().len(), 1);
-    let failed = Report {
+    let failed = ProbeReport {
         registry: "r".into(),
-        login: Outcome::BadCredentials,
+        login: StepOutcome::BadCredentials,
         repositories: vec![],
     };
     assert!(!failed.is_ok());
@@ -266,15 +272,15 @@ fn probe(registry: &str, username: &str, password: &str, push: &[&str]) -> Probe
 
 #[test]
 fn scrub_removes_an_echoed_password() {
-    let mut report = Report {
+    let mut report = ProbeReport {
         registry: "r".into(),
-        login: Outcome::Unexpected {
+        login: StepOutcome::Unexpected {
             status: 400,
             message: "bad password hunter2-secret given as dTpodW50ZXIyLXNlY3JldA==".into(),
         },
         repositories: vec![(
             "a/b".into(),
-            Outcome::Unreachable {
+            StepOutcome::Unreachable {
                 reason: "hunter2-secret".into(),
             },
         )],
@@ -338,7 +344,7 @@ async fn malformed_inputs_need_no_network() {
     let report = check(&probe("reg.io/acme", "u", "p", &["acme/app"])).await;
     assert!(matches!(
         report.login,
-        Outcome::Unexpected { status: 0, .. }
+        StepOutcome::Unexpected { status: 0, .. }
     ));
     assert!(report.repositories.is_empty());
 }

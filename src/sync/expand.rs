@@ -5,7 +5,7 @@ use crate::apply::ScopeReport;
 use crate::config::{Access, Config};
 use crate::error::Error;
 use crate::github::Client;
-use crate::precedence::Placed;
+use crate::precedence::ScopeNames;
 use crate::scope::Scope;
 
 /// One scope's share of the run, after `repos = { org, match }` is expanded.
@@ -71,9 +71,9 @@ fn selection(key: &str, globs: &Option<Vec<String>>, line: usize) -> Option<Stri
 }
 
 /// Where each job puts what, for the precedence warnings.
-pub(super) fn placed(jobs: &[Job]) -> Vec<Placed<'_>> {
+pub(super) fn placed(jobs: &[Job]) -> Vec<ScopeNames<'_>> {
     jobs.iter()
-        .map(|j| Placed {
+        .map(|j| ScopeNames {
             scope: &j.scope,
             secrets: &j.secrets,
             variables: &j.variables,

@@ -251,8 +251,8 @@ fn desired_variables(
 /// Declared names that the target's globs leave out are said to be so, not "not declared".
 fn explain_unselected(config: &Config, job: &Job, changes: &mut [Change]) {
     let kinds = [
-        (plan::Kind::Secret, &config.secrets),
-        (plan::Kind::Variable, &config.variables),
+        (plan::ItemKind::Secret, &config.secrets),
+        (plan::ItemKind::Variable, &config.variables),
     ];
     for ((kind, declared), selection) in kinds.into_iter().zip(&job.selection) {
         if let Some(selection) = selection {

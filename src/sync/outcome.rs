@@ -130,7 +130,7 @@ fn failure_line(reports: &[ScopeReport]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use crate::github::Op;
-    use crate::plan::{Action, Change, Kind, Reason};
+    use crate::plan::{Action, Change, ItemKind, Reason};
 
     use super::*;
 
@@ -145,7 +145,7 @@ mod tests {
 
     fn missing_one() -> ScopeReport {
         let change = Change {
-            kind: Kind::Secret,
+            kind: ItemKind::Secret,
             name: "A".into(),
             action: Action::Create,
             reason: Reason::Absent,

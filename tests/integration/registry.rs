@@ -2,7 +2,7 @@
 //! 127.0.0.1: htpasswd mode, and token mode behind the tests' own token server with per-user
 //! grants; plus TLS and connection failures, and small in-process fakes for the answers that a
 //! real distribution registry does not give (NAME_UNKNOWN with auto-create, odd statuses).
-//! Every `Outcome` variant is reached here. Without docker-registry, htpasswd or openssl the
+//! Every `StepOutcome` variant is reached here. Without docker-registry, htpasswd or openssl the
 //! tests that need them skip, or fail under CI.
 
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use secrecy::SecretString;
-use secretsync::registry::{check, check_with, Filled, Outcome, Probe, PushProof, Report};
+use secretsync::registry::{check, check_with, Filled, Probe, ProbeReport, PushProof, StepOutcome};
 
 use crate::registry_support::{free_port, tools, Registry, RegistryAuth, TokenServer, User};
 
@@ -24,7 +24,7 @@ fn probe(registry: &str, username: &str, password: &str, push: &[&str]) -> Probe
     }
 }
 
-fn outcomes(report: &Report) -> Vec<(&str, &Outcome)> {
+fn outcomes(report: &ProbeReport) -> Vec<(&str, &StepOutcome)> {
     report
         .repositories
         .iter()
@@ -33,7 +33,7 @@ fn outcomes(report: &Report) -> Vec<(&str, &Outcome)> {
 }
 
 #[track_caller]
-fn assert_ok(report: &Report, registry: &Registry) {
+fn assert_ok(report: &ProbeReport, registry: &Registry) {
     assert!(
         report.is_ok(),
         "{report:#?}\n{:?}\n--- registry log\n{}",
@@ -61,12 +61,12 @@ async fn htpasswd_good_credentials_log_in_and_push() {
     ))
     .await;
     assert_ok(&report, &registry);
-    assert_eq!(report.login, Outcome::Ok);
+    assert_eq!(report.login, StepOutcome::Ok);
     assert_eq!(
         outcomes(&report),
         vec![
-            ("acme/frontend", &Outcome::Ok),
-            ("acme/backend", &Outcome::Ok)
+            ("acme/frontend", &StepOutcome::Ok),
+            ("acme/backend", &StepOutcome::Ok)
         ]
     );
     // An explicit http:// scheme works the same.
@@ -87,7 +87,7 @@ async fn htpasswd_wrong_password_or_user_is_bad_credentials() {
         ("acme-account", ""),
     ] {
         let report = check(&probe(&registry.addr(), user, password, &["acme/frontend"])).await;
-        assert_eq!(report.login, Outcome::BadCredentials, "{user}");
+        assert_eq!(report.login, StepOutcome::BadCredentials, "{user}");
         assert!(report.repositories.is_empty());
         assert!(!report.is_ok());
         assert_eq!(report.login.code(), "bad_credentials");
@@ -177,7 +177,7 @@ async fn token_wrong_password_is_bad_credentials() {
     let (server, registry) = token_registry().await;
     for (user, password) in [("pusher", "console-pass"), ("nickname", "push-pass")] {
         let report = check(&probe(&registry.addr(), user, password, &["acme/frontend"])).await;
-        assert_eq!(report.login, Outcome::BadCredentials, "{report:?}");
+        assert_eq!(report.login, StepOutcome::BadCredentials, "{report:?}");
         assert!(report.repositories.is_empty());
     }
     assert!(server.seen().iter().all(|s| !s.authorized));
@@ -195,12 +195,12 @@ async fn token_pull_only_user_is_push_denied() {
             proof,
         )
         .await;
-        assert_eq!(report.login, Outcome::Ok, "{proof:?}: {report:?}");
+        assert_eq!(report.login, StepOutcome::Ok, "{proof:?}: {report:?}");
         assert_eq!(
             outcomes(&report),
             vec![(
                 "acme/frontend",
-                &Outcome::PushDenied {
+                &StepOutcome::PushDenied {
                     repository: "acme/frontend".into()
                 }
             )],
@@ -230,14 +230,14 @@ async fn token_repository_outside_the_grant_is_push_denied() {
             proof,
         )
         .await;
-        assert_eq!(report.login, Outcome::Ok);
-        let denied = |r: &str| Outcome::PushDenied {
+        assert_eq!(report.login, StepOutcome::Ok);
+        let denied = |r: &str| StepOutcome::PushDenied {
             repository: r.into(),
         };
         assert_eq!(
             outcomes(&report),
             vec![
-                ("acme/frontend", &Outcome::Ok),
+                ("acme/frontend", &StepOutcome::Ok),
                 ("acme/backend", &denied("acme/backend")),
                 ("other/frontend", &denied("other/frontend")),
             ],
@@ -258,7 +258,7 @@ async fn closed_port_is_unreachable() {
     ] {
         let report = check(&probe(&registry, "u", "p", &["acme/frontend"])).await;
         match &report.login {
-            Outcome::Unreachable { reason } => {
+            StepOutcome::Unreachable { reason } => {
                 assert!(reason.contains("cannot connect"), "{reason}");
                 // The registry may be a secret's value: only the message's caller names it.
                 assert!(!reason.contains("127.0.0.1"), "{reason}");
@@ -284,7 +284,7 @@ async fn https_to_a_plain_http_registry_is_tls() {
     ))
     .await;
     match &report.login {
-        Outcome::Tls { reason } => assert!(reason.contains("plain HTTP"), "{reason}"),
+        StepOutcome::Tls { reason } => assert!(reason.contains("plain HTTP"), "{reason}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(report.login.code(), "tls");
@@ -304,7 +304,7 @@ async fn self_signed_registry_is_tls() {
     ))
     .await;
     match &report.login {
-        Outcome::Tls { reason } => assert!(reason.contains("self-signed"), "{reason}"),
+        StepOutcome::Tls { reason } => assert!(reason.contains("self-signed"), "{reason}"),
         other => panic!("{other:?}\n{}", registry.log()),
     }
     // A bare loopback address means plain http, which this registry does not speak.
@@ -435,23 +435,23 @@ async fn name_unknown_and_other_upload_answers() {
         ],
     ))
     .await;
-    assert_eq!(report.login, Outcome::Ok);
+    assert_eq!(report.login, StepOutcome::Ok);
     let got = outcomes(&report);
     assert_eq!(
         got[0].1,
-        &Outcome::NameUnknown {
+        &StepOutcome::NameUnknown {
             repository: "acme/missing".into()
         }
     );
     assert_eq!(got[0].1.code(), "name_unknown");
     assert_eq!(
         got[1].1,
-        &Outcome::NameUnknown {
+        &StepOutcome::NameUnknown {
             repository: "acme/gone".into()
         }
     );
     match got[2].1 {
-        Outcome::Unexpected {
+        StepOutcome::Unexpected {
             status: 405,
             message,
         } => {
@@ -460,7 +460,7 @@ async fn name_unknown_and_other_upload_answers() {
         other => panic!("{other:?}"),
     }
     match got[3].1 {
-        Outcome::Unexpected {
+        StepOutcome::Unexpected {
             status: 500,
             message,
         } => {
@@ -471,13 +471,13 @@ async fn name_unknown_and_other_upload_answers() {
     }
     assert_eq!(
         got[4].1,
-        &Outcome::PushDenied {
+        &StepOutcome::PushDenied {
             repository: "acme/denied".into()
         }
     );
-    assert_eq!(got[5].1, &Outcome::Ok);
+    assert_eq!(got[5].1, &StepOutcome::Ok);
     match got[6].1 {
-        Outcome::Unexpected { status: 0, message } => {
+        StepOutcome::Unexpected { status: 0, message } => {
             assert!(message.contains("not a valid repository name"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -530,7 +530,7 @@ async fn unexpected_answers_on_v2() {
         let fake = Fake::start(answer).await;
         let report = check(&probe(&fake.addr(), "u", "p", &["acme/x"])).await;
         match &report.login {
-            Outcome::Unexpected { status: s, message } => {
+            StepOutcome::Unexpected { status: s, message } => {
                 assert_eq!(*s, status, "{message}");
                 assert!(message.contains(text), "{message}");
             }
@@ -650,7 +650,7 @@ async fn the_password_never_appears_in_a_report() {
     }
     // The echo was scrubbed, not just absent.
     match &reports[0].login {
-        Outcome::Unexpected {
+        StepOutcome::Unexpected {
             status: 400,
             message,
         } => {
