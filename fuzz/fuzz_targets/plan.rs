@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use secretsync::plan::{
-    plan, plan_variables, Action, Change, Desired, DesiredVariable, Fingerprint, Kind, OrgAccess,
-    Record, Recorded, Remote, RemoteVariable,
+    plan, plan_variables, Action, Change, Desired, DesiredVariable, Fingerprint, ItemKind,
+    OrgAccess, Record, Recorded, Remote, RemoteVariable,
 };
 use secretsync::scope::Visibility;
 use secretsync::source::SourceKind;
@@ -92,7 +92,7 @@ fn fingerprint(u: &mut Unstructured) -> Result<Fingerprint> {
 /// name only on GitHub is extra, or delete with prune.
 fn check_shape(
     changes: &[Change],
-    kind: Kind,
+    kind: ItemKind,
     declared: &BTreeMap<&str, Option<SourceKind>>,
     remote: &BTreeSet<&str>,
     prune: bool,
@@ -180,7 +180,7 @@ fn secrets(u: &mut Unstructured) -> Result<()> {
         .map(|d| (d.name.as_str(), d.source))
         .collect();
     let on_github = remote.iter().map(|r| r.name.as_str()).collect();
-    check_shape(&changes, Kind::Secret, &declared, &on_github, prune);
+    check_shape(&changes, ItemKind::Secret, &declared, &on_github, prune);
     for d in &desired {
         let c = changes.iter().find(|c| c.name == d.name).unwrap();
         let r = remote.iter().find(|r| r.name == d.name);
@@ -235,7 +235,7 @@ fn variables(u: &mut Unstructured) -> Result<()> {
         .map(|d| (d.name.as_str(), d.source))
         .collect();
     let on_github = remote.iter().map(|r| r.name.as_str()).collect();
-    check_shape(&changes, Kind::Variable, &declared, &on_github, prune);
+    check_shape(&changes, ItemKind::Variable, &declared, &on_github, prune);
     for d in &desired {
         let c = changes.iter().find(|c| c.name == d.name).unwrap();
         let r = remote.iter().find(|r| r.name == d.name);
