@@ -20,6 +20,7 @@ pub mod exit;
 pub mod github;
 pub mod init;
 pub mod man;
+pub mod perms;
 pub mod plan;
 pub mod precedence;
 pub mod progress;

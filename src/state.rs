@@ -206,15 +206,12 @@ impl StateDir {
     /// read gets a warning (the next apply writes it back with mode 0600).
     pub fn load(&self, host: &str, scope: &Scope) -> Result<Loaded, StateError> {
         let path = self.file(host, scope);
-        if let Ok(meta) = fs::metadata(&path) {
-            let mode = meta.mode() & 0o777;
-            if meta.is_file() && mode & 0o077 != 0 {
-                eprintln!(
-                    "warning: state file `{}` is open to other users (mode {mode:03o}); run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                );
-            }
+        if let Some(mode) = crate::perms::open_to_others(&path).filter(|_| path.is_file()) {
+            eprintln!(
+                "warning: state file `{}` is open to other users (mode {mode:03o}); run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
         }
         self.read(host, scope)
     }

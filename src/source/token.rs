@@ -1,7 +1,6 @@
 //! The GitHub token: the config's `[github] token` source, then GH_TOKEN, GITHUB_TOKEN and
 //! `gh auth token`.
 
-use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -148,11 +147,7 @@ fn gh_auth_token() -> Option<Zeroizing<Vec<u8>>> {
 
 /// As ssh does for a private key: a token others can read is as good as theirs.
 fn warn_if_others_can_read(path: &Path) {
-    let Ok(metadata) = std::fs::metadata(path) else {
-        return;
-    };
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o044 != 0 {
+    if let Some(mode) = crate::perms::open_to_others(path) {
         eprintln!(
             "warning: the token file `{}` can be read by other users (mode {mode:03o}); run `chmod 600 {}`",
             path.display(),
