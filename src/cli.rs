@@ -229,6 +229,20 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Run the founding story end to end against an in-process sandbox
     Demo,
+    /// Manage the record of what was applied (`state new-key`: a team key for `[state]`)
+    State(StateCommandArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateCommandArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Print a new random team key for `[state] store = "github"`, to keep in a secret store
+    NewKey,
 }
 
 #[derive(Debug, Args)]

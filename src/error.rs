@@ -4,6 +4,7 @@
 use crate::config::ConfigError;
 use crate::exit::ExitStatus;
 use crate::github::GithubError;
+use crate::shared_state::SharedError;
 use crate::source::SourceError;
 use crate::state::StateError;
 
@@ -17,6 +18,8 @@ pub enum Error {
     Github(#[from] GithubError),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error(transparent)]
+    Shared(#[from] SharedError),
     /// A value broke a rule (empty, too large); names the secret, never the value.
     #[error("{0}")]
     Value(String),

@@ -30,6 +30,7 @@ pub mod rotate;
 pub mod run;
 pub mod scope;
 pub mod seal;
+pub mod shared_state;
 pub mod source;
 pub mod state;
 pub mod sync;

@@ -259,6 +259,11 @@ pub enum Reason {
     },
     /// Present on GitHub, but nothing recorded here: the value cannot be compared.
     Unrecorded,
+    /// Present on GitHub, but absent from the team's shared record: the value cannot be
+    /// compared, and is sent once to record it.
+    UnrecordedShared,
+    /// The value recorded by the last apply, from this machine or another, is not this one's.
+    SharedValueDiffers,
     /// The value comes from a prompt that `plan` does not ask.
     UnknownUntilPrompt,
     Same,
@@ -290,7 +295,8 @@ impl Reason {
             Reason::DeletedRemotely => "deleted_remotely",
             Reason::ValueChanged => "value_changed",
             Reason::Drift { .. } => "drift",
-            Reason::Unrecorded => "unrecorded",
+            Reason::Unrecorded | Reason::UnrecordedShared => "unrecorded",
+            Reason::SharedValueDiffers => "value_changed",
             Reason::UnknownUntilPrompt => "unknown_until_prompt",
             Reason::Same => "same",
             Reason::Undeclared => "undeclared",
@@ -320,6 +326,12 @@ impl fmt::Display for Reason {
             Reason::Unrecorded => {
                 f.write_str("on GitHub but not set by secretsync here; value cannot be compared")
             }
+            Reason::UnrecordedShared => f.write_str(
+                "on GitHub but not in the shared record; value cannot be compared, so it is sent once to record it",
+            ),
+            Reason::SharedValueDiffers => f.write_str(
+                "differs from the value recorded by the last apply (perhaps applied from another machine)",
+            ),
             Reason::UnknownUntilPrompt => {
                 f.write_str("value unknown until it is asked for on apply")
             }
@@ -345,6 +357,18 @@ pub struct Change {
     pub action: Action,
     pub reason: Reason,
     pub source: Option<SourceKind>,
+}
+
+/// Reasons worded for a record the team shares: a value that differs may have been applied
+/// from another machine, and a secret missing from it is sent once to record it.
+pub fn against_shared_record(changes: &mut [Change]) {
+    for change in changes.iter_mut().filter(|c| c.kind == ItemKind::Secret) {
+        change.reason = match change.reason {
+            Reason::ValueChanged => Reason::SharedValueDiffers,
+            Reason::Unrecorded => Reason::UnrecordedShared,
+            _ => continue,
+        };
+    }
 }
 
 /// One change per secret name in `desired` ∪ `remote`, sorted by name.

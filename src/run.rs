@@ -72,6 +72,7 @@ fn dispatch(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<ExitStatus, Error> 
         Command::Man(args) => commands::man::run(args, cx),
         Command::Sandbox(args) => commands::sandbox::run(args, cx),
         Command::Demo => commands::demo::run(cx),
+        Command::State(args) => commands::state::run(args, cx),
     }
 }
 

@@ -32,6 +32,9 @@ use crate::scope::{self, Scope};
 const KEY_FILE: &str = "key";
 const FORMAT_VERSION: u32 = 1;
 
+/// The shortest team key accepted: guessing one must be out of reach.
+pub const MIN_TEAM_KEY_CHARS: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("no state folder: neither --state-dir, $XDG_STATE_HOME nor $HOME is set; pass --state-dir DIR")]
@@ -182,9 +185,7 @@ impl StateDir {
         }
         create_dir(&self.root)?;
         let path = self.root.join(KEY_FILE);
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        OsRng.fill_bytes(bytes.as_mut());
-        let hex = Zeroizing::new(hex_encode(bytes.as_ref()));
+        let hex = Fingerprinter::new_key_text();
         let tmp = tempfile::Builder::new()
             .prefix(".key")
             .permissions(fs::Permissions::from_mode(0o600))
@@ -435,6 +436,38 @@ impl Fingerprinter {
         Some(Fingerprinter {
             key: Zeroizing::new(key),
         })
+    }
+
+    /// The team's key for a shared record (`[state] key`): any text of at least
+    /// [`MIN_TEAM_KEY_CHARS`] characters, stretched to 32 bytes by HMAC under a fixed label so
+    /// that the same text gives the same key on every machine.
+    pub fn from_team_key(text: &SecretString) -> Option<Fingerprinter> {
+        let text = text.expose_secret().trim();
+        if text.chars().count() < MIN_TEAM_KEY_CHARS {
+            return None;
+        }
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(text.as_bytes()).expect("HMAC takes any key length");
+        mac.update(b"secretsync-team-key-v1");
+        Some(Fingerprinter {
+            key: Zeroizing::new(mac.finalize().into_bytes().to_vec()),
+        })
+    }
+
+    /// A MAC of a fixed label: tells whether a shared record was written with this key, and
+    /// nothing about the key or any value.
+    pub fn key_check(&self) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"secretsync-key-check-v1");
+        format!("hmac-sha256:{}", hex_encode(&mac.finalize().into_bytes()))
+    }
+
+    /// 32 new random bytes as hex: this machine's key file, or a team key to keep in a secret
+    /// store.
+    pub fn new_key_text() -> Zeroizing<String> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(bytes.as_mut());
+        Zeroizing::new(hex_encode(bytes.as_ref()))
     }
 
     /// A throwaway key, for a `plan` before any apply made one: its fingerprints match nothing.

@@ -8,6 +8,8 @@
 mod record;
 mod send;
 
+pub use record::SharedRecorder;
+
 use std::collections::BTreeMap;
 
 use secrecy::SecretString;
@@ -130,9 +132,11 @@ impl ScopeWrites {
     }
 }
 
-/// Where records go: the locked state of every scope the run writes secrets to.
+/// Where records go: the locked state of every scope the run writes secrets to, and the
+/// team's shared record when `[state] store = "github"`.
 pub struct Recorder<'a> {
     pub locks: &'a BTreeMap<Scope, Locked>,
+    pub shared: Option<&'a SharedRecorder<'a>>,
 }
 
 /// What the writes send and record: sealed values (for writes of a value) and fingerprints
@@ -204,7 +208,7 @@ pub async fn apply_target(
             &mut report,
             &work.scope,
             &outgoing,
-            locked,
+            (locked, recorder.shared),
             &mut missing,
         )
         .await;

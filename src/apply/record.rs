@@ -4,47 +4,151 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::STATE_VARIABLE;
 use crate::github::{Client, GithubError, Written};
-use crate::plan::{Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Remote};
-use crate::scope::Scope;
-use crate::state::{Locked, StateError};
+use crate::plan::{
+    Action, Change, Fingerprint, Intent, ItemKind, OrgAccess, Reason, Record, Recorded, Remote,
+};
+use crate::scope::{Scope, Visibility};
+use crate::shared_state::{self, Document};
+use crate::state::{Fingerprinter, Locked, StateError};
 
 use super::{ScopeReport, SealedSecrets};
 
 /// List the secrets again and record what was written; the secrets GitHub does not list go to
-/// `missing`.
+/// `missing`. With a shared record, its variable is re-read in the same round, merged per name
+/// and written back before the local intents are let go.
 pub(super) async fn list_and_record(
     client: &Client,
     report: &mut ScopeReport,
     scope: &Scope,
     outgoing: &SealedSecrets,
-    locked: &Locked,
+    recorder: (&Locked, Option<&SharedRecorder<'_>>),
     missing: &mut Vec<String>,
 ) {
+    let (locked, shared) = recorder;
+    // Held from the re-read to the write: a repository's Actions and Dependabot scopes share
+    // one variable.
+    let _home = match shared {
+        Some(shared) => Some(shared.hold(scope).await),
+        None => None,
+    };
+    let read_shared = async {
+        match shared {
+            Some(_) => Some(
+                client
+                    .get_variable(&shared_state::home(scope), STATE_VARIABLE)
+                    .await,
+            ),
+            None => None,
+        }
+    };
     // GitHub's `updated_at` after our writes is what the next plan compares against.
-    let recorded = match client.list_secrets(scope).await {
+    let (listing, shared_text) = tokio::join!(client.list_secrets(scope), read_shared);
+    let listed_remote = match listing {
         Ok(remote) => {
             missing.extend(absent(
                 &report.changes,
                 ItemKind::Secret,
                 remote.iter().map(|r| r.name.as_str()),
             ));
-            let listed: BTreeMap<&str, &str> = remote
-                .iter()
-                .map(|r| (r.name.as_str(), r.updated_at.as_str()))
-                .collect();
-            record(locked, report, outgoing, Some(&listed))
+            Some(remote)
         }
         // Without the listing there is no timestamp to record. The values did reach GitHub,
         // so record their fingerprints with the time left open: the next apply trusts the
         // fingerprint and fills the time in, instead of sending every value again.
         Err(e) => {
             report.error.get_or_insert(e);
-            record(locked, report, outgoing, None)
+            None
         }
     };
-    if let Err(e) = recorded {
+    let listed: Option<BTreeMap<&str, &str>> = listed_remote.as_ref().map(|remote| {
+        remote
+            .iter()
+            .map(|r| (r.name.as_str(), r.updated_at.as_str()))
+            .collect()
+    });
+    let mut keep_intents = false;
+    if let (Some(shared), Some(text)) = (shared, shared_text) {
+        let written = write_shared(
+            client,
+            shared,
+            scope,
+            text,
+            report,
+            outgoing,
+            listed.as_ref(),
+        )
+        .await;
+        if let Err(e) = written {
+            // The intents stay, so this machine still knows these writes as its own.
+            keep_intents = true;
+            attach_record_failure(report, &e);
+        }
+    }
+    if let Err(e) = record(locked, report, outgoing, listed.as_ref(), keep_intents) {
         attach_record_failure(report, &e);
+    }
+}
+
+/// Merge this run's writes into the shared record as just re-read, and write it back.
+async fn write_shared(
+    client: &Client,
+    shared: &SharedRecorder<'_>,
+    scope: &Scope,
+    text: Result<Option<String>, GithubError>,
+    report: &ScopeReport,
+    outgoing: &SealedSecrets,
+    listed: Option<&BTreeMap<&str, &str>>,
+) -> Result<(), String> {
+    let home = shared_state::home(scope);
+    let text = text.map_err(|e| e.to_string())?;
+    let existed = text.is_some();
+    let mut document =
+        Document::read(text.as_deref(), shared.key, &home).map_err(|e| e.to_string())?;
+    merge(document.section_mut(scope), report, outgoing, listed);
+    let value = document.to_text(&home).map_err(|e| e.to_string())?;
+    let written = match existed {
+        true => {
+            client
+                .update_variable(&home, STATE_VARIABLE, &value, None)
+                .await
+        }
+        // Seen by no workflow: an organization's record is shared with no repository.
+        false => {
+            let access = home.is_org().then(|| OrgAccess {
+                visibility: Visibility::Selected,
+                repositories: Vec::new(),
+                names: BTreeMap::new(),
+            });
+            client
+                .create_variable(&home, STATE_VARIABLE, &value, access.as_ref())
+                .await
+        }
+    };
+    written.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The shared record of a run: the team key, and one lock per variable.
+pub struct SharedRecorder<'a> {
+    pub key: &'a Fingerprinter,
+    homes: BTreeMap<Scope, tokio::sync::Mutex<()>>,
+}
+
+impl<'a> SharedRecorder<'a> {
+    pub fn new<'s>(key: &'a Fingerprinter, scopes: impl IntoIterator<Item = &'s Scope>) -> Self {
+        let homes = scopes
+            .into_iter()
+            .map(|s| (shared_state::home(s), tokio::sync::Mutex::new(())))
+            .collect();
+        SharedRecorder { key, homes }
+    }
+
+    async fn hold(&self, scope: &Scope) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.homes.get(&shared_state::home(scope)) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
     }
 }
 
@@ -69,7 +173,7 @@ pub(super) async fn list_variables(
 
 /// The writes were sent but could not be recorded: say so in the target's report. Their
 /// intents stay in the state, so the next plan knows them as ours rather than drift.
-fn attach_record_failure(report: &mut ScopeReport, e: &StateError) {
+fn attach_record_failure(report: &mut ScopeReport, e: &dyn std::fmt::Display) {
     let sent = report.results.values().filter(|r| r.is_ok()).count();
     let mut message = format!(
         "{sent} write(s) reached GitHub but could not be recorded: {e}; run apply again once the state folder is writable"
@@ -141,45 +245,58 @@ fn intent_done(result: Option<&Result<Written, GithubError>>) -> bool {
 
 /// Record the secrets this run wrote, with GitHub's time for each from `listed` (`None`: the
 /// listing after the writes failed, so the times are left open and the records of secrets gone
-/// from GitHub are kept until a listing says so).
+/// from GitHub are kept until a listing says so). `keep_intents`: the shared record could not be
+/// written, so this machine keeps knowing these writes as its own.
 fn record(
     locked: &Locked,
     report: &ScopeReport,
     outgoing: &SealedSecrets,
     listed: Option<&BTreeMap<&str, &str>>,
+    keep_intents: bool,
 ) -> Result<(), StateError> {
     let is_listed = |name: &str| listed.is_none_or(|l| l.contains_key(name));
     locked.update(|loaded| {
-        let records = &mut loaded.records;
-        // Access-only writes land here too: they move `updated_at`, and the fingerprint is the
-        // unchanged value's.
-        for ((kind, name), result) in &report.results {
-            if *kind != ItemKind::Secret || result.is_err() {
-                continue;
-            }
-            let time = listed.map(|l| l.get(name.as_str()));
-            match (outgoing.fingerprints.get(name), time) {
-                // A delete, or a write GitHub does not list: nothing to compare any more.
-                (None, _) | (_, Some(None)) => {
-                    records.remove(name);
-                }
-                (Some(fingerprint), time) => {
-                    let record = Record {
-                        fingerprint: fingerprint.clone(),
-                        updated_at: time.flatten().map(|t| (*t).to_string()),
-                    };
-                    records.insert(name.clone(), record);
-                }
-            }
-        }
-        // A record of a secret that is gone from GitHub can never match again.
-        records.retain(|name, _| is_listed(name));
+        merge(&mut loaded.records, report, outgoing, listed);
         loaded.intents.retain(|name, _| {
             !sent_here(report, name)
+                || keep_intents
                 || (is_listed(name)
                     && !intent_done(report.results.get(&(ItemKind::Secret, name.clone()))))
         });
     })
+}
+
+/// Fold this run's secret writes into `records` (the local file's, or the shared record's).
+fn merge(
+    records: &mut Recorded,
+    report: &ScopeReport,
+    outgoing: &SealedSecrets,
+    listed: Option<&BTreeMap<&str, &str>>,
+) {
+    let is_listed = |name: &str| listed.is_none_or(|l| l.contains_key(name));
+    // Access-only writes land here too: they move `updated_at`, and the fingerprint is the
+    // unchanged value's.
+    for ((kind, name), result) in &report.results {
+        if *kind != ItemKind::Secret || result.is_err() {
+            continue;
+        }
+        let time = listed.map(|l| l.get(name.as_str()));
+        match (outgoing.fingerprints.get(name), time) {
+            // A delete, or a write GitHub does not list: nothing to compare any more.
+            (None, _) | (_, Some(None)) => {
+                records.remove(name);
+            }
+            (Some(fingerprint), time) => {
+                let record = Record {
+                    fingerprint: fingerprint.clone(),
+                    updated_at: time.flatten().map(|t| (*t).to_string()),
+                };
+                records.insert(name.clone(), record);
+            }
+        }
+    }
+    // A record of a secret that is gone from GitHub can never match again.
+    records.retain(|name, _| is_listed(name));
 }
 
 /// Declared names of `kind` (every change that is not an extra or delete) that GitHub does not list.

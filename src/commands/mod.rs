@@ -14,6 +14,7 @@ pub mod plan;
 pub mod rotate;
 pub mod sandbox;
 pub mod set;
+pub mod state;
 
 use std::io::Write;
 use std::path::PathBuf;

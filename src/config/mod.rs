@@ -16,9 +16,11 @@ pub use crate::scope::{App, Repo, Scope, Visibility};
 
 mod checks;
 mod rules;
+mod store;
 mod targets;
 pub use checks::{CheckDecl, Template};
 pub use rules::{value_problems, Class, Rules};
+pub use store::{Store, STATE_VARIABLE};
 pub use targets::{Access, Place, Target};
 
 /// A config larger than this is refused before parsing: no sane config is that big.
@@ -39,6 +41,8 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Registry credentials to try before writing (`[[checks]]`).
     pub checks: Vec<CheckDecl>,
+    /// Where the record of applied values is kept (`[state]`).
+    pub store: Store,
 }
 
 /// A declared secret or variable: its name and where its value comes from.
@@ -245,6 +249,7 @@ struct RawConfig {
     targets: Vec<Spanned<targets::RawTarget>>,
     #[serde(default)]
     checks: Vec<Spanned<checks::RawCheck>>,
+    state: Option<Spanned<store::RawState>>,
 }
 
 #[derive(Deserialize)]
@@ -533,6 +538,7 @@ impl Validator<'_> {
         }
         let targets = self.targets(raw.targets, &secrets, &variables);
         let checks = self.checks(raw.checks, &secrets);
+        let store = self.store(raw.state);
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
@@ -544,6 +550,7 @@ impl Validator<'_> {
             variables,
             targets,
             checks,
+            store,
         })
     }
 
@@ -600,6 +607,14 @@ impl Validator<'_> {
                 continue;
             }
             let upper = name.to_ascii_uppercase();
+            if kind == "variable" && upper == STATE_VARIABLE {
+                let message = format!(
+                    "variable `{name}` is the name secretsync keeps its shared record under \
+                     (`[state] store = \"github\"`); pick another name"
+                );
+                self.problem(at, message);
+                continue;
+            }
             if let Some(other) = secrets.get(&upper) {
                 let message = format!(
                     "{kind} `{name}` is the same as `{}` on line {} (GitHub names ignore case); \
@@ -609,77 +624,85 @@ impl Validator<'_> {
                 self.problem(at, message);
                 continue;
             }
-            let secret = secret.into_inner();
-            let shorthand = RawSource {
-                env: secret.env,
-                keyring: secret.keyring,
-                prompt: secret.prompt,
-                confirm: secret.confirm,
-                remember: secret.remember,
-                value: secret.value,
-                file: secret.file,
-                command: secret.command,
-                timeout: secret.timeout,
-            };
-            let what = format!("{kind} `{name}`");
-            let raw_rules = rules::RawRules {
-                min_length: secret.min_length,
-                pattern: secret.pattern,
-                require: secret.require,
-                no_surrounding_whitespace: secret.no_surrounding_whitespace,
-            };
-            let rules = self.rules(raw_rules, &what, at);
-            let chain: Vec<Source> = match secret.from {
-                Some(from) => {
-                    if !shorthand.is_empty() {
-                        self.problem(
-                            at,
-                            format!("{what} has both `from` and a single source; keep one"),
-                        );
-                    }
-                    if from.is_empty() {
-                        self.problem(at, format!("{what} has an empty `from`; list a source"));
-                    }
-                    from.into_iter()
-                        .filter_map(|s| {
-                            let at = Some(s.span().start);
-                            self.source(s.into_inner(), at, &what)
-                        })
-                        .collect()
-                }
-                None if shorthand.is_empty() => {
-                    self.problem(
-                        at,
-                        format!(
-                            "{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"
-                        ),
-                    );
-                    Vec::new()
-                }
-                None => self.source(shorthand, at, &what).into_iter().collect(),
-            };
-            let remembers = chain
-                .iter()
-                .any(|s| matches!(s, Source::Prompt { remember: true, .. }));
-            if remembers && !chain.iter().any(|s| matches!(s, Source::Keyring { .. })) {
-                self.problem(
-                    at,
-                    format!("{what}: `remember = true` needs a `keyring` source in the same `from` chain to store the typed value in"),
-                );
-            }
-            secrets.insert(
-                upper.clone(),
-                Decl {
-                    kind,
-                    name: upper,
-                    chain,
-                    allow_empty: secret.allow_empty,
-                    rules,
-                    line,
-                },
-            );
+            let decl =
+                self.declaration(kind, (&name, upper.clone()), secret.into_inner(), at, line);
+            secrets.insert(upper, decl);
         }
         secrets
+    }
+
+    /// One declaration's sources and rules; `names` are as written (for messages) and as kept.
+    fn declaration(
+        &mut self,
+        kind: &'static str,
+        (written, name): (&str, String),
+        secret: RawSecret,
+        at: Option<usize>,
+        line: usize,
+    ) -> Decl {
+        let shorthand = RawSource {
+            env: secret.env,
+            keyring: secret.keyring,
+            prompt: secret.prompt,
+            confirm: secret.confirm,
+            remember: secret.remember,
+            value: secret.value,
+            file: secret.file,
+            command: secret.command,
+            timeout: secret.timeout,
+        };
+        let what = format!("{kind} `{written}`");
+        let raw_rules = rules::RawRules {
+            min_length: secret.min_length,
+            pattern: secret.pattern,
+            require: secret.require,
+            no_surrounding_whitespace: secret.no_surrounding_whitespace,
+        };
+        let rules = self.rules(raw_rules, &what, at);
+        let chain: Vec<Source> = match secret.from {
+            Some(from) => {
+                if !shorthand.is_empty() {
+                    self.problem(
+                        at,
+                        format!("{what} has both `from` and a single source; keep one"),
+                    );
+                }
+                if from.is_empty() {
+                    self.problem(at, format!("{what} has an empty `from`; list a source"));
+                }
+                from.into_iter()
+                    .filter_map(|s| {
+                        let at = Some(s.span().start);
+                        self.source(s.into_inner(), at, &what)
+                    })
+                    .collect()
+            }
+            None if shorthand.is_empty() => {
+                self.problem(
+                    at,
+                    format!("{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"),
+                );
+                Vec::new()
+            }
+            None => self.source(shorthand, at, &what).into_iter().collect(),
+        };
+        let remembers = chain
+            .iter()
+            .any(|s| matches!(s, Source::Prompt { remember: true, .. }));
+        if remembers && !chain.iter().any(|s| matches!(s, Source::Keyring { .. })) {
+            self.problem(
+                at,
+                format!("{what}: `remember = true` needs a `keyring` source in the same `from` chain to store the typed value in"),
+            );
+        }
+        Decl {
+            kind,
+            name,
+            chain,
+            allow_empty: secret.allow_empty,
+            rules,
+            line,
+        }
     }
 
     fn source(&mut self, raw: RawSource, at: Option<usize>, what: &str) -> Option<Source> {

@@ -208,6 +208,37 @@ impl Client {
         Ok(all)
     }
 
+    /// One variable's value; `None` when the scope has no variable of that name.
+    pub async fn get_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<String>, GithubError> {
+        let target = target_of(scope);
+        let op = Op::ReadVariable(name.to_string());
+        if scope.variables_path().is_none() {
+            return Err(malformed(&target, &op, "this scope has no variables"));
+        }
+        let uri = self.item_path(scope, name, true);
+        let check = |reply: &Reply| match reply.status {
+            StatusCode::OK => serde_json::from_str::<VariableItem>(&reply.body)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            _ => Ok(()),
+        };
+        let reply = self
+            .transport
+            .send(Method::GET, &uri, None, &target, &op, &check)
+            .await?;
+        match reply.status {
+            StatusCode::OK => serde_json::from_str::<VariableItem>(&reply.body)
+                .map(|item| Some(item.value))
+                .map_err(|e| malformed(&target, &op, &e.to_string())),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(status_error(&target, op, &reply)),
+        }
+    }
+
     /// Who may use an organization item: its visibility, and for `selected` the repository ids.
     async fn access(
         &self,

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use secrecy::ExposeSecret;
 
 use crate::apply::{ScopeReport, ScopeWrites, SecretToSeal};
-use crate::config::Config;
+use crate::config::{Config, STATE_VARIABLE};
 use crate::error::Error;
 use crate::github::{Client, GithubError};
 use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Summary};
 use crate::progress::Progress;
 use crate::scope::{Scope, Visibility};
+use crate::shared_state::{self, Document};
 use crate::state::{Fingerprinter, StateDir};
 
 use super::expand::Job;
@@ -24,6 +25,8 @@ pub(super) struct RunContext<'a> {
     pub config: &'a Config,
     pub key: &'a Fingerprinter,
     pub have_key: bool,
+    /// Records live in each scope's `SECRETSYNC_STATE` variable, fingerprinted with `key`.
+    pub shared: bool,
     pub state: &'a StateDir,
     pub prune: bool,
     /// `rotate`'s secret: every other name is left out of the plan.
@@ -112,15 +115,21 @@ async fn gather(
     let create_environment = environment_to_create(cx.client, job).await?;
     let access = org_access(cx.client, job).await?;
     let mut writes = ScopeWrites::new(scope.clone());
+    let mut shared = None;
     // A missing environment to be created holds nothing yet: everything is a create.
     if !job.secrets.is_empty() && !create_environment {
-        writes.remote_secrets = cx.client.list_secrets(scope).await?;
+        let (listed, record) =
+            tokio::join!(cx.client.list_secrets(scope), shared_record(cx, scope));
+        writes.remote_secrets = listed?;
+        shared = record?;
     }
     if !job.variables.is_empty() && !create_environment {
         writes.remote_variables = cx.client.list_variables(scope).await?;
+        // secretsync's own record is never an undeclared variable, and never pruned.
+        writes.remote_variables.retain(|v| v.name != STATE_VARIABLE);
     }
     tracing::info!(target = %scope, secrets = writes.remote_secrets.len(), variables = writes.remote_variables.len(), "listed");
-    let recorded = recorded(cx, job, &writes.remote_secrets)?;
+    let recorded = recorded(cx, job, &writes.remote_secrets, shared)?;
     let desired = desired_secrets(cx, values, job, &access, &mut writes.secrets);
     let desired_variables = desired_variables(values, job, &access, &mut writes.variables);
     let mut changes = plan::plan(
@@ -135,6 +144,9 @@ async fn gather(
         cx.prune && !job.variables.is_empty(),
     ));
     explain_unselected(cx.config, job, &mut changes);
+    if cx.shared {
+        plan::against_shared_record(&mut changes);
+    }
     if let Some(name) = cx.only {
         changes.retain(|c| c.name == name);
     }
@@ -171,12 +183,29 @@ async fn org_access(client: &Client, job: &Job) -> Result<Option<OrgAccess>, Git
     }))
 }
 
-/// What the state recorded for the scope. Writes of an apply that was cut off before it
-/// recorded them are ours, not drift.
+/// The shared record of the scope, read in the same round as its listing (`None` without
+/// `[state] store = "github"`). Written with another key, it stops the run before any write.
+async fn shared_record(
+    cx: &RunContext<'_>,
+    scope: &Scope,
+) -> Result<Option<plan::Recorded>, GatherError> {
+    if !cx.shared {
+        return Ok(None);
+    }
+    let home = shared_state::home(scope);
+    let text = cx.client.get_variable(&home, STATE_VARIABLE).await?;
+    let document =
+        Document::read(text.as_deref(), cx.key, &home).map_err(|e| GatherError::Other(e.into()))?;
+    Ok(Some(document.section(scope).clone()))
+}
+
+/// What the state recorded for the scope (the shared record's, when there is one). Writes of
+/// an apply of this machine that was cut off before it recorded them are ours, not drift.
 fn recorded(
     cx: &RunContext<'_>,
     job: &Job,
     remote: &[Remote],
+    shared: Option<plan::Recorded>,
 ) -> Result<plan::Recorded, GatherError> {
     let loaded = match cx.have_key && !job.secrets.is_empty() {
         true => cx
@@ -185,8 +214,11 @@ fn recorded(
             .map_err(|e| GatherError::Other(e.into()))?,
         false => Default::default(),
     };
-    let mut recorded = plan::settle(&loaded.records, &loaded.intents, remote);
-    if cx.adopt {
+    let records = shared.as_ref().unwrap_or(&loaded.records);
+    let mut recorded = plan::settle(records, &loaded.intents, remote);
+    // The local file keeps no shared records to fill in: a shared record gets its times from
+    // the apply that writes it.
+    if cx.adopt && !cx.shared {
         adopt_times(cx, &job.scope, &mut recorded, remote)?;
     }
     Ok(recorded)

@@ -13,7 +13,7 @@ mod write;
 
 use std::io::Write;
 
-use crate::config::Config;
+use crate::config::{Config, Store};
 use crate::error::Error;
 use crate::github::Pacing;
 use crate::precedence;
@@ -70,13 +70,14 @@ pub fn run(
     if command == Command::Apply && !options.skip_checks {
         resolve::check_values(&config, &values, options.json, out)?;
     }
-    let (key, have_key) = fingerprint_key(state, command)?;
+    let (key, have_key) = fingerprint_key(&config, state, command)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
     let scan = RunContext {
         client: &client,
         config: &config,
         key: &key,
         have_key,
+        shared: matches!(config.store, Store::Github { .. }),
         state,
         prune: options.prune,
         only: only.as_deref(),
@@ -114,9 +115,17 @@ async fn steps(
     outcome::unless_interrupted(outcome, interrupted)
 }
 
-/// The key that fingerprints values. `plan` never writes, so it never makes the key; without a
-/// key nothing recorded can match.
-fn fingerprint_key(state: &StateDir, command: Command) -> Result<(Fingerprinter, bool), Error> {
+/// The key that fingerprints values: the team's `[state] key` for a shared record; else this
+/// machine's. `plan` never writes, so it never makes the local key; without a key nothing
+/// recorded can match.
+fn fingerprint_key(
+    config: &Config,
+    state: &StateDir,
+    command: Command,
+) -> Result<(Fingerprinter, bool), Error> {
+    if let Store::Github { key } = &config.store {
+        return Ok((resolve::team_key(key)?, true));
+    }
     Ok(match command {
         Command::Apply => (state.key()?, true),
         Command::Plan => match state.existing_key()? {

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::apply::{self, Recorder, ScopeReport};
+use crate::apply::{self, Recorder, ScopeReport, SharedRecorder};
 use crate::error::Error;
 use crate::github::Client;
 use crate::progress::Progress;
@@ -43,7 +43,13 @@ pub(super) async fn apply_all(
             "interrupted while waiting for another run's lock; nothing was written".into(),
         ));
     };
-    let recorder = Recorder { locks: &locks };
+    let shared = cx
+        .shared
+        .then(|| SharedRecorder::new(cx.key, scopes.iter().copied()));
+    let recorder = Recorder {
+        locks: &locks,
+        shared: shared.as_ref(),
+    };
     let applied = planned
         .into_iter()
         .map(|p| apply_job(cx.client, p, &recorder, &progress));

@@ -30,6 +30,7 @@ mod registry;
 mod registry_support;
 mod sandbox_cli;
 mod scopes;
+mod shared_state;
 mod sources;
 mod support;
 mod variables;
