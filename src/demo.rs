@@ -23,6 +23,11 @@ fn demo_config(api_url: &str) -> String {
 api_url = "{api_url}"
 token = {{ file = "token" }}
 
+# The record of what was applied lives in GitHub, so every machine of the team agrees on it.
+[state]
+store = "github"
+key = {{ file = "team.key" }}
+
 [secrets.ALIYUN_REGISTRY]
 value = "crpi-demo.cn-hangzhou.personal.cr.aliyuncs.com"
 
@@ -70,8 +75,14 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     )?;
     write(dir.path(), "token", &token)?;
     write(dir.path(), "password.txt", "Fixed-Registry-Pass1\n")?;
+    write(
+        dir.path(),
+        "team.key",
+        crate::state::Fingerprinter::new_key_text().as_str(),
+    )?;
     let config = config::load(&dir.path().join("secretsync.toml"))?;
-    let state = StateDir::new(dir.path().join("state"));
+    let laptop = StateDir::new(dir.path().join("laptop-state"));
+    let teammate = StateDir::new(dir.path().join("teammate-state"));
     let options = RunOptions {
         prune: false,
         json: false,
@@ -87,13 +98,18 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
         "secretsync demo: four ALIYUN_* secrets for `{REPO}`, against a local sandbox at {}\n",
         sandbox.api_url()
     )?;
-    let step = |n: u32, title: &str, command: Command, out: &mut dyn Write| -> Result<(), Error> {
+    let step = |n: u32,
+                title: &str,
+                state: &StateDir,
+                command: Command,
+                out: &mut dyn Write|
+     -> Result<(), Error> {
         let shown = match command {
             Command::Plan => "secretsync plan",
             Command::Apply => "secretsync apply --yes",
         };
         writeln!(out, "{n}. {title}\n$ {shown}")?;
-        let outcome = sync::run(&config, &state, command, &options, None, out)?;
+        let outcome = sync::run(&config, state, command, &options, None, out)?;
         writeln!(out)?;
         if outcome.ok {
             Ok(())
@@ -104,18 +120,30 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     step(
         1,
         "What would change on a fresh repository",
+        &laptop,
         Command::Plan,
         out,
     )?;
-    step(2, "Make GitHub match", Command::Apply, out)?;
-    step(3, "Nothing left to do", Command::Plan, out)?;
+    step(2, "Make GitHub match", &laptop, Command::Apply, out)?;
+    step(3, "Nothing left to do", &laptop, Command::Plan, out)?;
     write(dir.path(), "password.txt", "Rotated-Registry-Pass2\n")?;
     writeln!(
         out,
         "(the registry password was rotated: password.txt now holds a new value)\n"
     )?;
-    step(4, "Exactly one update", Command::Plan, out)?;
-    step(5, "Send just that one", Command::Apply, out)?;
+    step(4, "Exactly one update", &laptop, Command::Plan, out)?;
+    step(5, "Send just that one", &laptop, Command::Apply, out)?;
+    writeln!(
+        out,
+        "(a teammate's machine, with its own state folder and the same team key)\n"
+    )?;
+    step(
+        6,
+        "Already in sync there: no write",
+        &teammate,
+        Command::Apply,
+        out,
+    )?;
     let writes = sandbox
         .requests()
         .iter()

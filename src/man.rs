@@ -16,11 +16,32 @@ pub fn run(dir: Option<&Path>, out: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-/// The command line without clap's `help` subcommand, which would get a page of its own.
+/// The command line without clap's `help` subcommands, which would get pages of their own.
 fn man_command() -> clap::Command {
-    let mut command = crate::cli::command().disable_help_subcommand(true);
+    let mut command = without_help(crate::cli::command());
     command.build();
     command
+}
+
+fn without_help(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(command.disable_help_subcommand(true), |command, name| {
+            command.mut_subcommand(name, without_help)
+        })
+}
+
+/// The pages `clap_mangen::generate_to` writes: one for the command and one for each of its
+/// subcommands, nested ones included (`secretsync-state-new-key.1`).
+fn page_names(command: &clap::Command, name: &str, names: &mut Vec<String>) {
+    names.push(format!("{name}.1"));
+    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        page_names(sub, &format!("{name}-{}", sub.get_name()), names);
+    }
 }
 
 fn write_pages(command: clap::Command, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
@@ -32,13 +53,8 @@ fn write_pages(command: clap::Command, dir: &Path, out: &mut dyn Write) -> Resul
     };
     std::fs::create_dir_all(dir).map_err(unwritable)?;
     clap_mangen::generate_to(command.clone(), dir).map_err(unwritable)?;
-    let mut names = vec![format!("{}.1", command.get_name())];
-    names.extend(
-        command
-            .get_subcommands()
-            .filter(|sub| !sub.is_hide_set())
-            .map(|sub| format!("{}-{}.1", command.get_name(), sub.get_name())),
-    );
+    let mut names = Vec::new();
+    page_names(&command, command.get_name(), &mut names);
     for name in names {
         writeln!(out, "{}", dir.join(name).display())?;
     }

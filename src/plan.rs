@@ -262,8 +262,9 @@ pub enum Reason {
     /// Present on GitHub, but absent from the team's shared record: the value cannot be
     /// compared, and is sent once to record it.
     UnrecordedShared,
-    /// The value recorded by the last apply, from this machine or another, is not this one's.
-    SharedValueDiffers,
+    /// The shared record holds another value than this machine's, which is unchanged here since
+    /// this machine's own last apply: another machine applied a newer value.
+    AppliedElsewhere,
     /// The value comes from a prompt that `plan` does not ask.
     UnknownUntilPrompt,
     Same,
@@ -296,7 +297,7 @@ impl Reason {
             Reason::ValueChanged => "value_changed",
             Reason::Drift { .. } => "drift",
             Reason::Unrecorded | Reason::UnrecordedShared => "unrecorded",
-            Reason::SharedValueDiffers => "value_changed",
+            Reason::AppliedElsewhere => "applied_elsewhere",
             Reason::UnknownUntilPrompt => "unknown_until_prompt",
             Reason::Same => "same",
             Reason::Undeclared => "undeclared",
@@ -329,8 +330,8 @@ impl fmt::Display for Reason {
             Reason::UnrecordedShared => f.write_str(
                 "on GitHub but not in the shared record; value cannot be compared, so it is sent once to record it",
             ),
-            Reason::SharedValueDiffers => f.write_str(
-                "differs from the value recorded by the last apply (perhaps applied from another machine)",
+            Reason::AppliedElsewhere => f.write_str(
+                "another machine applied a different value after this one's last apply; apply sends this machine's value back",
             ),
             Reason::UnknownUntilPrompt => {
                 f.write_str("value unknown until it is asked for on apply")
@@ -359,12 +360,18 @@ pub struct Change {
     pub source: Option<SourceKind>,
 }
 
-/// Reasons worded for a record the team shares: a value that differs may have been applied
-/// from another machine, and a secret missing from it is sent once to record it.
-pub fn against_shared_record(changes: &mut [Change]) {
+/// Reasons worded for a record the team shares. A secret missing from it is sent once to record
+/// it. A value that differs from it while this machine's own last record (`local`) still matches
+/// this machine's value was applied from another machine: applying would send the older one back.
+pub fn against_shared_record(changes: &mut [Change], desired: &[Desired], local: &Recorded) {
     for change in changes.iter_mut().filter(|c| c.kind == ItemKind::Secret) {
+        let unchanged_here = || {
+            let ours = desired.iter().find(|d| d.name == change.name);
+            let fingerprint = ours.and_then(|d| d.fingerprint.as_ref());
+            fingerprint.is_some() && local.get(&change.name).map(|r| &r.fingerprint) == fingerprint
+        };
         change.reason = match change.reason {
-            Reason::ValueChanged => Reason::SharedValueDiffers,
+            Reason::ValueChanged if unchanged_here() => Reason::AppliedElsewhere,
             Reason::Unrecorded => Reason::UnrecordedShared,
             _ => continue,
         };

@@ -129,7 +129,7 @@ async fn gather(
         writes.remote_variables.retain(|v| v.name != STATE_VARIABLE);
     }
     tracing::info!(target = %scope, secrets = writes.remote_secrets.len(), variables = writes.remote_variables.len(), "listed");
-    let recorded = recorded(cx, job, &writes.remote_secrets, shared)?;
+    let (recorded, local_records) = recorded(cx, job, &writes.remote_secrets, shared)?;
     let desired = desired_secrets(cx, values, job, &access, &mut writes.secrets);
     let desired_variables = desired_variables(values, job, &access, &mut writes.variables);
     let mut changes = plan::plan(
@@ -145,7 +145,7 @@ async fn gather(
     ));
     explain_unselected(cx.config, job, &mut changes);
     if cx.shared {
-        plan::against_shared_record(&mut changes);
+        plan::against_shared_record(&mut changes, &desired, &local_records);
     }
     if let Some(name) = cx.only {
         changes.retain(|c| c.name == name);
@@ -199,14 +199,15 @@ async fn shared_record(
     Ok(Some(document.section(scope).clone()))
 }
 
-/// What the state recorded for the scope (the shared record's, when there is one). Writes of
-/// an apply of this machine that was cut off before it recorded them are ours, not drift.
+/// What the state recorded for the scope (the shared record's, when there is one), and this
+/// machine's own records. Writes of an apply of this machine that was cut off before it
+/// recorded them are ours, not drift.
 fn recorded(
     cx: &RunContext<'_>,
     job: &Job,
     remote: &[Remote],
     shared: Option<plan::Recorded>,
-) -> Result<plan::Recorded, GatherError> {
+) -> Result<(plan::Recorded, plan::Recorded), GatherError> {
     let loaded = match cx.have_key && !job.secrets.is_empty() {
         true => cx
             .state
@@ -221,7 +222,7 @@ fn recorded(
     if cx.adopt && !cx.shared {
         adopt_times(cx, &job.scope, &mut recorded, remote)?;
     }
-    Ok(recorded)
+    Ok((recorded, loaded.records))
 }
 
 /// The job's secrets as the plan sees them (fingerprints, never values); each known value goes

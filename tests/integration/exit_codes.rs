@@ -78,6 +78,18 @@ fn demo_runs_offline() {
         "{}",
         out.stdout
     );
+    // A teammate's machine (its own state folder, the same team key) writes nothing.
+    let teammate = out
+        .stdout
+        .split("6. Already in sync there")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(teammate.contains("In sync: 4 unchanged"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("received 5 sealed writes"),
+        "{}",
+        out.stdout
+    );
     assert!(
         !out.stdout.contains("Fixed-Registry-Pass1")
             && !out.stdout.contains("Rotated-Registry-Pass2")

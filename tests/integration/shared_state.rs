@@ -83,7 +83,14 @@ fn a_second_machine_finds_everything_in_sync_and_sees_a_rotation_as_applied_else
     assert_eq!(changes.len(), 1, "{}", plan.stdout);
     assert!(changes[0].contains("ALIYUN_PASSWORD"), "{}", plan.stdout);
     assert!(
-        changes[0].contains("differs from the value recorded by the last apply"),
+        changes[0].contains("another machine applied a different value"),
+        "{}",
+        plan.stdout
+    );
+    // On B itself, a new value is an ordinary change.
+    let plan = on(&env, "b", &["plan"], "Pass-word3");
+    assert!(
+        plan.stdout.contains("value changed since the last apply"),
         "{}",
         plan.stdout
     );
@@ -237,5 +244,235 @@ fn a_no_op_is_one_round_and_a_rotation_adds_the_record() {
         seen.iter().filter(|s| s.starts_with("PATCH")).count(),
         1,
         "{seen:?}"
+    );
+}
+
+/// Every scope kind at once: repository, environment, organization (selected, no repository),
+/// Dependabot for a repository and an organization, and a `repos` fan-out.
+const EVERY_SCOPE: &str = r#"
+[secrets.A]
+env = "VALUE_A"
+
+[[targets]]
+repo = "acme/shop"
+
+[[targets]]
+repo = "acme/shop"
+environment = "production"
+
+[[targets]]
+org = "acme"
+visibility = "private"
+
+[[targets]]
+repo = "acme/shop"
+app = "dependabot"
+
+[[targets]]
+org = "acme"
+app = "dependabot"
+visibility = "private"
+
+[[targets]]
+repos = ["acme/web", "acme/api"]
+"#;
+
+#[test]
+fn every_scope_keeps_its_record_where_every_machine_finds_it() {
+    let env = Env::new();
+    env.sandbox.add_repo(REPO);
+    env.sandbox.add_repo("acme/web");
+    env.sandbox.add_repo("acme/api");
+    env.sandbox.add_environment(REPO, "production");
+    env.config(&format!("{STATE}{EVERY_SCOPE}"));
+    let run = |machine: &str, value: &str, args: &[&str]| {
+        let state = env.path(&format!("state-{machine}"));
+        env.command(env!("CARGO_BIN_EXE_secretsync"))
+            .args(args)
+            .arg("--config")
+            .arg(env.path("secretsync.toml"))
+            .arg("--state-dir")
+            .arg(state)
+            .env(KEY_VAR, KEY)
+            .env("VALUE_A", value)
+            .run()
+    };
+    run("a", "v1", &["apply", "--yes"]).assert_code(0);
+    let puts = secret_puts(&env.requests());
+    assert_eq!(puts.len(), 7, "one write per scope: {puts:?}");
+
+    // Each record sits in its Actions scope; Dependabot's beside Actions' in the same variable.
+    let shop = record(&env, &Scope::Repo(REPO.into()));
+    assert!(
+        shop.contains("\"actions\"") && shop.contains("\"dependabot\""),
+        "{shop}"
+    );
+    let org = record(&env, &Scope::Org("acme".into()));
+    assert!(
+        org.contains("\"actions\"") && org.contains("\"dependabot\""),
+        "{org}"
+    );
+    for scope in [
+        Scope::Environment(REPO.into(), "production".into()),
+        Scope::Repo("acme/web".into()),
+        Scope::Repo("acme/api".into()),
+    ] {
+        assert!(record(&env, &scope).contains("\"A\""), "{scope:?}");
+    }
+    // The organization's record is seen by no workflow.
+    assert_eq!(
+        env.sandbox
+            .org_variable_access(&Scope::Org("acme".into()), "SECRETSYNC_STATE"),
+        Some(("selected".into(), Vec::new()))
+    );
+
+    env.sandbox.clear_requests();
+    let plan = run("b", "v1", &["plan", "--detailed-exitcode"]);
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains("In sync: 7 unchanged"),
+        "{}",
+        plan.stdout
+    );
+    run("b", "v1", &["apply", "--yes"]).assert_code(0);
+    assert!(secret_puts(&env.requests()).is_empty());
+    // The record is never an undeclared variable, and prune leaves it alone.
+    let pruned = run("b", "v1", &["apply", "--yes", "--prune"]);
+    pruned.assert_code(0);
+    assert!(
+        !pruned.stdout.contains("SECRETSYNC_STATE"),
+        "{}",
+        pruned.stdout
+    );
+    assert!(env
+        .sandbox
+        .variable(&Scope::Repo(REPO.into()), "SECRETSYNC_STATE")
+        .is_some());
+}
+
+#[test]
+fn moving_from_local_to_shared_and_back_resends_once_and_converges() {
+    let env = Env::new();
+    env.config(ALIYUN);
+    env.cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run()
+        .assert_code(0);
+
+    env.config(&format!("{STATE}{ALIYUN}"));
+    let plan = on(&env, "a", &["plan"], "Pass-word1");
+    let unrecorded = plan
+        .stdout
+        .lines()
+        .filter(|l| l.contains("not in the shared record") && l.contains("sent once"))
+        .count();
+    assert_eq!(unrecorded, 4, "{}", plan.stdout);
+    env.sandbox.clear_requests();
+    apply(&env, "a", "Pass-word1").assert_code(0);
+    assert_eq!(
+        secret_puts(&env.requests()).len(),
+        4,
+        "sent once to record them"
+    );
+    env.sandbox.clear_requests();
+    apply(&env, "a", "Pass-word1").assert_code(0);
+    assert!(secret_puts(&env.requests()).is_empty());
+
+    // Back to this machine's own store: it still works, and settles again.
+    env.config(ALIYUN);
+    for _ in 0..2 {
+        env.cmd(&["apply", "--yes"])
+            .env("ALIYUN_PASSWORD", "Pass-word1")
+            .run()
+            .assert_code(0);
+    }
+    env.sandbox.clear_requests();
+    let last = env
+        .cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run();
+    last.assert_code(0);
+    assert!(
+        last.stdout.contains("In sync: 4 unchanged"),
+        "{}",
+        last.stdout
+    );
+    assert!(secret_puts(&env.requests()).is_empty());
+}
+
+#[test]
+fn the_record_variable_cannot_be_declared() {
+    let env = Env::new();
+    env.config(&format!(
+        "[variables.SECRETSYNC_STATE]\nvalue = \"x\"\n[[targets]]\nrepo = \"{REPO}\"\n"
+    ));
+    let out = env.cmd(&["plan"]).run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("secretsync.toml:4:"), "{}", out.stderr);
+    assert!(out.stderr.contains("shared record"), "{}", out.stderr);
+}
+
+/// Two configs for one repository, each declaring its own secret, as two machines' would.
+fn two_configs(env: &Env) {
+    let api = env.sandbox.api_url();
+    for (file, name) in [("one.toml", "FIRST"), ("two.toml", "SECOND")] {
+        env.write(
+            file,
+            &format!(
+                "[github]\napi_url = \"{api}\"\n{STATE}[secrets.{name}]\nvalue = \"{name}-value\"\n[[targets]]\nrepo = \"{REPO}\"\n"
+            ),
+        );
+    }
+}
+
+fn apply_config(env: &Env, file: &str, machine: &str) -> Output {
+    env.command(env!("CARGO_BIN_EXE_secretsync"))
+        .args(["apply", "--yes", "--config"])
+        .arg(env.path(file))
+        .arg("--state-dir")
+        .arg(env.path(&format!("state-{machine}")))
+        .env(KEY_VAR, KEY)
+        .run()
+}
+
+#[test]
+fn the_record_is_merged_per_name_so_no_machine_loses_anothers() {
+    let env = Env::new();
+    two_configs(&env);
+    apply_config(&env, "one.toml", "a").assert_code(0);
+    apply_config(&env, "two.toml", "b").assert_code(0);
+    let text = record(&env, &Scope::Repo(REPO.into()));
+    assert!(
+        text.contains("\"FIRST\"") && text.contains("\"SECOND\""),
+        "{text}"
+    );
+    env.sandbox.clear_requests();
+    apply_config(&env, "one.toml", "fresh").assert_code(0);
+    assert!(secret_puts(&env.requests()).is_empty());
+}
+
+#[test]
+fn concurrent_applies_from_two_machines_converge_on_the_next_apply() {
+    let env = Env::new();
+    two_configs(&env);
+    env.sandbox
+        .set_latency(std::time::Duration::from_millis(30));
+    for round in 0..3 {
+        env.sandbox.clear_requests();
+        std::thread::scope(|s| {
+            let one = s.spawn(|| apply_config(&env, "one.toml", &format!("a{round}")));
+            let two = s.spawn(|| apply_config(&env, "two.toml", &format!("b{round}")));
+            one.join().expect("joins").assert_code(0);
+            two.join().expect("joins").assert_code(0);
+        });
+        if round == 2 {
+            // Whatever raced in the first round was settled by the second.
+            assert!(secret_puts(&env.requests()).is_empty(), "round {round}");
+        }
+    }
+    let text = record(&env, &Scope::Repo(REPO.into()));
+    assert!(
+        text.contains("\"FIRST\"") && text.contains("\"SECOND\""),
+        "{text}"
     );
 }
