@@ -929,3 +929,81 @@ fn no_registry_value_in_the_logs() {
     let out = registry_tour(&env, &registry, 0);
     assert!(out.stdout.contains("\"ok\": true"), "{}", out.stdout);
 }
+
+const CANARY_TEAM_KEY: &str = "CANARY-team-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const CANARY_WRONG_KEY: &str = "CANARY-wrong-key-f9e8d7c6b5a4039281706f5e4d3c2b1a";
+
+/// The shared store: the team key and every value stay out of the output, the state folder, the
+/// requests and the `SECRETSYNC_STATE` record itself, at every verbosity, also when the key is
+/// wrong.
+#[test]
+fn no_canary_through_the_shared_store() {
+    let env = Env::with_token(CANARY_TOKEN);
+    config(&env, &env.sandbox.api_url());
+    let text = std::fs::read_to_string(env.path("secretsync.toml")).expect("config");
+    let shared =
+        format!("[state]\nstore = \"github\"\nkey = {{ env = \"CANARY_TEAM_KEY\" }}\n\n{text}");
+    env.write("secretsync.toml", &shared);
+    let run = |args: &[&str], key: &str, verbosity: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--config", "secretsync.toml", "--state-dir", "state"]);
+        canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")))
+            .args(verbosity)
+            .args(all)
+            .env("CANARY_TEAM_KEY", key)
+            .run_with_timeout(Duration::from_secs(60))
+    };
+    for verbosity in VERBOSITIES {
+        for (args, key, code) in [
+            (&["plan"][..], CANARY_TEAM_KEY, 0),
+            (&["apply", "--yes", "--skip-checks"][..], CANARY_TEAM_KEY, 0),
+            (
+                &["apply", "--yes", "--skip-checks", "--json"][..],
+                CANARY_TEAM_KEY,
+                0,
+            ),
+            (&["plan", "--json"][..], CANARY_WRONG_KEY, 1),
+            (
+                &["apply", "--yes", "--skip-checks"][..],
+                CANARY_WRONG_KEY,
+                1,
+            ),
+        ] {
+            let out = run(args, key, verbosity);
+            let what = format!("{args:?} {verbosity:?}");
+            assert_clean(&what, &out, &env);
+            for canary in [CANARY_TEAM_KEY, CANARY_WRONG_KEY] {
+                for form in forms(canary) {
+                    let places = [&out.stdout, &out.stderr];
+                    assert!(places.iter().all(|p| !p.contains(&form)), "{what}: {form}");
+                }
+            }
+            assert_eq!(out.code, code, "{what}\n{}\n{}", out.stdout, out.stderr);
+        }
+    }
+    let record = env
+        .sandbox
+        .variable(
+            &secretsync_sandbox::Scope::Repo(REPO.into()),
+            "SECRETSYNC_STATE",
+        )
+        .expect("the shared record was written");
+    let values = [
+        CANARY_ENV,
+        CANARY_FILE,
+        CANARY_CMD,
+        CANARY_LITERAL,
+        CANARY_TOKEN,
+    ];
+    for canary in values.iter().chain([&CANARY_TEAM_KEY]) {
+        for form in forms(canary) {
+            assert!(!record.contains(&form), "{form} in the record: {record}");
+        }
+    }
+    for (path, bytes) in created_files(env.dir.path()) {
+        let text = String::from_utf8_lossy(&bytes);
+        for form in forms(CANARY_TEAM_KEY) {
+            assert!(!text.contains(&form), "{form} in {}", path.display());
+        }
+    }
+}
