@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::checks;
 use crate::config::{Config, Decl};
-use crate::error::Error;
+use crate::error::{Error, UsageError};
 use crate::new_value;
 use crate::source::{Source, SourceKind};
 use crate::state::StateDir;
@@ -35,10 +35,10 @@ pub fn rotate(
         .iter()
         .any(|t| t.secrets.contains(&decl.name))
     {
-        return Err(Error::Usage(format!(
-            "no target carries `{}`; add it to a target's `secrets`",
-            decl.name
-        )));
+        return Err(UsageError::NotCarried {
+            name: decl.name.clone(),
+        }
+        .into());
     }
     let value = new_value::read(decl, rotation.stdin)?;
     // With --json, stdout carries only the apply's document; what is said on the way goes to
@@ -95,5 +95,59 @@ fn describe(source: &Source) -> String {
         Source::File(path) => format!("file `{}`", path.display()),
         Source::Command(command) => format!("command `{}`", command.program()),
         other => other.kind().as_str().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::error::UsageError;
+    use crate::github::Pacing;
+    use crate::source::PromptMode;
+
+    use super::*;
+
+    #[test]
+    fn a_secret_no_target_carries_is_refused_before_its_value_is_asked() {
+        let text = r#"
+[secrets.A]
+value = "a"
+
+[secrets.LONELY]
+from = [{ keyring = { service = "secretsync", user = "lonely" } }]
+
+[[targets]]
+repo = "o/one"
+secrets = ["A"]
+"#;
+        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
+            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::locate(Some(dir.path()), None, None).unwrap();
+        let rotation = Rotation {
+            name: "lonely",
+            stdin: false,
+            skip_checks: false,
+            options: RunOptions {
+                prune: false,
+                json: false,
+                prompts: PromptMode::Ask,
+                yes: true,
+                style: Default::default(),
+                pacing: Pacing::default(),
+                progress: false,
+                skip_checks: false,
+            },
+            state: &state,
+        };
+        let mut out = Vec::new();
+        let got = rotate(&config, rotation, &mut out);
+        assert!(
+            matches!(&got, Err(Error::Usage(UsageError::NotCarried { name })) if name == "LONELY"),
+            "{:?}",
+            got.err()
+        );
+        assert!(out.is_empty());
     }
 }
