@@ -45,11 +45,7 @@ fn from_stdin(decl: &Decl) -> Result<SecretString, Error> {
     let text = std::str::from_utf8(&bytes).map_err(|_| ValueError::StdinNotUtf8 {
         name: decl.name.clone(),
     })?;
-    let text = text
-        .strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(text);
-    Ok(SecretString::from(text))
+    Ok(SecretString::from(source::strip_newline(text)))
 }
 
 fn from_prompt(decl: &Decl) -> Result<SecretString, Error> {
