@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::config::{CheckDecl, Config, Template};
-use crate::error::Error;
+use crate::error::{ChecksFailed, Error, UsageError};
 use crate::registry::{self, shown, Filled, Probe, StepOutcome};
 use crate::source::{self, PromptMode, Resolution};
 
@@ -234,8 +234,15 @@ fn run_checks(
     Ok(runtime.block_on(run_all(&checks, &values)))
 }
 
-/// `secretsync check`: run and report every check; whether all passed.
+/// `secretsync check`: run and report every check; whether all passed. A config without checks
+/// is refused: an empty report would look like a pass.
 pub fn report(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, Error> {
+    if config.checks.is_empty() {
+        return Err(UsageError::NoChecks {
+            config: config.path.clone(),
+        }
+        .into());
+    }
     let results = run_checks(config, &BTreeMap::new(), None)?;
     render(out, &results, json)?;
     Ok(results.iter().all(CheckResult::ok))
@@ -251,12 +258,64 @@ pub fn gate(
     let results = run_checks(config, known, only)?;
     render(out, &results, false)?;
     let failures: Vec<String> = results.iter().flat_map(CheckResult::failures).collect();
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Check(format!(
-            "{}; nothing was written (fix it, or pass --skip-checks to write anyway)",
-            failures.join("\nerror: ")
-        )))
+    match failures.is_empty() {
+        true => Ok(()),
+        false => Err(ChecksFailed { failures }.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_failed_check_closes_the_gate_naming_the_check() {
+        let text = r#"
+[secrets.REG]
+value = "not a registry/ns"
+
+[secrets.USER]
+value = "u"
+
+[secrets.PASS]
+value = "p"
+
+[[targets]]
+repo = "o/one"
+secrets = ["REG", "USER", "PASS"]
+
+[[checks]]
+registry = "secret:REG"
+username = "secret:USER"
+password = "secret:PASS"
+"#;
+        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
+            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let mut out = Vec::new();
+        match gate(&config, &BTreeMap::new(), None, &mut out) {
+            Err(Error::Check(ChecksFailed { failures })) => {
+                assert_eq!(failures.len(), 1, "{failures:?}");
+                assert!(failures[0].contains("check on line 15"), "{failures:?}");
+            }
+            other => panic!("expected ChecksFailed, got {other:?}"),
+        }
+        assert!(!out.is_empty());
+    }
+
+    #[test]
+    fn check_without_checks_is_refused_rather_than_passed() {
+        let text =
+            "[secrets.A]\nvalue = \"a\"\n\n[[targets]]\nrepo = \"o/one\"\nsecrets = [\"A\"]\n";
+        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
+            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let mut out = Vec::new();
+        let got = report(&config, false, &mut out);
+        assert!(
+            matches!(&got, Err(Error::Usage(UsageError::NoChecks { config })) if config == Path::new("t.toml")),
+            "{got:?}"
+        );
+        assert!(out.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, LocalError, UsageError};
 use crate::exit::ExitStatus;
 
 const GENERIC: &str = r#"# secretsync.toml: which GitHub Actions secrets and variables must exist, and where their
@@ -79,17 +79,19 @@ pub fn template(preset: Option<&str>, repo: Option<&str>) -> Result<String, Erro
         None => GENERIC,
         Some("aliyun-acr") => ALIYUN_ACR,
         Some(other) => {
-            return Err(Error::Usage(format!(
-                "unknown preset `{other}`; use --preset {}, or leave --preset out",
-                PRESETS.join(" or --preset ")
-            )))
+            return Err(UsageError::UnknownPreset {
+                preset: other.to_owned(),
+                known: PRESETS,
+            }
+            .into())
         }
     };
     let repo = repo.unwrap_or("OWNER/REPO");
     if crate::scope::Repo::parse(repo).is_none() {
-        return Err(Error::Usage(format!(
-            "`--repo {repo}` is not of the form owner/name"
-        )));
+        return Err(UsageError::RepoNotOwnerName {
+            repo: repo.to_owned(),
+        }
+        .into());
     }
     Ok(text.replace("{REPO}", repo))
 }
@@ -103,11 +105,12 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let text = template(preset, repo)?;
-    let cannot = |e: std::io::Error| {
-        Error::Usage(format!(
-            "cannot write `{}`: {e}; check the folder's permissions",
-            path.display()
-        ))
+    let cannot = |error: std::io::Error| -> Error {
+        LocalError::ConfigUnwritable {
+            path: path.to_owned(),
+            error,
+        }
+        .into()
     };
     if force {
         replace(path, &text).map_err(cannot)?;
@@ -119,10 +122,10 @@ pub fn run(
             .create_new(true)
             .open(path)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => Error::Usage(format!(
-                    "`{}` exists already; keep it, or pass --force to overwrite it",
-                    path.display()
-                )),
+                std::io::ErrorKind::AlreadyExists => UsageError::InitExists {
+                    path: path.to_owned(),
+                }
+                .into(),
                 _ => cannot(e),
             })?;
         file.write_all(text.as_bytes()).map_err(cannot)?;
@@ -183,10 +186,35 @@ mod tests {
 
     #[test]
     fn unknown_preset_and_bad_repo() {
-        assert!(template(Some("nope"), None)
-            .unwrap_err()
-            .to_string()
-            .contains("aliyun-acr"));
-        assert!(template(None, Some("not a repo")).is_err());
+        assert!(matches!(
+            template(Some("nope"), None),
+            Err(Error::Usage(UsageError::UnknownPreset { preset, known }))
+                if preset == "nope" && known == PRESETS
+        ));
+        assert!(matches!(
+            template(None, Some("not a repo")),
+            Err(Error::Usage(UsageError::RepoNotOwnerName { repo })) if repo == "not a repo"
+        ));
+    }
+
+    #[test]
+    fn an_existing_config_is_kept_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secretsync.toml");
+        std::fs::write(&path, "# mine\n").unwrap();
+        let mut out = Vec::new();
+        let got = run(&path, None, None, false, &mut out);
+        assert!(
+            matches!(&got, Err(Error::Usage(UsageError::InitExists { path: p })) if *p == path),
+            "{:?}",
+            got.err()
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+        let missing_folder = dir.path().join("no/such/folder/secretsync.toml");
+        assert!(matches!(
+            run(&missing_folder, None, None, false, &mut out),
+            Err(Error::Local(LocalError::ConfigUnwritable { path: p, .. })) if p == missing_folder
+        ));
+        assert!(out.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, LocalError};
 
 pub fn run(dir: Option<&Path>, out: &mut dyn Write) -> Result<(), Error> {
     let command = man_command();
@@ -45,11 +45,9 @@ fn page_names(command: &clap::Command, name: &str, names: &mut Vec<String>) {
 }
 
 fn write_pages(command: clap::Command, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let unwritable = |e: std::io::Error| {
-        Error::Usage(format!(
-            "cannot write man pages into `{}`: {e}; pass a folder you can write to --dir",
-            dir.display()
-        ))
+    let unwritable = |error: std::io::Error| LocalError::ManPagesUnwritable {
+        dir: dir.to_owned(),
+        error,
     };
     std::fs::create_dir_all(dir).map_err(unwritable)?;
     clap_mangen::generate_to(command.clone(), dir).map_err(unwritable)?;
@@ -102,4 +100,24 @@ fn subcommand(parent: &str, sub: &clap::Command, page: &mut Vec<u8>) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_made_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let inside_a_file = file.join("man");
+        let mut out = Vec::new();
+        let got = run(Some(&inside_a_file), &mut out);
+        assert!(
+            matches!(&got, Err(Error::Local(LocalError::ManPagesUnwritable { dir, .. })) if *dir == inside_a_file),
+            "{got:?}"
+        );
+        assert!(out.is_empty());
+    }
 }

@@ -21,7 +21,7 @@ pub use compare::{
 pub use scan::{scan_text, Scan, Unresolved, Use};
 
 use crate::config::{App, Config, Place};
-use crate::error::Error;
+use crate::error::{Error, LocalError, UsageError};
 use crate::exit::ExitStatus;
 use crate::github::{Client, GithubError, Pacing};
 use crate::scope::Scope;
@@ -52,11 +52,9 @@ pub fn run(
     }
     let mut scans = Vec::with_capacity(files.len());
     for (name, path) in &files {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::Usage(format!(
-                "cannot read workflow `{}`: {e}; check its permissions",
-                path.display()
-            ))
+        let bytes = std::fs::read(path).map_err(|error| LocalError::WorkflowUnreadable {
+            path: path.clone(),
+            error,
         })?;
         let text = String::from_utf8_lossy(&bytes);
         scans.push(scan_text(&Path::new(WORKFLOWS).join(name), &text));
@@ -91,21 +89,15 @@ pub fn run(
 /// The workflow files directly in `folder` (GitHub reads no subfolders), by name, and one
 /// warning line for each workflow-named entry that cannot be read as a file.
 fn workflow_files(folder: &Path) -> Result<Workflows, Error> {
-    let missing = || {
-        Error::Usage(format!(
-            "no workflows folder at `{}`; run `secretsync audit` in a repository checkout, or pass \
-             the checkout's path: `secretsync audit PATH`",
-            folder.display()
-        ))
-    };
     if !folder.is_dir() {
-        return Err(missing());
+        return Err(UsageError::NoWorkflowsFolder {
+            folder: folder.to_owned(),
+        }
+        .into());
     }
-    let unlistable = |e: std::io::Error| {
-        Error::Usage(format!(
-            "cannot list `{}`: {e}; check its permissions",
-            folder.display()
-        ))
+    let unlistable = |error: std::io::Error| LocalError::FolderUnlistable {
+        folder: folder.to_owned(),
+        error,
     };
     let mut found = Workflows::default();
     for entry in std::fs::read_dir(folder).map_err(unlistable)? {

@@ -34,7 +34,12 @@ secrets = ["NPM_TOKEN", "BOTH"]
 #[test]
 fn workflows_folder_must_exist() {
     let dir = tempfile::tempdir().unwrap();
-    let err = workflow_files(&dir.path().join(WORKFLOWS)).unwrap_err();
+    let folder = dir.path().join(WORKFLOWS);
+    let err = workflow_files(&folder).unwrap_err();
+    assert!(
+        matches!(&err, Error::Usage(UsageError::NoWorkflowsFolder { folder: f }) if *f == folder),
+        "{err:?}"
+    );
     let text = err.to_string();
     assert!(text.contains(".github/workflows") && text.contains("secretsync audit PATH"));
     assert!(!text.contains('\n'));

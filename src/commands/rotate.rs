@@ -3,7 +3,7 @@
 use super::{finished, Context, ExitStatus};
 use crate::cli::RotateArgs;
 use crate::error::Error;
-use crate::rotate::Rotation;
+use crate::rotation::Rotation;
 use crate::source::PromptMode;
 use crate::sync::RunOptions;
 
@@ -21,6 +21,6 @@ pub fn run(args: RotateArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
         },
         state: &state,
     };
-    let outcome = crate::rotate::rotate(&config, rotation, cx.out)?;
+    let outcome = crate::rotation::rotate(&config, rotation, cx.out)?;
     Ok(finished(&outcome))
 }

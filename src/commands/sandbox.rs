@@ -6,16 +6,11 @@ use std::net::SocketAddr;
 
 use super::{Context, ExitStatus};
 use crate::cli::{InjectedFailure, SandboxArgs};
-use crate::error::Error;
+use crate::error::{Error, LocalError, UsageError};
 use secretsync_sandbox::{Sandbox, SandboxConfig};
 
 pub fn run(args: SandboxArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
-    if !args.addr.ip().is_loopback() {
-        return Err(Error::Usage(format!(
-            "the sandbox listens on loopback only, not `{}`; use e.g. --addr 127.0.0.1:8088",
-            args.addr
-        )));
-    }
+    loopback_only(args.addr)?;
     let (config, token_hint) = settings(&args);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -23,6 +18,15 @@ pub fn run(args: SandboxArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(serve(config, &args.failures, &token_hint, cx.out))?;
     Ok(ExitStatus::Success)
+}
+
+/// The sandbox has a well-known token and takes any write: it must not be reachable from
+/// another machine.
+fn loopback_only(addr: SocketAddr) -> Result<(), UsageError> {
+    match addr.ip().is_loopback() {
+        true => Ok(()),
+        false => Err(UsageError::SandboxNotLoopback { addr }),
+    }
 }
 
 /// The sandbox's settings, and how the banner names the token: the default one by value, one
@@ -55,7 +59,7 @@ async fn serve(
     let addr: SocketAddr = config.addr;
     let sandbox = Sandbox::start(config)
         .await
-        .map_err(|e| Error::Usage(format!("cannot listen on {addr}: {e}; pick another --addr")))?;
+        .map_err(|error| LocalError::CannotListen { addr, error })?;
     for failure in failures {
         sandbox.inject_write_failure("*", &failure.name, failure.status, "injected by --fail");
     }
@@ -68,4 +72,20 @@ async fn serve(
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     sandbox.run_until_ctrl_c().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_served() {
+        assert!(loopback_only("127.0.0.1:0".parse().unwrap()).is_ok());
+        assert!(loopback_only("[::1]:0".parse().unwrap()).is_ok());
+        let wide: SocketAddr = "0.0.0.0:8088".parse().unwrap();
+        assert!(matches!(
+            loopback_only(wide),
+            Err(UsageError::SandboxNotLoopback { addr }) if addr == wide
+        ));
+    }
 }

@@ -6,5 +6,5 @@ use crate::error::Error;
 
 pub fn run(args: SetArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     let config = cx.config(args.config)?;
-    crate::rotate::set(&config, &args.name, args.stdin, cx.out)
+    crate::new_value::set(&config, &args.name, args.stdin, cx.out)
 }

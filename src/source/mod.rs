@@ -257,7 +257,8 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
-fn strip_newline(text: &str) -> &str {
+/// A value read whole (a file, a command's output, a pipe) without the one newline that ends it.
+pub(crate) fn strip_newline(text: &str) -> &str {
     text.strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(text)

@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::apply::ScopeReport;
-use crate::error::Error;
+use crate::error::{Error, UsageError};
 use crate::render::{self, Style};
 
 use super::gather::PlannedJob;
@@ -13,9 +13,7 @@ use super::{Command, RunOptions};
 /// Fail before anything else when `apply` would have to ask and cannot.
 pub(super) fn require_terminal(command: Command, options: &RunOptions) -> Result<(), Error> {
     if command == Command::Apply && !options.yes && !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "apply needs confirmation, and there is no terminal to ask on; review with `secretsync plan`, then run `secretsync apply --yes`".into(),
-        ));
+        return Err(UsageError::NoTerminalToConfirm.into());
     }
     Ok(())
 }
@@ -40,7 +38,7 @@ pub(super) fn preview_and_ask(
         render::plan_preview(&mut std::io::stderr(), &preview, warnings, Style::default())?;
     }
     if !options.yes && !ask(pending)? {
-        return Err(Error::Usage("nothing was written: not confirmed".into()));
+        return Err(UsageError::NotConfirmed.into());
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::apply::ScopeReport;
 use crate::config::{Access, Config};
-use crate::error::Error;
+use crate::error::{Error, UsageError};
 use crate::github::Client;
 use crate::precedence::ScopeNames;
 use crate::scope::Scope;
@@ -40,11 +40,13 @@ pub(super) async fn expand(
         for scope in scopes {
             let key = scope.to_string().to_lowercase();
             if let Some((_, first)) = lines.iter().find(|(k, _)| *k == key) {
-                return Err(Error::Usage(format!(
-                    "`{scope}` is reached by the targets on lines {first} and {} of `{}`; a scope may appear in one target only: narrow a `match`, or remove one of them",
-                    target.line,
-                    config.path.display()
-                )));
+                return Err(UsageError::ScopeInTwoTargets {
+                    scope: scope.to_string(),
+                    first: *first,
+                    second: target.line,
+                    config: config.path.clone(),
+                }
+                .into());
             }
             lines.push((key, target.line));
             jobs.push(Job {

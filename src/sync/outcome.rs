@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::apply::ScopeReport;
-use crate::error::Error;
+use crate::error::{Error, Interruption};
 use crate::github::GithubError;
 use crate::render::{self, Mode};
 
@@ -60,10 +60,7 @@ pub(super) fn unless_interrupted(
     interrupted: bool,
 ) -> Result<RunOutcome, Error> {
     if interrupted {
-        return Err(Error::Interrupted(
-            "interrupted: what was written is recorded; run `secretsync apply` again to finish"
-                .into(),
-        ));
+        return Err(Interruption::DuringApply.into());
     }
     Ok(outcome)
 }
@@ -190,5 +187,25 @@ mod tests {
             .failure
             .unwrap()
             .contains("1 declared item(s) are missing"));
+    }
+
+    #[test]
+    fn an_interrupted_apply_ends_in_its_own_error_after_the_report() {
+        let options = RunOptions {
+            prune: false,
+            json: false,
+            prompts: crate::source::PromptMode::Defer,
+            yes: true,
+            style: Default::default(),
+            pacing: Default::default(),
+            progress: false,
+            skip_checks: true,
+        };
+        let outcome = || report(&mut Vec::new(), &[], &[], Shown::applied(), &options).unwrap();
+        assert!(unless_interrupted(outcome(), false).is_ok());
+        assert!(matches!(
+            unless_interrupted(outcome(), true),
+            Err(Error::Interrupted(Interruption::DuringApply))
+        ));
     }
 }

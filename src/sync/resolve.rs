@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::checks;
 use crate::config::{Config, Decl};
-use crate::error::Error;
+use crate::error::{Error, ValueError};
 use crate::shared_state::SharedError;
 use crate::source::{self, PromptMode, Resolution, SourceKind};
 use crate::state::Fingerprinter;
@@ -128,11 +128,8 @@ fn resolve_values(config: &Config, prompts: PromptMode) -> Result<Values, Error>
         prompts,
         &mut problems,
     )?;
-    if problems.is_empty() {
-        Ok(Values { secrets, variables })
-    } else {
-        Err(Error::Value(problems.join("\nerror: ")))
-    }
+    ValueError::unless_none(problems)?;
+    Ok(Values { secrets, variables })
 }
 
 /// Resolve the declared names in `used` (secrets or variables alike), adding what is wrong with
@@ -227,5 +224,32 @@ secrets = ["B"]
         assert!(matches!(config, Cow::Borrowed(_)));
         assert_eq!(values.secrets.keys().collect::<Vec<_>>(), ["A", "B"]);
         assert_eq!(values.variables.keys().collect::<Vec<_>>(), ["V"]);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_at_once() {
+        let text = r#"
+[secrets.A]
+value = ""
+
+[variables.V]
+value = ""
+
+[[targets]]
+repo = "o/one"
+secrets = ["A"]
+variables = ["V"]
+"#;
+        let declared = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
+            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        match resolve(&declared, Command::Plan, PromptMode::Defer, None) {
+            Err(Error::Value(ValueError::BrokenRules { problems })) => {
+                assert_eq!(problems.len(), 2, "{problems:?}");
+                assert!(problems[0].contains("`A` is empty"), "{problems:?}");
+                assert!(problems[1].contains("`V` is empty"), "{problems:?}");
+            }
+            Err(other) => panic!("expected BrokenRules, got {other:?}"),
+            Ok(_) => panic!("expected BrokenRules, got values"),
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::apply::{self, Recorder, ScopeReport, SharedRecorder};
-use crate::error::Error;
+use crate::error::{Error, Interruption};
 use crate::github::Client;
 use crate::progress::Progress;
 use crate::scope::Scope;
@@ -39,9 +39,7 @@ pub(super) async fn apply_all(
         .collect();
     let Some(locks) = cx.state.lock_all(cx.host(), &scopes, &stop).await? else {
         listener.abort();
-        return Err(Error::Interrupted(
-            "interrupted while waiting for another run's lock; nothing was written".into(),
-        ));
+        return Err(Interruption::WaitingForLock.into());
     };
     let shared = cx
         .shared

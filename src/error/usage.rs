@@ -1,0 +1,57 @@
+//! `UsageError`: what was asked cannot be done as asked (an undeclared name, a file in the way,
+//! no terminal to ask on). Each situation is one variant; its wording, with how to fix it, is
+//! here and nowhere else.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("`{name}` is not a declared secret in `{config}`; {}", declare_hint(.nearest.as_deref()))]
+    NotDeclared {
+        name: String,
+        config: PathBuf,
+        /// The declared name closest to `name`, if one is close enough to suggest.
+        nearest: Option<String>,
+    },
+    #[error("no terminal to ask for `{name}`; pass the value on standard input with --stdin")]
+    NoTerminalFor { name: String },
+    #[error("`{name}` has no keyring source to store into; add `{{ keyring = {{ service = \"secretsync\", user = \"...\" }} }}` to its `from` chain")]
+    NoKeyringSource { name: String },
+    #[error("no target carries `{name}`; add it to a target's `secrets`")]
+    NotCarried { name: String },
+    #[error("unknown preset `{preset}`; use --preset {}, or leave --preset out", .known.join(" or --preset "))]
+    UnknownPreset {
+        preset: String,
+        known: &'static [&'static str],
+    },
+    #[error("`--repo {repo}` is not of the form owner/name")]
+    RepoNotOwnerName { repo: String },
+    #[error("`{path}` exists already; keep it, or pass --force to overwrite it")]
+    InitExists { path: PathBuf },
+    #[error("no workflows folder at `{folder}`; run `secretsync audit` in a repository checkout, or pass the checkout's path: `secretsync audit PATH`")]
+    NoWorkflowsFolder { folder: PathBuf },
+    #[error("`{config}` has no [[checks]]; add one with registry, username, password and push (`secretsync init --preset aliyun-acr --config example.toml` writes an example)")]
+    NoChecks { config: PathBuf },
+    #[error("the sandbox listens on loopback only, not `{addr}`; use e.g. --addr 127.0.0.1:8088")]
+    SandboxNotLoopback { addr: SocketAddr },
+    #[error("`{scope}` is reached by the targets on lines {first} and {second} of `{config}`; a scope may appear in one target only: narrow a `match`, or remove one of them")]
+    ScopeInTwoTargets {
+        scope: String,
+        first: usize,
+        second: usize,
+        config: PathBuf,
+    },
+    #[error("apply needs confirmation, and there is no terminal to ask on; review with `secretsync plan`, then run `secretsync apply --yes`")]
+    NoTerminalToConfirm,
+    #[error("nothing was written: not confirmed")]
+    NotConfirmed,
+}
+
+/// The way out of an undeclared name: the nearest declared one, else declaring it.
+fn declare_hint(nearest: Option<&str>) -> String {
+    match nearest {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => "declare it under `[secrets.*]` first".into(),
+    }
+}
