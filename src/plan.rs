@@ -645,6 +645,55 @@ mod tests {
         Fingerprint(s.into())
     }
 
+    /// Against a shared record, every combination of: this machine's value (unknown, the one it
+    /// last applied, a new one), what the shared record holds (nothing, this machine's last
+    /// value, another), and this machine's own record (none, its value, another).
+    #[test]
+    fn shared_record_reasons_tell_a_value_applied_elsewhere_from_a_change_here() {
+        let remote = [Remote {
+            name: "A".into(),
+            updated_at: T0.into(),
+            access: None,
+        }];
+        let record = |f: &str| -> Recorded {
+            [(
+                "A".to_string(),
+                Record {
+                    fingerprint: fp(f),
+                    updated_at: Some(T0.into()),
+                },
+            )]
+            .into()
+        };
+        for mine in [None, Some("mine"), Some("new")] {
+            for shared in [None, Some("mine"), Some("theirs")] {
+                for local in [None, Some("mine"), Some("old")] {
+                    let desired = [Desired {
+                        name: "A".into(),
+                        fingerprint: mine.map(fp),
+                        source: Some(SourceKind::Env),
+                        access: None,
+                    }];
+                    let shared_rec = shared.map(record).unwrap_or_default();
+                    let local_rec = local.map(record).unwrap_or_default();
+                    let mut changes = plan(&desired, &remote, &shared_rec, false);
+                    let before = changes[0].reason.clone();
+                    against_shared_record(&mut changes, &desired, &local_rec);
+                    let expected = match (&before, mine, shared, local) {
+                        (Reason::Unrecorded, ..) => Reason::UnrecordedShared,
+                        (Reason::ValueChanged, Some(m), Some(_), Some(l)) if m == l => {
+                            Reason::AppliedElsewhere
+                        }
+                        _ => before.clone(),
+                    };
+                    assert_eq!(changes[0].reason, expected, "{mine:?} {shared:?} {local:?}");
+                    // Only the wording changes: what is written stays the plan's.
+                    assert_eq!(changes.len(), 1);
+                }
+            }
+        }
+    }
+
     /// Every combination of: declared or not, value known/unknown and same/changed, present on
     /// GitHub or not, recorded or not, remote updated at/after the record; with and without prune.
     #[test]
