@@ -305,7 +305,11 @@ pub struct SetArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The declared secret whose keyring entry to set
-    pub name: String,
+    #[arg(required_unless_present = "state_key")]
+    pub name: Option<String>,
+    /// Set the team's `[state] key` (for `store = "github"`) instead of a secret
+    #[arg(long, conflicts_with = "name")]
+    pub state_key: bool,
     /// Read the value from standard input instead of prompting
     #[arg(long)]
     pub stdin: bool,

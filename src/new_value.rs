@@ -4,12 +4,13 @@
 
 use std::io::{Read, Write};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use crate::config::{self, Config, Decl};
+use crate::config::{self, Config, Decl, Store, STATE_KEY_KIND};
 use crate::error::{Error, LocalError, UsageError, ValueError};
 use crate::exit::ExitStatus;
+use crate::shared_state::SharedError;
 use crate::source::{self, Source};
 
 /// The declared secret, or a clear error with the nearest name.
@@ -101,14 +102,19 @@ pub fn store(
     warn_if_shadowed(decl, out)
 }
 
-/// `secretsync set NAME`.
-pub fn set(
-    config: &Config,
-    name: &str,
-    stdin: bool,
-    out: &mut dyn Write,
-) -> Result<ExitStatus, Error> {
-    let decl = declared(config, name)?;
+/// The `[state] key` declaration, for `secretsync set --state-key`.
+pub fn state_key(config: &Config) -> Result<&Decl, Error> {
+    match &config.store {
+        Store::Github { key } => Ok(key),
+        Store::Local => Err(UsageError::NoStateKey {
+            config: config.path.clone(),
+        }
+        .into()),
+    }
+}
+
+/// `secretsync set NAME` (or `--state-key`): take the value and store it in the keyring source.
+pub fn set(decl: &Decl, stdin: bool, out: &mut dyn Write) -> Result<ExitStatus, Error> {
     let Some((service, user)) = keyring_of(decl) else {
         return Err(UsageError::NoKeyringSource {
             name: decl.name.clone(),
@@ -116,6 +122,11 @@ pub fn set(
         .into());
     };
     let value = read(decl, stdin)?;
+    if decl.kind == STATE_KEY_KIND {
+        crate::state::Fingerprinter::from_team_key(&value).ok_or(SharedError::ShortKey {
+            chars: value.expose_secret().trim().chars().count(),
+        })?;
+    }
     store(decl, (service, user), &value, out)?;
     Ok(ExitStatus::Success)
 }
@@ -171,11 +182,26 @@ secrets = ["DB_PASSWORD", "API_TOKEN"]
     #[test]
     fn set_without_a_keyring_source_says_so_before_asking() {
         let mut out = Vec::new();
-        let got = set(&config(), "API_TOKEN", false, &mut out);
+        let config = config();
+        let got = set(declared(&config, "API_TOKEN").unwrap(), false, &mut out);
         assert!(
             matches!(&got, Err(Error::Usage(UsageError::NoKeyringSource { name })) if name == "API_TOKEN"),
             "{got:?}"
         );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_state_key_is_there_only_with_a_shared_store() {
+        assert!(matches!(
+            state_key(&config()),
+            Err(Error::Usage(UsageError::NoStateKey { .. }))
+        ));
+        let shared = format!(
+            "[state]\nstore = \"github\"\nkey = {{ keyring = {{ service = \"s\", user = \"team\" }} }}\n{CONFIG}"
+        );
+        let config = crate::config::parse(&shared, Path::new("c.toml"), Path::new(".")).unwrap();
+        let decl = state_key(&config).unwrap();
+        assert_eq!(keyring_of(decl), Some(("s", "team")));
     }
 }

@@ -1,4 +1,5 @@
-//! `secretsync set`: store a secret's value in its keyring source.
+//! `secretsync set`: store a secret's value (or, with `--state-key`, the team key) in its keyring
+//! source.
 
 use super::{Context, ExitStatus};
 use crate::cli::SetArgs;
@@ -6,5 +7,9 @@ use crate::error::Error;
 
 pub fn run(args: SetArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     let config = cx.config(args.config)?;
-    crate::new_value::set(&config, &args.name, args.stdin, cx.out)
+    let decl = match &args.name {
+        Some(name) => crate::new_value::declared(&config, name)?,
+        None => crate::new_value::state_key(&config)?,
+    };
+    crate::new_value::set(decl, args.stdin, cx.out)
 }

@@ -18,6 +18,8 @@ pub enum UsageError {
     NoTerminalFor { name: String },
     #[error("`{name}` has no keyring source to store into; add `{{ keyring = {{ service = \"secretsync\", user = \"...\" }} }}` to its `from` chain")]
     NoKeyringSource { name: String },
+    #[error("`{config}` keeps no shared record, so it has no `[state] key` to set; add `[state]` with `store = \"github\"` and a `key` source first")]
+    NoStateKey { config: std::path::PathBuf },
     #[error("no target carries `{name}`; add it to a target's `secrets`")]
     NotCarried { name: String },
     #[error("unknown preset `{preset}`; use --preset {}, or leave --preset out", .known.join(" or --preset "))]

@@ -382,3 +382,49 @@ fn rotate_stores_and_applies_just_that_secret() {
         .to_string();
     assert!(line.contains("unchanged"), "{}", plan.stdout);
 }
+
+#[test]
+fn set_state_key_stores_the_team_key_that_apply_then_uses() {
+    let Some(env) = keyring_env("set_state_key_stores_the_team_key_that_apply_then_uses") else {
+        return;
+    };
+    env.config_for_repo(&format!(
+        "[state]\nstore = \"github\"\nkey = {{ keyring = {{ service = \"{SERVICE}\", user = \"team-key\" }} }}\n\
+         [secrets.ALIYUN_USERNAME]\nvalue = \"acme-account\"\n"
+    ));
+    let team_key = "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed";
+    let short = in_session(
+        &env,
+        &["set", "--state-key", "--stdin"],
+        Some("too-short\n"),
+    );
+    assert!(
+        one_line_error(&short).contains("secretsync state new-key"),
+        "{}",
+        short.stderr
+    );
+    let out = in_session(
+        &env,
+        &["set", "--state-key", "--stdin"],
+        Some(&format!("{team_key}\n")),
+    );
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("stored `[state] key` in the keyring"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(team_key) && !out.stderr.contains(team_key));
+    in_session(&env, &["apply", "--yes"], None).assert_code(0);
+    let record = env
+        .sandbox
+        .variable(
+            &secretsync_sandbox::Scope::Repo(crate::support::REPO.into()),
+            "SECRETSYNC_STATE",
+        )
+        .expect("the shared record");
+    assert!(
+        record.contains("ALIYUN_USERNAME") && !record.contains(team_key),
+        "{record}"
+    );
+}
