@@ -280,11 +280,13 @@ fn run_trial(case: Case) {
     std::fs::write(&config_path, config(case, &sandbox.api_url())).expect("write the config");
 
     let apply = || {
-        let mut args: Vec<std::ffi::OsString> = vec!["secretsync".into(), "--config".into()];
+        let mut args: Vec<std::ffi::OsString> = ["secretsync", "apply", "--yes", "--config"]
+            .map(Into::into)
+            .to_vec();
         args.push(config_path.clone().into());
         args.push("--state-dir".into());
         args.push(state_dir.clone().into());
-        args.extend(["--concurrency", &CONCURRENCY.to_string(), "apply", "--yes"].map(Into::into));
+        args.extend(["--concurrency", &CONCURRENCY.to_string()].map(Into::into));
         secretsync::run(args)
     };
 
@@ -1046,7 +1048,7 @@ fn memory_section(w: &mut String, extras: &Extras) {
     let _ = writeln!(w, "## 4. Peak memory of a 200-repository fan-out\n");
     let _ = writeln!(
         w,
-        "`{} --config … --state-dir … apply --yes` as a child process under GNU time \
+        "`{} apply --yes --config … --state-dir …` as a child process under GNU time \
          (`{} -f %M`, the maximum resident set in KiB, shown here in MiB = 1,024 KiB), with \
          `GH_TOKEN` set to the sandbox's token. The sandbox runs in the benchmark process (so \
          its memory is not counted) with organization `fan`: repositories `svc-000` … `svc-{:03}` \

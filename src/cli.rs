@@ -1,6 +1,7 @@
 //! The command line, as clap sees it, and the terminal policy decided once per run. Nothing else
 //! in the crate uses clap: each of `commands/` turns these structs into its module's options.
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,37 +25,10 @@ pub struct Cli {
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// Accepted before the subcommand too, as scripts wrote them when these flags were global;
-    /// hidden there by [`command`], so each subcommand's help shows only the flags it uses.
-    #[command(flatten)]
-    pub early_config: ConfigArgs,
-    #[command(flatten)]
-    pub early_state: StateArgs,
-    #[command(flatten)]
-    pub early_network: NetworkArgs,
-
+    /// Every other flag belongs to the subcommands that use it, so help lists what a command
+    /// takes, and a flag a command would ignore is refused.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// The flags given before the subcommand; each subcommand's own flags win over them.
-#[derive(Debug, Clone, Default)]
-pub struct Early {
-    pub config: ConfigArgs,
-    pub state: StateArgs,
-    pub network: NetworkArgs,
-}
-
-impl Cli {
-    /// Split into the subcommand and the flags given before it.
-    pub fn into_parts(self) -> (Command, Early) {
-        let early = Early {
-            config: self.early_config,
-            state: self.early_state,
-            network: self.early_network,
-        };
-        (self.command, early)
-    }
 }
 
 /// What the terminal allows, decided once per run from the environment and the streams.
@@ -110,23 +84,75 @@ impl Ui {
     }
 }
 
-/// The ids of the flags [`Cli`] accepts before the subcommand, hidden from its help.
-const EARLY: [&str; 6] = [
-    "config",
-    "state_dir",
-    "concurrency",
-    "max_wait",
-    "timeout",
-    "retries",
-];
-
 /// The command line as parsed, shown in help and rendered as completions and man pages.
 pub fn command() -> clap::Command {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    for id in EARLY {
-        command = command.mut_arg(id, |arg| arg.hide(true));
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Clap's error, with a tip that says where a flag goes when it was given before the subcommand
+/// (where scripts wrote them when they were global) or to one that does not take it; clap's own
+/// tip there would be to pass it as a value.
+pub fn with_placement_tip(mut error: clap::Error, args: &[OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return error;
     }
-    command
+    let Some(ContextValue::String(given)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    if let Some(tip) = placement_tip(given, args) {
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
+    }
+    error
+}
+
+/// "`--config` goes after the subcommand: `secretsync plan --config PATH`", naming the
+/// subcommand given if it takes the flag; else the subcommands that do.
+fn placement_tip(given: &str, args: &[OsString]) -> Option<String> {
+    let command = command();
+    let flag = given.split('=').next().unwrap_or(given);
+    let taken = |sub: &clap::Command| {
+        sub.get_arguments()
+            .find(|a| {
+                a.get_long().map(|l| format!("--{l}")).as_deref() == Some(flag)
+                    || a.get_short().map(|s| format!("-{s}")).as_deref() == Some(flag)
+            })
+            .cloned()
+    };
+    let takers: Vec<(&clap::Command, clap::Arg)> = command
+        .get_subcommands()
+        .filter_map(|sub| Some((sub, taken(sub)?)))
+        .collect();
+    let given_sub = args
+        .iter()
+        .skip(1)
+        .find_map(|a| command.find_subcommand(a.to_str()?));
+    let (sub, arg) = takers
+        .iter()
+        .find(|(sub, _)| given_sub.is_some_and(|g| g.get_name() == sub.get_name()))
+        .or(takers.first())?;
+    let long = arg
+        .get_long()
+        .map_or(flag.to_string(), |l| format!("--{l}"));
+    let value = arg
+        .get_value_names()
+        .and_then(|names| names.first())
+        .map_or(String::new(), |v| format!(" {v}"));
+    let example = format!("`secretsync {} {long}{value}`", sub.get_name());
+    match given_sub {
+        Some(g) if g.get_name() != sub.get_name() => {
+            let names: Vec<&str> = takers.iter().map(|(s, _)| s.get_name()).collect();
+            Some(format!(
+                "`{}` does not take `{long}`; {} do: {example}",
+                g.get_name(),
+                names.join(", ")
+            ))
+        }
+        _ => Some(format!("`{long}` goes after the subcommand: {example}")),
+    }
 }
 
 /// Where the config is read from (or, for `init`, written to).
@@ -145,8 +171,8 @@ pub struct StateArgs {
     pub state_dir: Option<PathBuf>,
 }
 
-/// How requests to GitHub are paced. No clap defaults, so that a value given before the
-/// subcommand can be told from none at all; `run` applies the defaults each help line names.
+/// How requests to GitHub are paced. No clap defaults: `commands` applies the transport's, which
+/// each help line names (a test checks they agree).
 #[derive(Debug, Clone, Default, Args)]
 pub struct NetworkArgs {
     /// Requests to GitHub in flight at once (GitHub advises few concurrent writes) [default: 4]
@@ -164,36 +190,6 @@ pub struct NetworkArgs {
     /// Retries of a request that failed with a 5xx answer or a broken connection [default: 3]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: Option<u32>,
-}
-
-impl ConfigArgs {
-    /// This subcommand's flag, else the one given before it.
-    pub fn or(self, early: ConfigArgs) -> ConfigArgs {
-        ConfigArgs {
-            config: self.config.or(early.config),
-        }
-    }
-}
-
-impl StateArgs {
-    /// This subcommand's flag, else the one given before it.
-    pub fn or(self, early: StateArgs) -> StateArgs {
-        StateArgs {
-            state_dir: self.state_dir.or(early.state_dir),
-        }
-    }
-}
-
-impl NetworkArgs {
-    /// Each of this subcommand's flags, else the one given before it.
-    pub fn or(self, early: NetworkArgs) -> NetworkArgs {
-        NetworkArgs {
-            concurrency: self.concurrency.or(early.concurrency),
-            max_wait: self.max_wait.or(early.max_wait),
-            timeout: self.timeout.or(early.timeout),
-            retries: self.retries.or(early.retries),
-        }
-    }
 }
 
 /// A number of seconds, 0 or more. Negative numbers reach this parser (rather than being taken

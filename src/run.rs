@@ -28,7 +28,8 @@ where
 fn parse(args: &[OsString]) -> Result<Cli, ExitStatus> {
     let parsed = crate::cli::command()
         .try_get_matches_from(args)
-        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches))
+        .map_err(|e| crate::cli::with_placement_tip(e, args));
     parsed.map_err(|e| {
         if e.use_stderr() && args.iter().any(|a| a == "--json") {
             let text = e.to_string();
@@ -57,9 +58,8 @@ fn run_parsed(cli: Cli) -> ExitStatus {
 }
 
 fn dispatch(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let (command, early) = cli.into_parts();
-    let cx = &mut Context { early, ui, out };
-    match command {
+    let cx = &mut Context { ui, out };
+    match cli.command {
         Command::Plan(args) => commands::plan::run(args, cx),
         Command::Apply(args) => commands::apply::run(args, cx),
         Command::Check(args) => commands::check::run(args, cx),

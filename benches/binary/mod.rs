@@ -165,11 +165,10 @@ pub fn memory_run(binary: &Path) -> Result<MemoryRun, String> {
     let state_dir: PathBuf = dir.path().join("state");
     command
         .arg(binary)
-        .arg("--config")
+        .args(["apply", "--yes", "--config"])
         .arg(&config)
         .arg("--state-dir")
         .arg(&state_dir)
-        .args(["apply", "--yes"])
         .env("GH_TOKEN", TOKEN)
         .env_remove("GITHUB_TOKEN")
         .env_remove("SECRETSYNC_CONFIG");

@@ -19,7 +19,7 @@ pub mod state;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cli::{ConfigArgs, Early, NetworkArgs, StateArgs, Ui};
+use crate::cli::{ConfigArgs, NetworkArgs, StateArgs, Ui};
 use crate::config::{self, Config};
 use crate::error::Error;
 pub use crate::exit::ExitStatus;
@@ -30,17 +30,14 @@ use crate::sync::{self, RunOptions};
 
 /// What every subcommand gets besides its own flags.
 pub struct Context<'a> {
-    pub early: Early,
     pub ui: Ui,
     /// Stdout.
     pub out: &'a mut dyn Write,
 }
 
 impl Context<'_> {
-    /// The subcommand's `--config`, else the one before it, else `$SECRETSYNC_CONFIG`, else
-    /// `./secretsync.toml`.
+    /// The subcommand's `--config`, else `$SECRETSYNC_CONFIG`, else `./secretsync.toml`.
     fn config_path(&self, flag: ConfigArgs) -> PathBuf {
-        let flag = flag.or(self.early.config.clone());
         config::locate(
             flag.config.as_deref(),
             std::env::var_os("SECRETSYNC_CONFIG"),
@@ -52,7 +49,6 @@ impl Context<'_> {
     }
 
     fn state(&self, flag: StateArgs) -> Result<StateDir, Error> {
-        let flag = flag.or(self.early.state.clone());
         Ok(StateDir::locate(
             flag.state_dir.as_deref(),
             std::env::var_os("XDG_STATE_HOME"),
@@ -62,7 +58,6 @@ impl Context<'_> {
 
     /// The pacing the flags ask for; the defaults, which their help names, are the transport's.
     fn pacing(&self, flags: NetworkArgs) -> Pacing {
-        let flags = flags.or(self.early.network.clone());
         let default = Pacing::default();
         let secs = std::time::Duration::from_secs;
         Pacing {

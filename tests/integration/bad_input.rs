@@ -478,33 +478,33 @@ fn cases() -> Vec<Case> {
             .commands(&[&["set"]])
             .clap(),
         case("--concurrency 0", Keep, &["'0'", "--concurrency"])
-            .commands(&[&["--concurrency", "0", "apply", "--yes"]])
+            .commands(&[&["apply", "--yes", "--concurrency", "0"]])
             .clap(),
         case("--max-wait that is not a number", Keep, &["'soon'", "--max-wait"])
-            .commands(&[&["--max-wait", "soon", "apply", "--yes"]])
+            .commands(&[&["apply", "--yes", "--max-wait", "soon"]])
             .clap(),
         case("--timeout 0", Keep, &["'0'", "--timeout"])
-            .commands(&[&["--timeout", "0", "plan"]])
+            .commands(&[&["plan", "--timeout", "0"]])
             .clap(),
         case("--retries 11", Keep, &["'11'", "--retries"])
-            .commands(&[&["--retries", "11", "plan"]])
+            .commands(&[&["plan", "--retries", "11"]])
             .clap(),
         case("completions for an unknown shell", Keep, &["'nosuchshell'", "possible values"])
             .commands(&[&["completions", "nosuchshell"]])
             .clap(),
         case("init --repo that is not a repository", Keep, &["`--repo not a repo` is not of the form owner/name"])
-            .commands(&[&["--config", "new.toml", "init", "--repo", "not a repo"]])
+            .commands(&[&["init", "--config", "new.toml", "--repo", "not a repo"]])
             .bare(),
         case("init with an unknown preset", Keep, &["unknown preset `nope`", "aliyun-acr"])
-            .commands(&[&["--config", "new.toml", "init", "--preset", "nope"]])
+            .commands(&[&["init", "--config", "new.toml", "--preset", "nope"]])
             .bare(),
         case("init over an existing config", Keep, &["exists already", "--force"])
             .commands(&[&["init"]]),
         case("--config pointing at a folder", Keep, &["`.`", "folder|directory"])
-            .commands(&[&["--config", ".", "plan"], &["--config", ".", "apply", "--yes"]])
+            .commands(&[&["plan", "--config", "."], &["apply", "--yes", "--config", "."]])
             .bare(),
         case("a config that does not exist", Keep, &["no config file at", "--config PATH"])
-            .commands(&[&["--config", "nope.toml", "plan"]])
+            .commands(&[&["plan", "--config", "nope.toml"]])
             .bare(),
         case("rotate an undeclared secret", Keep, &["`NOPE` is not a declared secret", "declare it"])
             .commands(&[&["rotate", "NOPE", "--stdin", "--yes"]]),
@@ -552,7 +552,7 @@ fn cases() -> Vec<Case> {
         case("a token with a misspelt key", Body("token = { envv = \"T\" }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
             &["secretsync.toml:4:", "did you mean `env`? (valid keys: `env`, `keyring`, `file`, `command`)"]),
         case("--max-wait -1", Keep, &["'-1'", "--max-wait", "0 or more"])
-            .commands(&[&["plan", "--max-wait", "-1"], &["--max-wait", "-1", "apply", "--yes"]])
+            .commands(&[&["plan", "--max-wait", "-1"], &["apply", "--yes", "--max-wait", "-1"]])
             .clap(),
         case("two repos matches that overlap", Body("[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n[[targets]]\nrepos = { org = \"acme\", match = \"s*\" }\n"),
             &["`acme/shop`", "lines 6 and 8 of `", "narrow a `match`"])
@@ -617,14 +617,9 @@ fn write_config(env: &Env, config: Config) {
 }
 
 fn run_case(env: &Env, case: &Case, command: &[&str]) -> Output {
-    let mut run = if case.bare {
-        env.command(env!("CARGO_BIN_EXE_secretsync"))
-            .arg("--state-dir")
-            .arg(env.state_dir())
-            .args(command)
-    } else {
-        env.cmd(command)
-    };
+    // A bare case passes its own `--config`, which `Env::cmd` then leaves as it is.
+    assert_eq!(case.bare, command.contains(&"--config"), "{}", case.name);
+    let mut run = env.cmd(command);
     // Bad input is not worth retrying; retries have their own tests.
     run = run.env("ALIYUN_PASSWORD", GOOD_PASSWORD);
     for (key, value) in case.env {
@@ -852,9 +847,14 @@ fn file_paths_are_relative_to_the_config_folder_and_absolute_paths_are_allowed()
     std::fs::write(env.path("conf/deep/secretsync.toml"), config).expect("write");
     let out = env
         .command(env!("CARGO_BIN_EXE_secretsync"))
-        .args(["--config", "conf/deep/secretsync.toml", "--state-dir"])
+        .args([
+            "apply",
+            "--yes",
+            "--config",
+            "conf/deep/secretsync.toml",
+            "--state-dir",
+        ])
         .arg(env.state_dir())
-        .args(["apply", "--yes"])
         .run();
     out.assert_code(0);
     assert_eq!(env.plaintext("UP").as_deref(), Some("from-outside"));
@@ -874,9 +874,13 @@ fn file_paths_are_relative_to_the_config_folder_and_absolute_paths_are_allowed()
     );
     let out = env
         .command(env!("CARGO_BIN_EXE_secretsync"))
-        .args(["--config", "conf/deep/secretsync.toml", "--state-dir"])
+        .args([
+            "plan",
+            "--config",
+            "conf/deep/secretsync.toml",
+            "--state-dir",
+        ])
         .arg(env.state_dir())
-        .arg("plan")
         .run();
     out.assert_code(1);
     assert!(

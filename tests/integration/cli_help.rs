@@ -4,7 +4,7 @@
 
 use clap::ValueEnum as _;
 
-use crate::support::{Env, ALIYUN};
+use crate::support::{Env, Output, ALIYUN};
 
 const CONFIG: &str = "--config";
 const STATE: &str = "--state-dir";
@@ -63,21 +63,152 @@ fn each_subcommand_shows_only_the_flags_it_uses() {
     }
 }
 
-/// Scripts that put these flags before the subcommand, as when they were global, still work.
+/// The subcommands, from clap's own model, as the binary parses them.
+fn subcommands() -> Vec<String> {
+    secretsync::cli::command()
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .filter(|name| name != "help")
+        .collect()
+}
+
+/// The long flags a help text shows, each with whether it takes a value (`--config <PATH>`).
+fn shown_flags(help: &str) -> Vec<(String, bool)> {
+    let mut flags = Vec::new();
+    for line in help
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+    {
+        let mut words = line.split([' ', ',']).filter(|w| !w.is_empty());
+        while let Some(word) = words.next() {
+            if let Some(long) = word.strip_prefix("--") {
+                let takes_value = words.next().is_some_and(|next| next.starts_with('<'));
+                flags.push((format!("--{}", long.trim_end_matches('.')), takes_value));
+                break;
+            }
+        }
+    }
+    flags
+}
+
+/// `secretsync SUBCOMMAND FLAG [1] --help`: help when the flag is accepted, so nothing runs
+/// either way; else clap's error (a value of `1` may be refused, which is not the question).
+fn try_flag(env: &Env, subcommand: &str, flag: &str, takes_value: bool) -> Output {
+    let mut args = vec![subcommand, flag];
+    if takes_value {
+        args.push("1");
+    }
+    args.push("--help");
+    env.command(env!("CARGO_BIN_EXE_secretsync"))
+        .args(args)
+        .run()
+}
+
+/// What help says a subcommand takes is what it takes, and none of the flags that were once
+/// global reaches a subcommand whose help does not show it.
 #[test]
-fn flags_before_the_subcommand_are_still_accepted() {
+fn each_subcommand_takes_exactly_the_flags_its_help_shows() {
+    let env = Env::new();
+    let subcommands = subcommands();
+    assert!(subcommands.len() >= 12, "{subcommands:?}");
+    for subcommand in &subcommands {
+        let text = help(&env, subcommand);
+        let shown = shown_flags(&text);
+        assert!(shown.iter().any(|(flag, _)| flag == "--verbose"), "{text}");
+        for (flag, takes_value) in shown.iter().filter(|(flag, _)| flag != "--help") {
+            let out = try_flag(&env, subcommand, flag, *takes_value);
+            assert!(
+                out.code == 0 || !out.stderr.contains("unexpected argument"),
+                "`{subcommand}` shows {flag} but refuses it:\n{}",
+                out.stderr
+            );
+        }
+        for flag in [CONFIG, STATE].iter().chain(&NETWORK) {
+            if shown.iter().any(|(f, _)| f == flag) {
+                continue;
+            }
+            let out = try_flag(&env, subcommand, flag, true);
+            out.assert_code(1);
+            assert!(
+                out.stderr
+                    .contains(&format!("unexpected argument '{flag}' found")),
+                "`{subcommand} {flag}`:\n{}",
+                out.stderr
+            );
+        }
+    }
+}
+
+/// A flag before the subcommand, where scripts put them when they were global, is a usage error
+/// that says where it goes; as one that its subcommand does not take, it is never ignored.
+#[test]
+fn flags_before_the_subcommand_are_refused_with_where_they_go() {
     let env = Env::new();
     env.config(ALIYUN);
-    let config = env.path("secretsync.toml");
-    let out = env
+    for flag in [CONFIG, STATE].iter().chain(&NETWORK) {
+        for args in [vec![*flag, "1", "plan"], vec![&format!("{flag}=1"), "plan"]] {
+            let out = env
+                .command(env!("CARGO_BIN_EXE_secretsync"))
+                .args(&args)
+                .run();
+            out.assert_code(1);
+            assert!(
+                out.stderr
+                    .contains(&format!("unexpected argument '{flag}' found"))
+                    && out.stderr.contains(&format!(
+                        "`{flag}` goes after the subcommand: `secretsync plan {flag} "
+                    )),
+                "{args:?}:\n{}",
+                out.stderr
+            );
+        }
+    }
+    let short = env
         .command(env!("CARGO_BIN_EXE_secretsync"))
-        .arg("--config")
-        .arg(&config)
-        .args(["--retries", "0", "plan", "--concurrency", "1"])
-        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .args(["-c", "secretsync.toml", "plan"])
         .run();
-    out.assert_code(0);
-    assert!(out.stdout.contains("ALIYUN_PASSWORD"), "{}", out.stdout);
+    short.assert_code(1);
+    assert!(
+        short
+            .stderr
+            .contains("`--config` goes after the subcommand"),
+        "{}",
+        short.stderr
+    );
+    // `-v` applies to every subcommand, so it stays accepted anywhere.
+    env.cmd(&["-v", "plan"])
+        .env("ALIYUN_PASSWORD", "Pass-word1")
+        .run()
+        .assert_code(0);
+}
+
+/// A network flag given to a subcommand that does not talk to GitHub says which ones do, and
+/// `--json` still gets its error document.
+#[test]
+fn a_flag_the_subcommand_does_not_take_names_those_that_do() {
+    let env = Env::new();
+    let out = env.cmd(&["completions", "bash", "--timeout", "5"]).run();
+    out.assert_code(1);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("`completions` does not take `--timeout`;")
+            && out.stderr.contains("`secretsync plan --timeout SECONDS`"),
+        "{}",
+        out.stderr
+    );
+    let json = env
+        .command(env!("CARGO_BIN_EXE_secretsync"))
+        .args(["--config", "secretsync.toml", "plan", "--json"])
+        .run();
+    json.assert_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], false, "{doc}");
+    assert_eq!(
+        doc["error"]["message"], "unexpected argument '--config' found",
+        "{doc}"
+    );
 }
 
 #[test]

@@ -28,11 +28,10 @@ fn config(env: &Env, file: &str, repos: &[&str], round: usize) -> PathBuf {
 
 fn apply(env: &Env, config: &PathBuf) -> Output {
     env.command(env!("CARGO_BIN_EXE_secretsync"))
-        .arg("--config")
+        .args(["apply", "--yes", "--config"])
         .arg(config)
         .arg("--state-dir")
         .arg(env.state_dir())
-        .args(["apply", "--yes"])
         .run_with_timeout(RUN_TIMEOUT)
 }
 

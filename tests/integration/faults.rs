@@ -379,9 +379,8 @@ fn run_all(cases: Vec<Case>) {
 }
 
 fn apply(env: &Env, extra: &[&str]) -> Output {
-    let mut args = vec!["--timeout", "1"];
+    let mut args = vec!["apply", "--yes", "--timeout", "1"];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&["apply", "--yes"]);
     env.cmd(&args).env("ALIYUN_PASSWORD", PASSWORD).run()
 }
 

@@ -45,7 +45,7 @@ fn interrupt_records_what_was_written(signal: &str, command_source: bool) {
     env.config(&body);
     env.sandbox.set_latency(Duration::from_millis(150));
     let child = env
-        .cmd(&["--concurrency", "1", "apply", "--yes"])
+        .cmd(&["apply", "--yes", "--concurrency", "1"])
         .into_command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,6 +12,7 @@
 //! print its backtrace into what is searched; one panic can be provoked (completions into a
 //! closed pipe), and it is searched too.
 
+use std::ffi::OsStr;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use crate::registry_support::EchoRegistry;
-use crate::support::{Env, Output, Run, REPO};
+use crate::support::{with_flags, Env, Output, Run, REPO};
 
 const CANARY_TOKEN: &str = "CANARYTOKEN-ghp-7d1e5a0c9b";
 const CANARY_ENV: &str = "CANARY-env-value-4f8e2b91";
@@ -250,14 +251,16 @@ fn on_path(program: &str) -> bool {
 }
 
 fn run_step(env: &Env, step: &Step, verbosity: &[&str]) -> Output {
-    let mut run = canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")))
-        .arg("--config")
-        .arg(env.path(step.config.unwrap_or("secretsync.toml")))
-        .arg("--state-dir")
-        .arg(env.state_dir())
-        .arg("--retries=0")
-        .args(verbosity)
-        .args(step.args);
+    let config = env.path(step.config.unwrap_or("secretsync.toml"));
+    let state = env.state_dir();
+    let args: Vec<&OsStr> = verbosity.iter().chain(step.args).map(OsStr::new).collect();
+    let flags: [&[&OsStr]; 3] = [
+        &[OsStr::new("--config"), config.as_os_str()],
+        &[OsStr::new("--state-dir"), state.as_os_str()],
+        &[OsStr::new("--retries=0")],
+    ];
+    let mut run =
+        canary_env(env.command(env!("CARGO_BIN_EXE_secretsync"))).args(with_flags(&args, &flags));
     for var in step.unset {
         run = run.env_remove(var);
     }
@@ -576,9 +579,9 @@ fn no_canary_anywhere() {
     for verbosity in VERBOSITIES {
         let mut args: Vec<&str> = verbosity.to_vec();
         args.extend_from_slice(&[
+            "init",
             "--config",
             "init.toml",
-            "init",
             "--preset",
             "aliyun-acr",
             "--repo",
@@ -635,9 +638,9 @@ fn no_canary_when_the_token_is_rejected_or_github_is_unreachable() {
     for (what, env) in [("rejected token", &other), ("unreachable API", &gone)] {
         for command in commands {
             for verbosity in VERBOSITIES {
-                let mut args: Vec<&str> = vec!["--retries=0"];
-                args.extend_from_slice(verbosity);
+                let mut args: Vec<&str> = verbosity.to_vec();
                 args.extend_from_slice(command);
+                let args = with_flags(&args, &[&["--retries=0"]]);
                 let out = canary_env(env.cmd(&args)).run_with_timeout(Duration::from_secs(60));
                 out.assert_code(1);
                 assert_clean(&format!("{what} {args:?}"), &out, env);
@@ -828,7 +831,10 @@ fn registry_tour(env: &Env, registry: &EchoRegistry, code: i32) -> Output {
     let mut json = None;
     for (args, stdin) in commands {
         for verbosity in VERBOSITIES {
-            let mut run = canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")))
+            let mut all: Vec<&str> = verbosity.to_vec();
+            all.extend_from_slice(args);
+            let all = with_flags(&all, &[&["--retries=0"]]);
+            let mut run = canary_env(env.cmd(&all))
                 .env("REG_HOST_VAR", format!("{CANARY_REG_IP}:{}", registry.port))
                 .env(
                     "REG_TLS_VAR",
@@ -836,14 +842,7 @@ fn registry_tour(env: &Env, registry: &EchoRegistry, code: i32) -> Output {
                 )
                 .env("REG_GONE_VAR", CANARY_REG_GONE)
                 .env("REG_USER_VAR", CANARY_REG_USER)
-                .env("REG_NS_VAR", CANARY_REG_NS)
-                .arg("--config")
-                .arg(env.path("secretsync.toml"))
-                .arg("--state-dir")
-                .arg(env.state_dir())
-                .arg("--retries=0")
-                .args(verbosity)
-                .args(args);
+                .env("REG_NS_VAR", CANARY_REG_NS);
             if let Some(text) = stdin {
                 run = run.stdin_text(text);
             }

@@ -94,7 +94,7 @@ fn record_fails_after_the_writes(json: bool) {
         .skip(1),
     );
     env.sandbox.clear_requests();
-    let mut args = vec!["--retries", "0", "apply", "--yes"];
+    let mut args = vec!["apply", "--yes", "--retries", "0"];
     if json {
         args.push("--json");
     }
@@ -227,7 +227,7 @@ fn sigkill_after_writes_landed_is_not_drift_and_a_rerun_converges() {
         .inject_fault(Fault::new("PUT", "", FaultKind::Hang(Duration::from_secs(10))).skip(3));
     env.sandbox.clear_requests();
     let mut child = env
-        .cmd(&["--concurrency", "1", "apply", "--yes"])
+        .cmd(&["apply", "--yes", "--concurrency", "1"])
         .into_command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())

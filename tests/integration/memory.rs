@@ -30,7 +30,7 @@ fn no_secret_value_in_memory_while_writes_are_in_flight() {
     ));
     env.sandbox.set_latency(Duration::from_millis(1500));
     let mut child = env
-        .cmd(&["--concurrency", "1", "apply", "--yes"])
+        .cmd(&["apply", "--yes", "--concurrency", "1"])
         .into_command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())

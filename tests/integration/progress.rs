@@ -29,14 +29,14 @@ fn on_pty(env: &Env, args: &[&str]) -> String {
 #[test]
 fn progress_shows_on_a_terminal_only() {
     let env = slow_env();
-    let shown = on_pty(&env, &["--concurrency", "2", "plan"]);
+    let shown = on_pty(&env, &["plan", "--concurrency", "2"]);
     assert!(shown.contains("secretsync: planned "), "{shown}");
     assert!(shown.contains("/8 targets"), "{shown}");
 
-    let json = on_pty(&env, &["--concurrency", "2", "plan", "--json"]);
+    let json = on_pty(&env, &["plan", "--concurrency", "2", "--json"]);
     assert!(!json.contains("secretsync: planned"), "{json}");
 
-    let piped = env.cmd(&["--concurrency", "2", "plan"]).run();
+    let piped = env.cmd(&["plan", "--concurrency", "2"]).run();
     piped.assert_code(0);
     assert!(
         piped.stderr.is_empty(),

@@ -96,14 +96,24 @@ impl Env {
         Run { cmd }
     }
 
-    /// The binary, in the temp folder, with only the environment a test gives it.
+    /// The binary, in the temp folder, with only the environment a test gives it. Right after
+    /// the subcommand come this folder's `--config` and `--state-dir`, each where the subcommand
+    /// takes it and the test does not pass its own.
     pub fn cmd(&self, args: &[&str]) -> Run {
+        let config = self.path("secretsync.toml");
+        let state = self.state_dir();
+        let config_flag = [OsStr::new("--config"), config.as_os_str()];
+        let state_flag = [OsStr::new("--state-dir"), state.as_os_str()];
+        let mut ours: Vec<&[&OsStr]> = Vec::new();
+        if !given(args, "--config") && !given(args, "-c") {
+            ours.push(&config_flag);
+        }
+        if !given(args, "--state-dir") {
+            ours.push(&state_flag);
+        }
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         self.command(env!("CARGO_BIN_EXE_secretsync"))
-            .arg("--config")
-            .arg(self.path("secretsync.toml"))
-            .arg("--state-dir")
-            .arg(self.state_dir())
-            .args(args)
+            .args(with_flags(&args, &ours))
     }
 
     /// `apply --yes`, expected to succeed.
@@ -146,6 +156,42 @@ impl Env {
         files.sort();
         files
     }
+}
+
+fn given(args: &[&str], flag: &str) -> bool {
+    args.iter()
+        .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+}
+
+/// `args` with each of `flags` (a flag, alone or with its value) that the subcommand in `args`
+/// takes, put right after it: flags belong to subcommands, and one a subcommand does not take is
+/// left out. With no subcommand in `args`, `args` as they are.
+pub fn with_flags<'a, S>(args: &[&'a S], flags: &[&[&'a S]]) -> Vec<&'a S>
+where
+    S: AsRef<OsStr> + ?Sized,
+{
+    let command = secretsync::cli::command();
+    let found = args.iter().enumerate().find_map(|(at, a)| {
+        let name = a.as_ref().to_str()?;
+        Some((at, command.find_subcommand(name)?))
+    });
+    let Some((at, subcommand)) = found else {
+        return args.to_vec();
+    };
+    let takes = |flag: &S| {
+        let text = flag.as_ref().to_str().unwrap_or_default();
+        let long = text.strip_prefix("--").map(|f| f.split('=').next());
+        subcommand
+            .get_arguments()
+            .any(|a| long.is_some_and(|long| a.get_long() == long))
+    };
+    let kept = flags
+        .iter()
+        .filter(|group| group.first().is_some_and(|flag| takes(flag)))
+        .flat_map(|group| group.iter().copied());
+    let mut all = args.to_vec();
+    all.splice(at + 1..at + 1, kept);
+    all
 }
 
 fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
