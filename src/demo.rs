@@ -61,6 +61,50 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
         .map_err(|e| Error::Internal(format!("demo cannot write {name}: {e}")))
 }
 
+/// One step of the story: the command as a user would type it, then what it prints.
+struct Story<'a> {
+    config: config::Config,
+    options: RunOptions,
+    out: &'a mut dyn Write,
+}
+
+impl Story<'_> {
+    fn step(
+        &mut self,
+        n: u32,
+        title: &str,
+        state: &StateDir,
+        command: Command,
+    ) -> Result<(), Error> {
+        let shown = match command {
+            Command::Plan => "secretsync plan",
+            Command::Apply => "secretsync apply --yes",
+        };
+        writeln!(self.out, "{n}. {title}\n$ {shown}")?;
+        let outcome = sync::run(&self.config, state, command, &self.options, None, self.out)?;
+        writeln!(self.out)?;
+        match outcome.ok {
+            true => Ok(()),
+            false => Err(Error::Internal(format!("demo step {n} failed"))),
+        }
+    }
+
+    fn aside(&mut self, text: &str) -> Result<(), Error> {
+        writeln!(self.out, "({text})\n")?;
+        Ok(())
+    }
+}
+
+/// The folder's files: the config, the sandbox's token, the password and the team key.
+fn set_up(dir: &Path, sandbox: &Sandbox, token: &str) -> Result<config::Config, Error> {
+    write(dir, "secretsync.toml", &demo_config(&sandbox.api_url()))?;
+    write(dir, "token", token)?;
+    write(dir, "password.txt", "Fixed-Registry-Pass1\n")?;
+    let key = crate::state::Fingerprinter::new_key_text();
+    write(dir, "team.key", key.as_str())?;
+    Ok(config::load(&dir.join("secretsync.toml"))?)
+}
+
 pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     let dir = tempfile::tempdir()
         .map_err(|e| Error::Internal(format!("demo cannot make a temporary folder: {e}")))?;
@@ -68,19 +112,7 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     let token = sandbox_config.token.clone();
     let sandbox = Sandbox::spawn(sandbox_config)
         .map_err(|e| Error::Internal(format!("demo cannot start the sandbox: {e}")))?;
-    write(
-        dir.path(),
-        "secretsync.toml",
-        &demo_config(&sandbox.api_url()),
-    )?;
-    write(dir.path(), "token", &token)?;
-    write(dir.path(), "password.txt", "Fixed-Registry-Pass1\n")?;
-    write(
-        dir.path(),
-        "team.key",
-        crate::state::Fingerprinter::new_key_text().as_str(),
-    )?;
-    let config = config::load(&dir.path().join("secretsync.toml"))?;
+    let config = set_up(dir.path(), &sandbox, &token)?;
     let laptop = StateDir::new(dir.path().join("laptop-state"));
     let teammate = StateDir::new(dir.path().join("teammate-state"));
     let options = RunOptions {
@@ -98,51 +130,29 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
         "secretsync demo: four ALIYUN_* secrets for `{REPO}`, against a local sandbox at {}\n",
         sandbox.api_url()
     )?;
-    let step = |n: u32,
-                title: &str,
-                state: &StateDir,
-                command: Command,
-                out: &mut dyn Write|
-     -> Result<(), Error> {
-        let shown = match command {
-            Command::Plan => "secretsync plan",
-            Command::Apply => "secretsync apply --yes",
-        };
-        writeln!(out, "{n}. {title}\n$ {shown}")?;
-        let outcome = sync::run(&config, state, command, &options, None, out)?;
-        writeln!(out)?;
-        if outcome.ok {
-            Ok(())
-        } else {
-            Err(Error::Internal(format!("demo step {n} failed")))
-        }
+    let mut story = Story {
+        config,
+        options,
+        out,
     };
-    step(
+    story.step(
         1,
         "What would change on a fresh repository",
         &laptop,
         Command::Plan,
-        out,
     )?;
-    step(2, "Make GitHub match", &laptop, Command::Apply, out)?;
-    step(3, "Nothing left to do", &laptop, Command::Plan, out)?;
+    story.step(2, "Make GitHub match", &laptop, Command::Apply)?;
+    story.step(3, "Nothing left to do", &laptop, Command::Plan)?;
     write(dir.path(), "password.txt", "Rotated-Registry-Pass2\n")?;
-    writeln!(
-        out,
-        "(the registry password was rotated: password.txt now holds a new value)\n"
-    )?;
-    step(4, "Exactly one update", &laptop, Command::Plan, out)?;
-    step(5, "Send just that one", &laptop, Command::Apply, out)?;
-    writeln!(
-        out,
-        "(a teammate's machine, with its own state folder and the same team key)\n"
-    )?;
-    step(
+    story.aside("the registry password was rotated: password.txt now holds a new value")?;
+    story.step(4, "Exactly one update", &laptop, Command::Plan)?;
+    story.step(5, "Send just that one", &laptop, Command::Apply)?;
+    story.aside("a teammate's machine, with its own state folder and the same team key")?;
+    story.step(
         6,
         "Already in sync there: no write",
         &teammate,
         Command::Apply,
-        out,
     )?;
     let writes = sandbox
         .requests()
@@ -150,7 +160,7 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
         .filter(|r| r.method == "PUT")
         .count();
     writeln!(
-        out,
+        story.out,
         "The sandbox received {writes} sealed writes in all and opened each with its private key; \
          no value was ever shown."
     )?;

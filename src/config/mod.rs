@@ -415,6 +415,8 @@ fn listing(keys: &[&str]) -> String {
         .join(", ")
 }
 
+const TOKEN_NOT_A_TABLE: &str = "`token` must be a table naming where the token comes from, e.g. `token = { env = \"MY_TOKEN\" }` (or `keyring`, `file`, `command`)";
+
 fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
     if message.contains("untagged enum RawRepos") {
         return "`repos` must be a list such as `[\"owner/a\", \"owner/b\"]`, or `{ org = \"o\", match = \"glob\" }` (check the key names: `org`, `match`)".into();
@@ -435,9 +437,7 @@ fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
         return "`[targets]` must be written `[[targets]]` (two brackets): targets are a list of tables".into();
     }
     if message.contains("expected struct RawSource") && key == Some("token") {
-        return "`token` must be a table naming where the token comes from, e.g. \
-                `token = { env = \"MY_TOKEN\" }` (or `keyring`, `file`, `command`)"
-            .into();
+        return TOKEN_NOT_A_TABLE.into();
     }
     let wanted = [
         (
@@ -472,7 +472,7 @@ fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
     if let Some((_, fix)) = wanted.iter().find(|(needle, _)| message.contains(needle)) {
         return format!("{named}{fix}");
     }
-    if message.contains("string") || message.contains('"') {
+    if message.contains("string") || message.contains("\"") {
         return format!("{message}; close the string with a matching quote");
     }
     if message.contains("array") || message.contains(']') {

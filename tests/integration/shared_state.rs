@@ -223,7 +223,11 @@ fn a_no_op_is_one_round_and_a_rotation_adds_the_record() {
     env.sandbox
         .hold("GET", "", 2, std::time::Duration::from_secs(10));
     apply(&env, "b", "Pass-word1").assert_code(0);
-    assert_eq!(env.sandbox.max_in_flight(), 2, "the listing and the record in one round");
+    assert_eq!(
+        env.sandbox.max_in_flight(),
+        2,
+        "the listing and the record in one round"
+    );
     env.sandbox.clear_faults();
     let seen: Vec<(String, String)> = env
         .requests()
