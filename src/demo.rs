@@ -9,7 +9,6 @@ use crate::config;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::render::Style;
-use crate::source::PromptMode;
 use crate::state::StateDir;
 use crate::sync::{self, Command, RunOptions};
 use secretsync_sandbox::{Sandbox, SandboxConfig};
@@ -115,16 +114,7 @@ pub fn run(out: &mut dyn Write, style: Style) -> Result<ExitStatus, Error> {
     let config = set_up(dir.path(), &sandbox, &token)?;
     let laptop = StateDir::new(dir.path().join("laptop-state"));
     let teammate = StateDir::new(dir.path().join("teammate-state"));
-    let options = RunOptions {
-        prune: false,
-        json: false,
-        prompts: PromptMode::Defer,
-        yes: true,
-        style,
-        pacing: Default::default(),
-        progress: false,
-        skip_checks: true,
-    };
+    let options = RunOptions::unattended(false, style);
     writeln!(
         out,
         "secretsync demo: four ALIYUN_* secrets for `{REPO}`, against a local sandbox at {}\n",

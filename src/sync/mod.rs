@@ -46,6 +46,23 @@ pub struct RunOptions {
     pub skip_checks: bool,
 }
 
+impl RunOptions {
+    /// A run no one watches: `--yes`, prompts deferred, no progress, no `[[checks]]` (the demo,
+    /// and tests of what follows the plan).
+    pub fn unattended(json: bool, style: Style) -> RunOptions {
+        RunOptions {
+            prune: false,
+            json,
+            prompts: PromptMode::Defer,
+            yes: true,
+            style,
+            pacing: Pacing::default(),
+            progress: false,
+            skip_checks: true,
+        }
+    }
+}
+
 /// Whether this is `plan` (never writes) or `apply`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {

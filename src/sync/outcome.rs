@@ -162,16 +162,7 @@ mod tests {
     #[test]
     fn after_writes_a_missing_item_fails_the_run_but_not_before() {
         let reports = [missing_one()];
-        let options = RunOptions {
-            prune: false,
-            json: true,
-            prompts: crate::source::PromptMode::Defer,
-            yes: true,
-            style: Default::default(),
-            pacing: Default::default(),
-            progress: false,
-            skip_checks: true,
-        };
+        let options = RunOptions::unattended(true, Default::default());
         let judge = |written| {
             let shown = Shown {
                 mode: Mode::Apply,
@@ -191,16 +182,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_apply_ends_in_its_own_error_after_the_report() {
-        let options = RunOptions {
-            prune: false,
-            json: false,
-            prompts: crate::source::PromptMode::Defer,
-            yes: true,
-            style: Default::default(),
-            pacing: Default::default(),
-            progress: false,
-            skip_checks: true,
-        };
+        let options = RunOptions::unattended(false, Default::default());
         let outcome = || report(&mut Vec::new(), &[], &[], Shown::applied(), &options).unwrap();
         assert!(unless_interrupted(outcome(), false).is_ok());
         assert!(matches!(

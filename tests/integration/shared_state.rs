@@ -17,19 +17,27 @@ fn team() -> Env {
     env
 }
 
-/// `secretsync ARGS` as "machine" `machine` (its own state folder), with the team key and the
-/// password given.
-fn on(env: &Env, machine: &str, args: &[&str], password: &str) -> Output {
+/// `secretsync ARGS` as "machine" `machine` (its own state folder), with the team key and
+/// `vars` in its environment.
+fn as_machine(env: &Env, machine: &str, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let state = env.path(&format!("state-{machine}"));
-    env.command(env!("CARGO_BIN_EXE_secretsync"))
+    let mut run = env
+        .command(env!("CARGO_BIN_EXE_secretsync"))
         .args(args)
         .arg("--config")
         .arg(env.path("secretsync.toml"))
         .arg("--state-dir")
         .arg(state)
-        .env(KEY_VAR, KEY)
-        .env("ALIYUN_PASSWORD", password)
-        .run()
+        .env(KEY_VAR, KEY);
+    for (var, value) in vars {
+        run = run.env(var, value);
+    }
+    run.run()
+}
+
+/// The founding story's command as machine `machine`, with the password given.
+fn on(env: &Env, machine: &str, args: &[&str], password: &str) -> Output {
+    as_machine(env, machine, args, &[("ALIYUN_PASSWORD", password)])
 }
 
 fn apply(env: &Env, machine: &str, password: &str) -> Output {
@@ -296,16 +304,7 @@ fn every_scope_keeps_its_record_where_every_machine_finds_it() {
     env.sandbox.add_environment(REPO, "production");
     env.config(&format!("{STATE}{EVERY_SCOPE}"));
     let run = |machine: &str, value: &str, args: &[&str]| {
-        let state = env.path(&format!("state-{machine}"));
-        env.command(env!("CARGO_BIN_EXE_secretsync"))
-            .args(args)
-            .arg("--config")
-            .arg(env.path("secretsync.toml"))
-            .arg("--state-dir")
-            .arg(state)
-            .env(KEY_VAR, KEY)
-            .env("VALUE_A", value)
-            .run()
+        as_machine(&env, machine, args, &[("VALUE_A", value)])
     };
     run("a", "v1", &["apply", "--yes"]).assert_code(0);
     let puts = secret_puts(&env.requests());
