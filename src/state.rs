@@ -1,5 +1,7 @@
-//! What the last apply wrote, per API host and repository: a keyed fingerprint of each value and
-//! the `updated_at` GitHub listed for it afterwards. Never a value.
+//! This machine's state folder: what the last apply wrote, per API host and scope (a keyed
+//! fingerprint of each value and the `updated_at` GitHub listed for it afterwards; never a
+//! value), the write-ahead intents, the locks, and the fingerprint keys. With `[state] store =
+//! "github"` the records live in GitHub instead (`shared_state`); intents and locks stay here.
 //!
 //! Fingerprints are HMAC-SHA256 under a 32-byte random key kept in a separate file (`key`, mode
 //! 0600) beside the state files. Someone who reads a state file alone cannot test a guessed value;
