@@ -145,20 +145,20 @@ pub async fn diagnose(config: &Config, client: &Client, origin: &str) -> DoctorR
                 kind: identity.token.kind,
                 scopes: identity.token.scopes.as_deref(),
             };
-            let targets =
-                futures::future::join_all(config.targets.iter().map(|t| probes::target(&cx, t)));
             // Resolved before any probe runs: its source may ask on the terminal.
             let key = match &config.store {
                 Store::Github { key } => Some(shared::team_key(key)),
                 Store::Local => None,
             };
-            let shared = async {
-                match key {
-                    Some(key) => Some(shared::record(&cx, config, key).await),
-                    None => None,
-                }
+            let targets =
+                futures::future::join_all(config.targets.iter().map(|t| probes::target(&cx, t)))
+                    .await;
+            // After the targets: a scope whose target could not be reached is left out.
+            let shared = match key {
+                Some(key) => Some(shared::record(&cx, config, &targets, key).await),
+                None => None,
             };
-            futures::future::join(targets, shared).await
+            (targets, shared)
         }
     };
     let ok = identity.reachable

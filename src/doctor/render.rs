@@ -56,7 +56,7 @@ fn shared_text(out: &mut dyn Write, shared: &SharedReport) -> std::io::Result<()
     )?;
     line(out, shared.key.ok, &shared.key.message)?;
     for home in &shared.scopes {
-        writeln!(out, "{} (shared record)", home.scope)?;
+        writeln!(out, "shared record of {}", home.scope)?;
         for probe in &home.checks {
             line(out, probe.ok, &probe.message)?;
         }

@@ -4,7 +4,7 @@
 //! tells, without a write, about writing the variables there. The key is never shown: only
 //! whether it came from its source.
 
-use crate::config::{Config, Decl, STATE_VARIABLE};
+use crate::config::{Config, Decl, Place, STATE_VARIABLE};
 use crate::github::Client;
 use crate::scope::Scope;
 use crate::shared_state::{self, Document};
@@ -12,7 +12,7 @@ use crate::state::Fingerprinter;
 
 use super::advice::{self, Items};
 use super::probes::{answer, Context, Probes, Stop};
-use super::{HomeReport, ProbeResult, SharedReport, TokenKind, WriteAccess};
+use super::{HomeReport, ProbeResult, SharedReport, TargetReport, TokenKind, WriteAccess};
 
 /// The team key's line, and the key when it came from its source.
 pub(super) type KeyProbe = (ProbeResult, Option<Fingerprinter>);
@@ -36,9 +36,16 @@ pub(super) fn team_key(decl: &Decl) -> KeyProbe {
     (probe, key)
 }
 
-pub(super) async fn record(cx: &Context<'_>, config: &Config, key: KeyProbe) -> SharedReport {
+pub(super) async fn record(
+    cx: &Context<'_>,
+    config: &Config,
+    targets: &[TargetReport],
+    key: KeyProbe,
+) -> SharedReport {
     let (key_probe, key) = key;
-    let homes = homes(cx.client, config).await;
+    let unreached = unreached(config, targets);
+    let mut homes = homes(cx.client, config).await;
+    homes.retain(|h| !unreached.contains(h));
     let scopes =
         futures::future::join_all(homes.iter().map(|h| home_probes(cx, h, key.as_ref()))).await;
     SharedReport {
@@ -46,6 +53,29 @@ pub(super) async fn record(cx: &Context<'_>, config: &Config, key: KeyProbe) -> 
         key: key_probe,
         scopes,
     }
+}
+
+/// The probes that say a target's scope cannot be reached at all.
+const UNREACHED: [&str; 4] = ["scopes", "repository", "environment", "organization"];
+
+/// The homes of targets whose scope could not be reached: their problem is already a line, and
+/// the shared record's checks there would only fail again for the same reason.
+fn unreached(config: &Config, targets: &[TargetReport]) -> Vec<Scope> {
+    config
+        .targets
+        .iter()
+        .zip(targets)
+        .filter(|(_, report)| {
+            report
+                .probes
+                .iter()
+                .any(|p| !p.ok && UNREACHED.contains(&p.probe))
+        })
+        .filter_map(|(target, _)| match &target.place {
+            Place::Scope(scope) => Some(shared_state::home(scope)),
+            Place::Match { .. } => None,
+        })
+        .collect()
 }
 
 /// Where the targets' scopes keep their records, each once, in config order. A target that
@@ -69,18 +99,15 @@ async fn homes(client: &Client, config: &Config) -> Vec<Scope> {
 
 async fn home_probes(cx: &Context<'_>, home: &Scope, key: Option<&Fingerprinter>) -> HomeReport {
     let mut probes = Probes::default();
-    let write = match scope(cx, home, &mut probes) {
-        Err(Stop) => WriteAccess::Refused,
-        Ok(()) => match readable(cx, home, &mut probes).await {
-            Err(Stop) => WriteAccess::Unknown,
-            Ok(()) => {
-                // Without the key (its own line says why) the record cannot be checked.
-                if let Some(key) = key {
-                    let _ = recorded(cx, home, key, &mut probes).await;
-                }
-                writable(cx, home, &mut probes).await
+    let write = match readable(cx, home, &mut probes).await {
+        Err(Stop) => WriteAccess::Unknown,
+        Ok(exists) => {
+            // Without the key (its own line says why) the record cannot be checked.
+            if let (true, Some(key)) = (exists, key) {
+                let _ = recorded(cx, home, key, &mut probes).await;
             }
-        },
+            writable(cx, home, &mut probes).await
+        }
     };
     HomeReport {
         scope: home.to_string(),
@@ -89,36 +116,14 @@ async fn home_probes(cx: &Context<'_>, home: &Scope, key: Option<&Fingerprinter>
     }
 }
 
-/// The scope a classic token needs for the home's variables: without it GitHub hides a
-/// repository (404) and refuses an organization's variables, and says why less plainly.
-fn scope(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> Result<(), Stop> {
-    let (Some(TokenKind::Classic), Some(scopes)) = (cx.kind, cx.scopes) else {
-        return Ok(());
-    };
-    let need = match home {
-        Scope::Org { .. } => "admin:org",
-        _ => "repo",
-    };
-    match scopes.iter().any(|s| s == need) {
-        true => Ok(()),
-        false => Err(probes.fail(
-            "state_read",
-            format!(
-                "{}; {STATE_VARIABLE} cannot be read or written in {} without it",
-                advice::missing_scopes(&[need]),
-                advice::place(home)
-            ),
-        )),
-    }
-}
-
-/// The scope's variables can be listed: else an absent record cannot be told from a hidden one.
-async fn readable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> Result<(), Stop> {
+/// The scope's variables can be listed (else an absent record could not be told from a hidden
+/// one); `Ok(false)`: the environment does not exist yet, so neither does its record.
+async fn readable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> Result<bool, Stop> {
     let label = advice::label(home, Items::Variables);
     let doing = format!("listing the {label} of {}", advice::place(home));
     let Some(result) = cx.client.probe_variables(home).await else {
         // A home is never a Dependabot scope, which has no variables.
-        return Ok(());
+        return Ok(true);
     };
     let probe = answer(result, "state_read", &doing, probes)?;
     match probe.status {
@@ -127,7 +132,17 @@ async fn readable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> Result
                 "state_read",
                 format!("can read the {label}, where {STATE_VARIABLE} is kept"),
             );
-            Ok(())
+            Ok(true)
+        }
+        404 if missing_environment(cx, home).await => {
+            probes.pass(
+                "state_read",
+                format!(
+                    "{} does not exist yet, so neither does its shared record; the first apply writes it",
+                    advice::place(home)
+                ),
+            );
+            Ok(false)
         }
         403 | 404 => Err(probes.fail(
             "state_read",
@@ -138,6 +153,15 @@ async fn readable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> Result
         )),
         _ => Err(probes.fail("state_read", advice::answered(&doing, &probe))),
     }
+}
+
+/// The home is an environment that GitHub says does not exist (a `match` target's, or one
+/// `apply` will create).
+async fn missing_environment(cx: &Context<'_>, home: &Scope) -> bool {
+    let Scope::Environment { repo, environment } = home else {
+        return false;
+    };
+    matches!(cx.client.environment(repo, environment).await, Ok(probe) if probe.status == 404)
 }
 
 /// The record, if there is one, was written with this key and can be read.
@@ -178,7 +202,8 @@ async fn recorded(
 
 /// What GitHub tells, without a write, about the token writing the scope's variables.
 async fn writable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> WriteAccess {
-    // The classic token's scope was checked first.
+    // A classic token without the scope the home needs failed its target's `scopes` check, and
+    // the home was left out.
     if cx.kind != Some(TokenKind::Classic) {
         probes.pass("state_write", advice::write_unknown(cx.kind, home));
         return WriteAccess::Unknown;

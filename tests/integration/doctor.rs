@@ -563,7 +563,7 @@ fn a_shared_record_written_with_the_team_key_passes() {
         "shared record (`[state] store = \"github\"`, variable SECRETSYNC_STATE)",
     );
     assert_contains(&out, "the team key (`[state] key`) comes from its source");
-    assert_contains(&out, "acme/shop (shared record)");
+    assert_contains(&out, "shared record of acme/shop");
     assert_contains(
         &out,
         "can read the Actions variables, where SECRETSYNC_STATE is kept",
@@ -652,8 +652,8 @@ fn each_matched_repository_has_its_shared_record_checked() {
     );
     let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
     out.assert_code(1);
-    assert_contains(&out, "acme/shop (shared record)");
-    assert_contains(&out, "acme/web (shared record)");
+    assert_contains(&out, "shared record of acme/shop");
+    assert_contains(&out, "shared record of acme/web");
     let problems = problems(&out);
     assert_eq!(problems.len(), 1, "{}", out.stdout);
     assert!(
@@ -699,30 +699,49 @@ fn a_token_that_cannot_read_the_variables_cannot_read_the_shared_record() {
     assert_eq!(shared.scopes[0].write, "unknown");
     assert_read_only(&env);
 
-    // A classic token without `admin:org` is told the scope, not the owner rule.
+    // A target that cannot be reached is one problem: its scope's record is not probed again.
     env.sandbox.add_org("acme");
     env.sandbox
         .add_classic_token("tok-classic-repo-81", &["repo"]);
-    shared_config(&env, "[[targets]]\norg = \"acme\"\nvisibility = \"all\"\n");
-    let out = shared_doctor(&env, "tok-classic-repo-81", Some(TEAM_KEY), &["--json"]);
-    out.assert_code(1);
-    let home = &parse(&out.stdout)
-        .shared_state
-        .expect("a shared record part")
-        .scopes[0];
-    assert_eq!(home.scope, "org acme");
-    assert_eq!(home.write, "refused");
-    assert_eq!(home.checks.len(), 1);
-    assert!(
-        home.checks[0]
-            .message
-            .contains("lacks the `admin:org` scope")
-            && home.checks[0]
-                .message
-                .contains("SECRETSYNC_STATE cannot be read or written in organization `acme`"),
-        "{}",
-        home.checks[0].message
+    shared_config(
+        &env,
+        "[[targets]]\norg = \"acme\"\nvisibility = \"all\"\n\n[[targets]]\nrepo = \"acme/ghost\"\n",
     );
+    let out = shared_doctor(&env, "tok-classic-repo-81", Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let lines = problems(&out);
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].contains("lacks the `admin:org` scope"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("`acme/ghost` does not exist"),
+        "{}",
+        lines[1]
+    );
+    assert!(!out.stdout.contains("shared record of"), "{}", out.stdout);
+    assert!(!asked(&env, "/orgs/acme/actions/variables"));
+    assert!(!asked(&env, "/repos/acme/ghost/actions/variables"));
+}
+
+#[test]
+fn an_environment_apply_will_create_has_no_record_yet() {
+    let env = Env::new();
+    shared_config(
+        &env,
+        &format!("[[targets]]\nrepo = \"{REPO}\"\nenvironment = \"production\"\ncreate_environment = true\n"),
+    );
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(0);
+    assert_contains(&out, "shared record of acme/shop (environment production)");
+    assert_contains(
+        &out,
+        "environment `production` of `acme/shop` does not exist yet, so neither does its shared record",
+    );
+    assert_contains(&out, "Everything passed.");
+    assert_read_only(&env);
 }
 
 /// The one problem line that is about the shared record.
