@@ -4,7 +4,7 @@
 //! tells, without a write, about writing the variables there. The key is never shown: only
 //! whether it came from its source.
 
-use crate::config::{Config, Decl, Place, STATE_VARIABLE};
+use crate::config::{Config, Decl, Place, Target, STATE_VARIABLE};
 use crate::github::Client;
 use crate::scope::Scope;
 use crate::shared_state::{self, Document};
@@ -43,9 +43,7 @@ pub(super) async fn record(
     key: KeyProbe,
 ) -> SharedReport {
     let (key_probe, key) = key;
-    let unreached = unreached(config, targets);
-    let mut homes = homes(cx.client, config).await;
-    homes.retain(|h| !unreached.contains(h));
+    let homes = homes(cx.client, config, targets).await;
     let scopes =
         futures::future::join_all(homes.iter().map(|h| home_probes(cx, h, key.as_ref()))).await;
     SharedReport {
@@ -58,32 +56,26 @@ pub(super) async fn record(
 /// The probes that say a target's scope cannot be reached at all.
 const UNREACHED: [&str; 4] = ["scopes", "repository", "environment", "organization"];
 
-/// The homes of targets whose scope could not be reached: their problem is already a line, and
-/// the shared record's checks there would only fail again for the same reason.
-fn unreached(config: &Config, targets: &[TargetReport]) -> Vec<Scope> {
-    config
-        .targets
+/// Whether the target's scopes were reached. Those of a target that was not are left out: its
+/// problem is already a line, and the shared record's checks would only fail again for the same
+/// reason. A `repos` match's every problem is of that kind.
+fn reached(target: &Target, report: &TargetReport) -> bool {
+    let matching = matches!(target.place, Place::Match { .. });
+    report
+        .probes
         .iter()
-        .zip(targets)
-        .filter(|(_, report)| {
-            report
-                .probes
-                .iter()
-                .any(|p| !p.ok && UNREACHED.contains(&p.probe))
-        })
-        .filter_map(|(target, _)| match &target.place {
-            Place::Scope(scope) => Some(shared_state::home(scope)),
-            Place::Match { .. } => None,
-        })
-        .collect()
+        .all(|p| p.ok || !(matching || UNREACHED.contains(&p.probe)))
 }
 
-/// Where the targets' scopes keep their records, each once, in config order. A target that
-/// cannot be expanded (`repos = { org, match }` that cannot list) has its own line among the
-/// targets, and no home here.
-async fn homes(client: &Client, config: &Config) -> Vec<Scope> {
+/// Where the reached targets' scopes keep their records, each once, in config order.
+async fn homes(client: &Client, config: &Config, targets: &[TargetReport]) -> Vec<Scope> {
     let mut homes: Vec<Scope> = Vec::new();
-    for target in &config.targets {
+    for (target, report) in config.targets.iter().zip(targets) {
+        if !reached(target, report) {
+            continue;
+        }
+        // A match listed a moment ago, when its target was probed; should the listing fail
+        // now, its scopes are left out.
         let Ok(scopes) = client.scopes(&target.place).await else {
             continue;
         };
