@@ -6,7 +6,7 @@
 
 use crate::config::{Config, Decl, Place, Target, STATE_VARIABLE};
 use crate::github::Client;
-use crate::scope::Scope;
+use crate::scope::{Repo, Scope};
 use crate::shared_state::{self, Document};
 use crate::state::Fingerprinter;
 
@@ -213,6 +213,17 @@ async fn writable(cx: &Context<'_>, home: &Scope, probes: &mut Probes) -> WriteA
             return WriteAccess::Likely;
         }
     };
+    admin_writes(cx, home, repo, probes).await
+}
+
+/// GitHub lets only a repository's admins write its variables; the repository's answer tells
+/// whether the token's user is one.
+async fn admin_writes(
+    cx: &Context<'_>,
+    home: &Scope,
+    repo: &Repo,
+    probes: &mut Probes,
+) -> WriteAccess {
     let admin = match cx.client.repository(repo).await {
         Ok(probe) if probe.is_ok() => admin(&probe.body),
         _ => None,
