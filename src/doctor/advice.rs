@@ -45,7 +45,7 @@ pub(super) fn label(scope: &Scope, items: Items) -> String {
 }
 
 /// The fine-grained (and GitHub App) permission GitHub documents for reading and writing them.
-fn permission(scope: &Scope, items: Items) -> &'static str {
+pub(super) fn permission(scope: &Scope, items: Items) -> &'static str {
     match (scope, items) {
         (Scope::Environment { .. }, _) => "repository \"Environments\"",
         (
@@ -159,6 +159,22 @@ pub(super) fn refused(
         place(scope),
         probe.status,
         probe.message
+    )
+}
+
+/// A fine-grained or app token (or one of unknown kind) may or may not write the scope's
+/// variables: GitHub does not say without a write. The line says so, and what it needs.
+pub(super) fn write_unknown(kind: Option<TokenKind>, scope: &Scope) -> String {
+    let permission = permission(scope, Items::Variables);
+    let who = match kind {
+        Some(TokenKind::App) => "the GitHub App has",
+        Some(TokenKind::FineGrained) => "the fine-grained token has",
+        _ => "the token has",
+    };
+    format!(
+        "cannot tell whether the token may write {} in {}: GitHub does not say without a write; make sure {who} the {permission} permission (read and write)",
+        crate::config::STATE_VARIABLE,
+        place(scope)
     )
 }
 

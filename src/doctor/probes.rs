@@ -156,15 +156,15 @@ async fn installation(client: &Client, origin: &str) -> TokenReport {
 }
 
 /// A problem was reported; the rest of the chain is skipped.
-struct Stop;
+pub(super) struct Stop;
 
-type Step = Result<(), Stop>;
+pub(super) type Step = Result<(), Stop>;
 
 #[derive(Default)]
-struct Probes(Vec<ProbeResult>);
+pub(super) struct Probes(pub(super) Vec<ProbeResult>);
 
 impl Probes {
-    fn pass(&mut self, probe: &'static str, message: String) {
+    pub(super) fn pass(&mut self, probe: &'static str, message: String) {
         self.0.push(ProbeResult {
             probe,
             ok: true,
@@ -172,7 +172,7 @@ impl Probes {
         });
     }
 
-    fn fail(&mut self, probe: &'static str, message: String) -> Stop {
+    pub(super) fn fail(&mut self, probe: &'static str, message: String) -> Stop {
         self.0.push(ProbeResult {
             probe,
             ok: false,
@@ -270,7 +270,7 @@ async fn scope_chain(
 }
 
 /// The probe's answer, or the line for having none.
-fn answer(
+pub(super) fn answer(
     result: Result<Probe, GithubError>,
     name: &'static str,
     doing: &str,

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::DoctorReport;
+use super::{DoctorReport, SharedReport};
 use crate::error::Error;
 
 const OK: &str = "ok";
@@ -26,11 +26,16 @@ pub(super) fn text(out: &mut dyn Write, report: &DoctorReport) -> Result<(), Err
             line(out, probe.ok, &probe.message)?;
         }
     }
+    if let Some(shared) = &report.shared_state {
+        shared_text(out, shared)?;
+    }
+    let shared = report.shared_state.iter().flat_map(SharedReport::checks);
     let problems = usize::from(!report.token.ok)
         + report
             .targets
             .iter()
             .flat_map(|t| &t.probes)
+            .chain(shared)
             .filter(|p| !p.ok)
             .count();
     match problems {
@@ -39,6 +44,23 @@ pub(super) fn text(out: &mut dyn Write, report: &DoctorReport) -> Result<(), Err
         n => writeln!(out, "{n} problems.")?,
     }
     out.flush()?;
+    Ok(())
+}
+
+/// The key's line, then each scope that holds a record under its own heading.
+fn shared_text(out: &mut dyn Write, shared: &SharedReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "shared record (`[state] store = \"github\"`, variable {})",
+        shared.variable
+    )?;
+    line(out, shared.key.ok, &shared.key.message)?;
+    for home in &shared.scopes {
+        writeln!(out, "shared record of {}", home.scope)?;
+        for probe in &home.checks {
+            line(out, probe.ok, &probe.message)?;
+        }
+    }
     Ok(())
 }
 

@@ -7,7 +7,7 @@ mod confirm;
 mod expand;
 mod gather;
 mod outcome;
-mod resolve;
+pub(crate) mod resolve;
 mod signals;
 mod write;
 

@@ -82,7 +82,7 @@ fn narrowed(config: &Config, name: &str) -> Config {
 
 /// The team's key for the shared record, from its source (asking on a terminal if that is
 /// where it comes from: without the key nothing can be compared).
-pub(super) fn team_key(decl: &Decl) -> Result<Fingerprinter, Error> {
+pub(crate) fn team_key(decl: &Decl) -> Result<Fingerprinter, Error> {
     let Resolution::Value { value, .. } =
         source::resolve(&decl.name, &decl.chain, PromptMode::Ask)?
     else {

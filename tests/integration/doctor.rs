@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use secretsync_sandbox::TokenAccess;
 
-use crate::support::{Env, Output, REPO, TOKEN};
+use crate::support::{Env, Output, OTHER, REPO, TOKEN};
 
 const SECRET_AND_VARIABLE: &str =
     "[secrets.DEPLOY_KEY]\nvalue = \"k1\"\n\n[variables.REGION]\nvalue = \"eu\"\n\n";
@@ -396,7 +396,25 @@ struct Doc {
     reachable: bool,
     token: Token,
     targets: Vec<Target>,
+    #[serde(default)]
+    shared_state: Option<Shared>,
     ok: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shared {
+    variable: String,
+    key: Check,
+    scopes: Vec<Home>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Home {
+    scope: String,
+    write: String,
+    checks: Vec<Check>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -441,6 +459,9 @@ fn json_is_the_documented_document() {
     assert!(out.stderr.is_empty(), "{}", out.stderr);
     let doc = parse(&out.stdout);
     assert_eq!(doc.version, 1);
+    // The local store's document has no shared record part.
+    assert!(!out.stdout.contains("shared_state"), "{}", out.stdout);
+    assert!(doc.shared_state.is_none());
     assert_eq!(doc.api_url, env.sandbox.api_url());
     assert!(doc.reachable);
     assert!(!doc.ok);
@@ -489,5 +510,303 @@ fn json_is_the_documented_document() {
     assert_eq!(doc.token.scopes, None);
     // Fine-grained tokens have no scopes to check.
     assert_eq!(doc.targets[0].checks[0].check, "repository");
+    assert_read_only(&env);
+}
+
+const TEAM_KEY: &str = "0123456789abcdef0123456789abcdef-team-key";
+const OTHER_TEAM_KEY: &str = "fedcba9876543210fedcba9876543210-other-key";
+const SHARED: &str = "[state]\nstore = \"github\"\nkey = { env = \"SECRETSYNC_KEY\" }\n\n";
+
+/// A config with the shared store, one secret and one variable, and these targets.
+fn shared_config(env: &Env, targets: &str) {
+    env.config(&format!("{SHARED}{SECRET_AND_VARIABLE}{targets}"));
+}
+
+/// `secretsync ARGS` with `token` and the team key `key` (none: the variable is unset); neither
+/// may appear in what it prints.
+fn with_key(env: &Env, token: &str, key: Option<&str>, args: &[&str]) -> Output {
+    let mut run = env.cmd(args).env("GH_TOKEN", token);
+    if let Some(key) = key {
+        run = run.env("SECRETSYNC_KEY", key);
+    }
+    let out = run.run();
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!text.contains(token), "the token was printed:\n{text}");
+        for key in [TEAM_KEY, OTHER_TEAM_KEY] {
+            assert!(!text.contains(key), "the team key was printed:\n{text}");
+        }
+    }
+    out
+}
+
+/// An apply with `key` writes the shared record of every target's scope.
+fn apply_with(env: &Env, key: &str) {
+    with_key(env, TOKEN, Some(key), &["apply", "--yes"]).assert_code(0);
+    env.sandbox.clear_requests();
+}
+
+fn shared_doctor(env: &Env, token: &str, key: Option<&str>, args: &[&str]) -> Output {
+    let mut all = vec!["doctor"];
+    all.extend_from_slice(args);
+    with_key(env, token, key, &all)
+}
+
+#[test]
+fn a_shared_record_written_with_the_team_key_passes() {
+    let env = Env::new();
+    shared_config(&env, &repo_target());
+    apply_with(&env, TEAM_KEY);
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(0);
+    assert_contains(
+        &out,
+        "shared record (`[state] store = \"github\"`, variable SECRETSYNC_STATE)",
+    );
+    assert_contains(&out, "the team key (`[state] key`) comes from its source");
+    assert_contains(&out, "shared record of acme/shop");
+    assert_contains(
+        &out,
+        "can read the Actions variables, where SECRETSYNC_STATE is kept",
+    );
+    assert_contains(&out, "holds a shared record written with this key");
+    assert_contains(&out, "the token's user is an admin of `acme/shop`");
+    assert_contains(&out, "Everything passed.");
+    assert!(asked(
+        &env,
+        "/repos/acme/shop/actions/variables/SECRETSYNC_STATE"
+    ));
+    assert_read_only(&env);
+
+    let json = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &["--json"]);
+    json.assert_code(0);
+    let doc = parse(&json.stdout);
+    let shared = doc.shared_state.expect("a shared record part");
+    assert_eq!(shared.variable, "SECRETSYNC_STATE");
+    assert_eq!(shared.key.check, "state_key");
+    assert!(shared.key.ok);
+    assert_eq!(shared.scopes.len(), 1);
+    let home = &shared.scopes[0];
+    assert_eq!(home.scope, REPO);
+    assert_eq!(home.write, "allowed");
+    let names: Vec<&str> = home.checks.iter().map(|c| c.check.as_str()).collect();
+    assert_eq!(names, ["state_read", "state_record", "state_write"]);
+    assert!(home.checks.iter().all(|c| c.ok));
+}
+
+#[test]
+fn no_shared_record_yet_passes_with_a_note() {
+    let env = Env::new();
+    shared_config(&env, &repo_target());
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(0);
+    assert_contains(&out, "no shared record yet; the first apply writes it");
+    assert_contains(&out, "Everything passed.");
+    assert_read_only(&env);
+}
+
+#[test]
+fn a_shared_record_written_with_another_key_fails_naming_scope_and_variable() {
+    let env = Env::new();
+    shared_config(&env, &repo_target());
+    apply_with(&env, OTHER_TEAM_KEY);
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let wrong = problems(&out);
+    assert_eq!(wrong.len(), 1, "{}", out.stdout);
+    assert!(
+        wrong[0].contains(
+            "variable SECRETSYNC_STATE of `acme/shop` was written with another `[state] key`"
+        ) && wrong[0].contains("give this machine the team's key"),
+        "{}",
+        wrong[0]
+    );
+    assert_contains(&out, "1 problem.");
+    // The write check still tells its part.
+    assert_contains(&out, "the token's user is an admin of `acme/shop`");
+    assert_read_only(&env);
+
+    // Damaged is a problem too, with its fix.
+    let scope = secretsync_sandbox::Scope::Repo(REPO.into());
+    env.sandbox
+        .set_variable_outside(&scope, "SECRETSYNC_STATE", "{not json");
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let damaged = problems(&out);
+    assert_eq!(damaged.len(), 1, "{}", out.stdout);
+    assert!(
+        damaged[0].contains("variable SECRETSYNC_STATE of `acme/shop` is damaged")
+            && damaged[0].contains("delete it on GitHub"),
+        "{}",
+        damaged[0]
+    );
+}
+
+#[test]
+fn each_matched_repository_has_its_shared_record_checked() {
+    let env = Env::new();
+    shared_config(&env, &format!("[[targets]]\nrepo = \"{OTHER}\"\n"));
+    apply_with(&env, OTHER_TEAM_KEY);
+    shared_config(
+        &env,
+        "[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n",
+    );
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    assert_contains(&out, "shared record of acme/shop");
+    assert_contains(&out, "shared record of acme/web");
+    let problems = problems(&out);
+    assert_eq!(problems.len(), 1, "{}", out.stdout);
+    assert!(
+        problems[0].contains("SECRETSYNC_STATE of `acme/web` was written with another"),
+        "{}",
+        problems[0]
+    );
+    assert_contains(&out, "no shared record yet; the first apply writes it");
+    assert_read_only(&env);
+}
+
+#[test]
+fn a_token_that_cannot_read_the_variables_cannot_read_the_shared_record() {
+    let env = Env::new();
+    env.sandbox
+        .add_fine_grained_token("tok-fg-novars-81", TokenAccess::NoVariables);
+    shared_config(&env, &repo_target());
+    let out = shared_doctor(&env, "tok-fg-novars-81", Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let line = shared_problem(&out);
+    assert!(
+        line.contains("the token cannot read the Actions variables of `acme/shop` (403")
+            && line.contains("GitHub asks for `actions_variables=read`")
+            && line.contains("repository \"Variables\" permission (read and write)")
+            && line.contains("SECRETSYNC_STATE cannot be read there"),
+        "{line}"
+    );
+    // Not mistaken for "no record yet": the record is not asked for at all.
+    assert!(
+        !out.stdout.contains("no shared record yet"),
+        "{}",
+        out.stdout
+    );
+    assert!(!asked(
+        &env,
+        "/repos/acme/shop/actions/variables/SECRETSYNC_STATE"
+    ));
+    let json = shared_doctor(&env, "tok-fg-novars-81", Some(TEAM_KEY), &["--json"]);
+    json.assert_code(1);
+    let shared = parse(&json.stdout)
+        .shared_state
+        .expect("a shared record part");
+    assert_eq!(shared.scopes[0].write, "unknown");
+    assert_read_only(&env);
+
+    // A target that cannot be reached is one problem: its scope's record is not probed again.
+    env.sandbox.add_org("acme");
+    env.sandbox
+        .add_classic_token("tok-classic-repo-81", &["repo"]);
+    shared_config(
+        &env,
+        "[[targets]]\norg = \"acme\"\nvisibility = \"all\"\n\n[[targets]]\nrepo = \"acme/ghost\"\n",
+    );
+    let out = shared_doctor(&env, "tok-classic-repo-81", Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let lines = problems(&out);
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].contains("lacks the `admin:org` scope"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("`acme/ghost` does not exist"),
+        "{}",
+        lines[1]
+    );
+    assert!(!out.stdout.contains("shared record of"), "{}", out.stdout);
+    assert!(!asked(&env, "/orgs/acme/actions/variables"));
+    assert!(!asked(&env, "/repos/acme/ghost/actions/variables"));
+}
+
+#[test]
+fn an_environment_apply_will_create_has_no_record_yet() {
+    let env = Env::new();
+    shared_config(
+        &env,
+        &format!("[[targets]]\nrepo = \"{REPO}\"\nenvironment = \"production\"\ncreate_environment = true\n"),
+    );
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(0);
+    assert_contains(&out, "shared record of acme/shop (environment production)");
+    assert_contains(
+        &out,
+        "environment `production` of `acme/shop` does not exist yet, so neither does its shared record",
+    );
+    assert_contains(&out, "Everything passed.");
+    assert_read_only(&env);
+}
+
+/// The one problem line that is about the shared record.
+fn shared_problem(out: &Output) -> &str {
+    problems(out)
+        .into_iter()
+        .find(|l| l.contains("SECRETSYNC_STATE"))
+        .unwrap_or_else(|| panic!("no shared record problem:\n{}\n{}", out.stdout, out.stderr))
+}
+
+#[test]
+fn writing_the_shared_record_is_judged_by_what_github_tells() {
+    let env = Env::new();
+    shared_config(&env, &repo_target());
+    env.sandbox.set_repo_admin(REPO, false);
+    let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
+    out.assert_code(1);
+    let problems = problems(&out);
+    assert_eq!(problems.len(), 1, "{}", out.stdout);
+    assert!(
+        problems[0].contains("the token's user is not an admin of `acme/shop`")
+            && problems[0].contains("SECRETSYNC_STATE"),
+        "{}",
+        problems[0]
+    );
+
+    // A fine-grained token's permissions are not told without a write: said so, not failed.
+    env.sandbox
+        .add_fine_grained_token("tok-fg-full-82", TokenAccess::Full);
+    let out = shared_doctor(&env, "tok-fg-full-82", Some(TEAM_KEY), &["--json"]);
+    out.assert_code(0);
+    let doc = parse(&out.stdout);
+    let home = &doc.shared_state.expect("a shared record part").scopes[0];
+    assert_eq!(home.write, "unknown");
+    let write = home.checks.last().expect("a write check");
+    assert_eq!(write.check, "state_write");
+    assert!(
+        write
+            .message
+            .contains("cannot tell whether the token may write SECRETSYNC_STATE")
+            && write
+                .message
+                .contains("repository \"Variables\" permission (read and write)"),
+        "{}",
+        write.message
+    );
+    assert_read_only(&env);
+}
+
+#[test]
+fn a_team_key_missing_from_its_source_is_a_problem_and_the_record_is_not_judged() {
+    let env = Env::new();
+    shared_config(&env, &repo_target());
+    apply_with(&env, TEAM_KEY);
+    let out = shared_doctor(&env, TOKEN, None, &[]);
+    out.assert_code(1);
+    let problems = problems(&out);
+    assert_eq!(problems.len(), 1, "{}", out.stdout);
+    assert!(problems[0].contains("SECRETSYNC_KEY"), "{}", problems[0]);
+    assert!(!out.stdout.contains("written with"), "{}", out.stdout);
+
+    // Too short to be a team key: the usual line, and the key is not shown.
+    let out = shared_doctor(&env, TOKEN, Some("short-key"), &[]);
+    out.assert_code(1);
+    assert!(!out.stdout.contains("short-key"), "{}", out.stdout);
+    assert_contains(&out, "a team key needs at least");
     assert_read_only(&env);
 }

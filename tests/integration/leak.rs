@@ -70,6 +70,8 @@ const SOURCES: &[&str] = &[
     "bounded-output.toml",
     "bounded-file.toml",
     "huge.txt",
+    "shared.toml",
+    "shared-other.toml",
 ];
 
 /// Every form of a canary that would betray it: itself, its base64 (standard and URL-safe, as
@@ -507,7 +509,38 @@ fn steps() -> Vec<Step> {
             config: Some("bounded-file.toml"),
             ..step("file over the limit", &["plan", "--json"])
         },
+        Step {
+            setup: shared_configs,
+            config: Some("shared.toml"),
+            ..step("shared record apply", &["apply", "--yes", "--skip-checks"])
+        },
+        Step {
+            config: Some("shared.toml"),
+            ..step("doctor with the shared record", &["doctor"])
+        },
+        Step {
+            code: 1,
+            config: Some("shared-other.toml"),
+            ..step("doctor with another team key", &["doctor", "--json"])
+        },
     ]
+}
+
+/// `[state] store = "github"` with team keys made of canaries: the right one, and another.
+fn shared_configs(env: &Env) {
+    for (name, key) in [
+        ("shared.toml", format!("{CANARY_LITERAL}-{CANARY_LITERAL}")),
+        ("shared-other.toml", format!("{CANARY_CMD}-{CANARY_CMD}")),
+    ] {
+        env.write(
+            name,
+            &format!(
+                "[github]\napi_url = \"{}\"\n[state]\nstore = \"github\"\nkey = {{ value = \"{key}\" }}\n\
+                 [secrets.FROM_LITERAL]\nvalue = \"{CANARY_LITERAL}\"\n[[targets]]\nrepo = \"{REPO}\"\n",
+                env.sandbox.api_url()
+            ),
+        );
+    }
 }
 
 /// Sources that print or hold a canary, then break a bound: a command that hangs after printing

@@ -18,6 +18,17 @@ impl Sandbox {
             .then(|| state.ensure_repo(full_name))
     }
 
+    /// Whether the tokens' user is an admin of `full_name`, as `permissions` in `GET
+    /// /repos/{o}/{r}` tells (admin by default). Only that answer changes: writes are not refused.
+    pub fn set_repo_admin(&self, full_name: &str, admin: bool) {
+        let mut state = lock(&self.state);
+        let key = full_name.to_lowercase();
+        match admin {
+            true => state.not_admin.remove(&key),
+            false => state.not_admin.insert(key),
+        };
+    }
+
     /// Makes the organization exist even with no repository of it.
     pub fn add_org(&self, org: &str) {
         lock(&self.state).orgs.insert(org.to_lowercase());

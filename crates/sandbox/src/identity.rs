@@ -21,7 +21,7 @@ impl Caller {
                 TokenAccess::Full => {
                     TokenKind::Classic(DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect())
                 }
-                TokenAccess::NoSecrets => TokenKind::FineGrained,
+                TokenAccess::NoSecrets | TokenAccess::NoVariables => TokenKind::FineGrained,
             },
         };
         Some(Caller { access, kind })
@@ -149,7 +149,7 @@ impl Sandbox {
     }
 
     /// Accepts `token` as a fine-grained personal access token; [`TokenAccess::NoSecrets`]
-    /// leaves out the secrets permissions.
+    /// leaves out the secrets permissions, [`TokenAccess::NoVariables`] the variables ones.
     pub fn add_fine_grained_token(&self, token: &str, access: TokenAccess) {
         self.add_kind(token, access, TokenKind::FineGrained);
     }

@@ -87,6 +87,9 @@ pub enum TokenAccess {
     Full,
     /// Authenticates, but every secrets endpoint answers 403.
     NoSecrets,
+    /// Authenticates, but every variables endpoint answers 403 (a fine-grained token without
+    /// the "Variables" or "Environments" permission).
+    NoVariables,
 }
 
 /// What kind of token a registered token plays, as GitHub tells them apart in its answers.
@@ -102,7 +105,7 @@ pub enum TokenAccess {
 ///
 /// A token added with [`Sandbox::add_token`] (and `SandboxConfig::token`) is `Classic` with
 /// [`DEFAULT_SCOPES`] for [`TokenAccess::Full`], and `FineGrained` for
-/// [`TokenAccess::NoSecrets`].
+/// [`TokenAccess::NoSecrets`] and [`TokenAccess::NoVariables`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenKind {
     Classic(Vec<String>),

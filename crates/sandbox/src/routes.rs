@@ -86,6 +86,26 @@ impl Route {
         };
         Some(format!("{what}={level}"))
     }
+
+    /// For tokens without variables access: the permission a variables route needs.
+    pub(super) fn variables_permission(&self, method: &Method) -> Option<String> {
+        let scope = match self {
+            Route::Variables(scope, _) | Route::Selected(scope, Collection::Variables, ..) => scope,
+            _ => return None,
+        };
+        let what = match scope {
+            Scope::Repo(_) => "actions_variables",
+            Scope::Environment(..) => "environments",
+            Scope::Org(_) => "organization_actions_variables",
+            Scope::DependabotRepo(_) | Scope::DependabotOrg(_) => return None,
+        };
+        let level = if method == Method::GET {
+            "read"
+        } else {
+            "write"
+        };
+        Some(format!("{what}={level}"))
+    }
 }
 
 pub(super) fn route(method: &Method, path: &str) -> Option<Route> {

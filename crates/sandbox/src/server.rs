@@ -203,16 +203,19 @@ fn admit(
     headers: &HeaderMap,
     route: Option<Route>,
 ) -> Result<Route, Response> {
-    if caller.access == TokenAccess::NoSecrets {
-        if let Some(needs) = route.as_ref().and_then(|r| r.secrets_permission(method)) {
-            let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
-            if let Ok(value) = HeaderValue::from_str(&needs) {
-                response
-                    .headers_mut()
-                    .insert("x-accepted-github-permissions", value);
-            }
-            return Err(response);
+    let needs = route.as_ref().and_then(|r| match caller.access {
+        TokenAccess::Full => None,
+        TokenAccess::NoSecrets => r.secrets_permission(method),
+        TokenAccess::NoVariables => r.variables_permission(method),
+    });
+    if let Some(needs) = needs {
+        let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
+        if let Ok(value) = HeaderValue::from_str(&needs) {
+            response
+                .headers_mut()
+                .insert("x-accepted-github-permissions", value);
         }
+        return Err(response);
     }
     if !headers.contains_key(USER_AGENT) {
         return Err(github_error(StatusCode::FORBIDDEN, NO_USER_AGENT_MESSAGE));
@@ -237,6 +240,7 @@ fn repository(state: &mut State, repo: &str) -> Response {
         return not_found();
     }
     state.ensure_repo(repo);
+    let admin = !state.not_admin.contains(&repo.to_lowercase());
     match state.repo(repo) {
         Some(info) => json_value(
             StatusCode::OK,
@@ -246,6 +250,8 @@ fn repository(state: &mut State, repo: &str) -> Response {
                 "full_name": info.full_name,
                 "owner": {"login": info.owner()},
                 "private": true,
+                // The user's role, as GitHub gives it to tokens that act for a user.
+                "permissions": {"admin": admin, "maintain": admin, "push": true, "triage": true, "pull": true},
             }),
         ),
         None => not_found(),

@@ -121,6 +121,8 @@ pub(super) struct State {
     pub(super) repos: BTreeMap<String, RepoInfo>,
     /// Lower-cased organizations added with [`Sandbox::add_org`].
     pub(super) orgs: BTreeSet<String>,
+    /// Lower-cased `owner/repo` whose user is no admin: see [`Sandbox::set_repo_admin`].
+    pub(super) not_admin: BTreeSet<String>,
     /// Lower-cased organization -> id, given on first `GET /orgs/{org}`.
     pub(super) org_ids: BTreeMap<String, u64>,
     /// (lower-cased `owner/repo`, lower-cased environment) -> environment.
@@ -187,6 +189,7 @@ impl State {
                 .map(|repos| repos.iter().map(|r| r.to_lowercase()).collect()),
             repos: BTreeMap::new(),
             orgs: BTreeSet::new(),
+            not_admin: BTreeSet::new(),
             org_ids: BTreeMap::new(),
             environments: BTreeMap::new(),
             next_id: 100_001,

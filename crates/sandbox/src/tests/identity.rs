@@ -170,3 +170,37 @@ async fn orgs_exist_as_their_repositories_say() {
     assert_eq!(call(&sandbox, "GET", "/orgs/nobody", "").await.status, 200);
     assert_eq!(call(&sandbox, "POST", "/orgs/acme", "{}").await.status, 404);
 }
+
+#[tokio::test]
+async fn a_token_without_variables_access_is_refused_variables_only() {
+    let sandbox = started().await;
+    sandbox.add_fine_grained_token("fine-no-vars", TokenAccess::NoVariables);
+    sandbox.add_environment("acme/app", "prod");
+    let secrets = call_as(
+        &sandbox,
+        "fine-no-vars",
+        "GET",
+        "/repos/acme/app/actions/secrets",
+        "",
+    )
+    .await;
+    assert_eq!(secrets.status, 200);
+    for (path, needs) in [
+        (
+            "/repos/acme/app/actions/variables",
+            "actions_variables=read",
+        ),
+        (
+            "/repos/acme/app/environments/prod/variables",
+            "environments=read",
+        ),
+    ] {
+        let refused = call_as(&sandbox, "fine-no-vars", "GET", path, "").await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert_eq!(refused.header("x-accepted-github-permissions"), Some(needs));
+    }
+    assert_eq!(
+        sandbox.token_kind("fine-no-vars"),
+        Some(TokenKind::FineGrained)
+    );
+}

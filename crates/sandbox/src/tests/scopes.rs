@@ -80,8 +80,13 @@ async fn repositories_have_stable_ids_and_orgs_list_them_in_pages() {
     let reply = call(&sandbox, "GET", "/repos/acme/app", "").await;
     assert_eq!(
         reply.json(),
-        json!({"id": app, "name": "App", "full_name": "Acme/App", "owner": {"login": "Acme"}, "private": true})
+        json!({"id": app, "name": "App", "full_name": "Acme/App", "owner": {"login": "Acme"}, "private": true,
+            "permissions": {"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}})
     );
+    sandbox.set_repo_admin("ACME/app", false);
+    let reply = call(&sandbox, "GET", "/repos/acme/app", "").await;
+    assert_eq!(reply.json()["permissions"]["admin"], json!(false));
+    assert_eq!(reply.json()["permissions"]["push"], json!(true));
     assert_eq!(
         call(&sandbox, "GET", "/repos/acme/nope", "").await.status,
         404
