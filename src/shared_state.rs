@@ -7,13 +7,19 @@
 //! The variable is readable by anyone who can read the scope's variables, so it holds nothing
 //! from which a value can be told without the team key: fingerprints are the keyed MACs the
 //! local store keeps (bound to host, scope and name), and the key check is a MAC of a fixed
-//! label. Pure: reading and writing the variable is the caller's.
+//! label. The format is pure; [`load`] and [`save`] are the two requests that read and write it,
+//! and [`team_key`] takes the key from its source.
 
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::config::STATE_VARIABLE;
-use crate::plan::Recorded;
-use crate::scope::{App, Scope};
+use crate::config::{Decl, STATE_VARIABLE};
+use crate::github::{Client, GithubError};
+use crate::plan::{OrgAccess, Recorded};
+use crate::scope::{App, Scope, Visibility};
+use crate::source::{self, PromptMode, Resolution, SourceError};
 use crate::state::{Fingerprinter, MIN_TEAM_KEY_CHARS};
 
 const FORMAT_VERSION: u32 = 1;
@@ -21,8 +27,11 @@ const FORMAT_VERSION: u32 = 1;
 /// GitHub refuses a variable over 48 KB; a record that large is refused before it is sent.
 const MAX_BYTES: usize = 48 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SharedError {
+    /// The key's source had no key: the source's own message.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     #[error("the `[state] key` is {chars} characters; a team key needs at least {MIN_TEAM_KEY_CHARS}: make one with `secretsync state new-key`")]
     ShortKey { chars: usize },
     #[error("variable {STATE_VARIABLE} of `{home}` was written with another `[state] key`; give this machine the team's key (the one CI and teammates use), or delete the variable to start the shared record afresh")]
@@ -33,6 +42,23 @@ pub enum SharedError {
     Newer { home: String, version: u32 },
     #[error("the shared record of `{home}` would be {bytes} bytes, over GitHub's 48 KB for a variable; split the scope's secrets across fewer names, or use `[state] store = \"local\"`")]
     TooLarge { home: String, bytes: usize },
+}
+
+/// The team key from its source, asking on a terminal if that is where it comes from: without
+/// the key nothing recorded can be compared, so a plan asks too.
+pub fn team_key(decl: &Decl) -> Result<Fingerprinter, SharedError> {
+    match source::resolve(&decl.name, &decl.chain, PromptMode::Ask)? {
+        Resolution::Value { value, .. } => key_from(&value),
+        // `Ask` never defers; were it to, no key is no key.
+        Resolution::Deferred => Err(SharedError::ShortKey { chars: 0 }),
+    }
+}
+
+/// The team key in `value`, if it is long enough to be one.
+pub fn key_from(value: &SecretString) -> Result<Fingerprinter, SharedError> {
+    Fingerprinter::from_team_key(value).ok_or_else(|| SharedError::ShortKey {
+        chars: value.expose_secret().trim().chars().count(),
+    })
 }
 
 /// Where a scope's record lives: the Actions scope whose variable holds it.
@@ -137,6 +163,66 @@ impl Document {
     }
 }
 
+/// A scope's record as GitHub held it when read: the document (empty when there was none),
+/// and whether the variable exists, which decides how it is written back.
+pub struct Loaded {
+    pub document: Document,
+    existed: bool,
+}
+
+/// Why a record could not be had: GitHub's answer, or what the variable holds.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    #[error(transparent)]
+    Shared(#[from] SharedError),
+}
+
+impl Loaded {
+    /// Whether GitHub held the variable when it was read.
+    pub fn existed(&self) -> bool {
+        self.existed
+    }
+}
+
+/// Read the record of `scope` (from its home's variable) and check it was written with `key`.
+pub async fn load(
+    client: &Client,
+    scope: &Scope,
+    key: &Fingerprinter,
+) -> Result<Loaded, LoadError> {
+    let home = home(scope);
+    let text = client.get_variable(&home, STATE_VARIABLE).await?;
+    let document = Document::read(text.as_deref(), key, &home)?;
+    Ok(Loaded {
+        document,
+        existed: text.is_some(),
+    })
+}
+
+/// Write the record of `scope` back: a PATCH, or a POST when the variable is new (an
+/// organization's shared with no repository, so no workflow sees it).
+pub async fn save(client: &Client, scope: &Scope, loaded: &Loaded) -> Result<(), LoadError> {
+    let home = home(scope);
+    let value = loaded.document.to_text(&home)?;
+    if loaded.existed {
+        client
+            .update_variable(&home, STATE_VARIABLE, &value, None)
+            .await?;
+        return Ok(());
+    }
+    let access = home.is_org().then(|| OrgAccess {
+        visibility: Visibility::Selected,
+        repositories: Vec::new(),
+        names: BTreeMap::new(),
+    });
+    client
+        .create_variable(&home, STATE_VARIABLE, &value, access.as_ref())
+        .await?;
+    Ok(())
+}
+
 fn app_of(scope: &Scope) -> App {
     match scope {
         Scope::Repo { app, .. } | Scope::Org { app, .. } => *app,
@@ -210,12 +296,9 @@ mod tests {
             );
         }
         let err = Document::read(Some("{\"version\":9,\"x\":1}"), &key, &home).unwrap_err();
-        assert_eq!(
-            err,
-            SharedError::Newer {
-                home: "o/r".into(),
-                version: 9
-            }
+        assert!(
+            matches!(&err, SharedError::Newer { home, version: 9 } if home == "o/r"),
+            "{err:?}"
         );
     }
 

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use crate::config::STATE_VARIABLE;
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{
-    Action, Change, Fingerprint, Intent, ItemKind, OrgAccess, Reason, Record, Recorded, Remote,
+    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote,
 };
-use crate::scope::{Scope, Visibility};
-use crate::shared_state::{self, Document};
+use crate::scope::Scope;
+use crate::shared_state;
 use crate::state::{Fingerprinter, Locked, StateError};
 
 use super::{ScopeReport, SealedSecrets};
@@ -33,19 +33,15 @@ pub(super) async fn list_and_record(
         Some(shared) => Some(shared.hold(scope).await),
         None => None,
     };
-    let read_shared = async {
+    let reread = async {
         match shared {
-            Some(_) => Some(
-                client
-                    .get_variable(&shared_state::home(scope), STATE_VARIABLE)
-                    .await,
-            ),
+            Some(shared) => Some(shared_state::load(client, scope, shared.key).await),
             None => None,
         }
     };
     // GitHub's `updated_at` after our writes is what the next plan compares against.
-    let (listing, shared_text) = tokio::join!(client.list_secrets(scope), read_shared);
-    let listed_remote = match listing {
+    let (listing, reread) = tokio::join!(client.list_secrets(scope), reread);
+    let remote = match listing {
         Ok(remote) => {
             missing.extend(absent(
                 &report.changes,
@@ -62,71 +58,41 @@ pub(super) async fn list_and_record(
             None
         }
     };
-    let listed: Option<BTreeMap<&str, &str>> = listed_remote.as_ref().map(|remote| {
+    let listed: Option<BTreeMap<&str, &str>> = remote.as_ref().map(|remote| {
         remote
             .iter()
             .map(|r| (r.name.as_str(), r.updated_at.as_str()))
             .collect()
     });
     let mut keep_intents = false;
-    if let (Some(shared), Some(text)) = (shared, shared_text) {
-        let written = write_shared(
-            client,
-            shared,
-            scope,
-            text,
-            report,
-            outgoing,
-            listed.as_ref(),
-        )
-        .await;
-        if let Err(e) = written {
+    if let Some(reread) = reread {
+        let merged = async {
+            let mut loaded = reread?;
+            merge(
+                loaded.document.section_mut(scope),
+                report,
+                outgoing,
+                listed.as_ref(),
+            );
+            shared_state::save(client, scope, &loaded).await
+        };
+        if let Err(e) = merged.await {
             // The intents stay, so this machine still knows these writes as its own.
             keep_intents = true;
-            attach_record_failure(report, &e);
+            attach_record_failure(
+                report,
+                &format!("{STATE_VARIABLE}: {e}"),
+                "run apply again once the state folder is writable",
+            );
         }
     }
     if let Err(e) = record(locked, report, outgoing, listed.as_ref(), keep_intents) {
-        attach_record_failure(report, &e);
+        attach_record_failure(
+            report,
+            &e,
+            "run apply again once the state folder is writable",
+        );
     }
-}
-
-/// Merge this run's writes into the shared record as just re-read, and write it back.
-async fn write_shared(
-    client: &Client,
-    shared: &SharedRecorder<'_>,
-    scope: &Scope,
-    text: Result<Option<String>, GithubError>,
-    report: &ScopeReport,
-    outgoing: &SealedSecrets,
-    listed: Option<&BTreeMap<&str, &str>>,
-) -> Result<(), String> {
-    let home = shared_state::home(scope);
-    let text = text.map_err(|e| e.to_string())?;
-    let existed = text.is_some();
-    let mut document =
-        Document::read(text.as_deref(), shared.key, &home).map_err(|e| e.to_string())?;
-    merge(document.section_mut(scope), report, outgoing, listed);
-    let value = document.to_text(&home).map_err(|e| e.to_string())?;
-    let written = match existed {
-        true => {
-            client
-                .update_variable(&home, STATE_VARIABLE, &value, None)
-                .await
-        }
-        // Seen by no workflow: an organization's record is shared with no repository.
-        false => {
-            let access = home.is_org().then(|| OrgAccess {
-                visibility: Visibility::Selected,
-                repositories: Vec::new(),
-                names: BTreeMap::new(),
-            });
-            client
-                .create_variable(&home, STATE_VARIABLE, &value, access.as_ref())
-                .await
-        }
-    };
-    written.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The shared record of a run: the team key, and one lock per variable.
@@ -171,13 +137,13 @@ pub(super) async fn list_variables(
     }
 }
 
-/// The writes were sent but could not be recorded: say so in the target's report. Their
-/// intents stay in the state, so the next plan knows them as ours rather than drift.
-fn attach_record_failure(report: &mut ScopeReport, e: &dyn std::fmt::Display) {
+/// The writes were sent but could not be recorded (in the shared record, or in the state
+/// folder, as `e` says): say so in the target's report, with what to do. Their intents stay in
+/// the state, so the next plan knows them as ours rather than drift.
+fn attach_record_failure(report: &mut ScopeReport, e: &dyn std::fmt::Display, fix: &str) {
     let sent = report.results.values().filter(|r| r.is_ok()).count();
-    let mut message = format!(
-        "{sent} write(s) reached GitHub but could not be recorded: {e}; run apply again once the state folder is writable"
-    );
+    let mut message =
+        format!("{sent} write(s) reached GitHub but could not be recorded: {e}; {fix}");
     if let Some(earlier) = report.error.take() {
         message.push_str(&format!(" (also: {earlier})"));
     }

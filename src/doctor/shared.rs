@@ -7,7 +7,7 @@
 use crate::config::{Config, Decl, Place, Target, STATE_VARIABLE};
 use crate::github::Client;
 use crate::scope::{Repo, Scope};
-use crate::shared_state::{self, Document};
+use crate::shared_state::{self, LoadError};
 use crate::state::Fingerprinter;
 
 use super::advice::{self, Items};
@@ -20,7 +20,7 @@ pub(super) type KeyProbe = (ProbeResult, Option<Fingerprinter>);
 /// The team key from its source (asking on a terminal if that is where it comes from), as
 /// `apply` takes it; its problem is the source's usual line.
 pub(super) fn team_key(decl: &Decl) -> KeyProbe {
-    let (ok, message, key) = match crate::sync::resolve::team_key(decl) {
+    let (ok, message, key) = match shared_state::team_key(decl) {
         Ok(key) => (
             true,
             "the team key (`[state] key`) comes from its source and is long enough".to_string(),
@@ -163,33 +163,23 @@ async fn recorded(
     key: &Fingerprinter,
     probes: &mut Probes,
 ) -> Result<(), Stop> {
-    let text = match cx.client.get_variable(home, STATE_VARIABLE).await {
-        Ok(text) => text,
-        Err(e) => {
+    let loaded = match shared_state::load(cx.client, home, key).await {
+        Ok(loaded) => loaded,
+        Err(LoadError::Github(e)) => {
             let doing = format!(
                 "reading variable {STATE_VARIABLE} of {}",
                 advice::place(home)
             );
             return Err(probes.fail("state_record", advice::no_answer(&e, &doing)));
         }
+        Err(LoadError::Shared(e)) => return Err(probes.fail("state_record", e.to_string())),
     };
-    let Some(text) = text else {
-        probes.pass(
-            "state_record",
-            "no shared record yet; the first apply writes it".to_string(),
-        );
-        return Ok(());
+    let message = match loaded.existed() {
+        false => "no shared record yet; the first apply writes it".to_string(),
+        true => format!("variable {STATE_VARIABLE} holds a shared record written with this key"),
     };
-    match Document::read(Some(&text), key, home) {
-        Ok(_) => {
-            probes.pass(
-                "state_record",
-                format!("variable {STATE_VARIABLE} holds a shared record written with this key"),
-            );
-            Ok(())
-        }
-        Err(e) => Err(probes.fail("state_record", e.to_string())),
-    }
+    probes.pass("state_record", message);
+    Ok(())
 }
 
 /// What GitHub tells, without a write, about the token writing the scope's variables.

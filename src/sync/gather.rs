@@ -13,7 +13,7 @@ use crate::github::{Client, GithubError};
 use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Summary};
 use crate::progress::Progress;
 use crate::scope::{Scope, Visibility};
-use crate::shared_state::{self, Document};
+use crate::shared_state::{self, LoadError};
 use crate::state::{Fingerprinter, StateDir};
 
 use super::expand::Job;
@@ -192,11 +192,11 @@ async fn shared_record(
     if !cx.shared {
         return Ok(None);
     }
-    let home = shared_state::home(scope);
-    let text = cx.client.get_variable(&home, STATE_VARIABLE).await?;
-    let document =
-        Document::read(text.as_deref(), cx.key, &home).map_err(|e| GatherError::Other(e.into()))?;
-    Ok(Some(document.section(scope).clone()))
+    match shared_state::load(cx.client, scope, cx.key).await {
+        Ok(loaded) => Ok(Some(loaded.document.section(scope).clone())),
+        Err(LoadError::Github(e)) => Err(GatherError::Github(e)),
+        Err(LoadError::Shared(e)) => Err(GatherError::Other(e.into())),
+    }
 }
 
 /// What the state recorded for the scope (the shared record's, when there is one), and this

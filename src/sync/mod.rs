@@ -7,7 +7,7 @@ mod confirm;
 mod expand;
 mod gather;
 mod outcome;
-pub(crate) mod resolve;
+mod resolve;
 mod signals;
 mod write;
 
@@ -141,7 +141,7 @@ fn fingerprint_key(
     command: Command,
 ) -> Result<(Fingerprinter, bool), Error> {
     if let Store::Github { key } = &config.store {
-        return Ok((resolve::team_key(key)?, true));
+        return Ok((crate::shared_state::team_key(key)?, true));
     }
     Ok(match command {
         Command::Apply => (state.key()?, true),

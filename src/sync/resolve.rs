@@ -5,14 +5,12 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::checks;
 use crate::config::{Config, Decl};
 use crate::error::{Error, ValueError};
-use crate::shared_state::SharedError;
 use crate::source::{self, PromptMode, Resolution, SourceKind};
-use crate::state::Fingerprinter;
 
 use super::Command;
 
@@ -78,24 +76,6 @@ fn narrowed(config: &Config, name: &str) -> Config {
         target.variables.clear();
     }
     config
-}
-
-/// The team's key for the shared record, from its source (asking on a terminal if that is
-/// where it comes from: without the key nothing can be compared).
-pub(crate) fn team_key(decl: &Decl) -> Result<Fingerprinter, Error> {
-    let Resolution::Value { value, .. } =
-        source::resolve(&decl.name, &decl.chain, PromptMode::Ask)?
-    else {
-        return Err(Error::Internal(
-            "a prompt for the state key was deferred".into(),
-        ));
-    };
-    Fingerprinter::from_team_key(&value).ok_or_else(|| {
-        SharedError::ShortKey {
-            chars: value.expose_secret().trim().chars().count(),
-        }
-        .into()
-    })
 }
 
 /// Run the `[[checks]]` on the known secret values. Their report goes where the plan goes; with
