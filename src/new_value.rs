@@ -4,13 +4,13 @@
 
 use std::io::{Read, Write};
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::config::{self, Config, Decl, Store, STATE_KEY_KIND};
+use crate::config::{self, Config, Decl, Store};
 use crate::error::{Error, LocalError, UsageError, ValueError};
 use crate::exit::ExitStatus;
-use crate::shared_state::SharedError;
+use crate::shared_state;
 use crate::source::{self, Source};
 
 /// The declared secret, or a clear error with the nearest name.
@@ -113,8 +113,31 @@ pub fn state_key(config: &Config) -> Result<&Decl, Error> {
     }
 }
 
-/// `secretsync set NAME` (or `--state-key`): take the value and store it in the keyring source.
+/// `secretsync set NAME`: take the value and store it in the secret's keyring source.
 pub fn set(decl: &Decl, stdin: bool, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    set_checked(decl, stdin, out, |_| Ok(()))
+}
+
+/// `secretsync set --state-key`: the same for the team key, which must be long enough to be one.
+pub fn set_state_key(
+    config: &Config,
+    stdin: bool,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let decl = state_key(config)?;
+    set_checked(decl, stdin, out, |value| {
+        shared_state::key_from(value)?;
+        Ok(())
+    })
+}
+
+/// Find the keyring source, take the value, `check` it, store it.
+fn set_checked(
+    decl: &Decl,
+    stdin: bool,
+    out: &mut dyn Write,
+    check: impl FnOnce(&SecretString) -> Result<(), Error>,
+) -> Result<ExitStatus, Error> {
     let Some((service, user)) = keyring_of(decl) else {
         return Err(UsageError::NoKeyringSource {
             name: decl.name.clone(),
@@ -122,11 +145,7 @@ pub fn set(decl: &Decl, stdin: bool, out: &mut dyn Write) -> Result<ExitStatus, 
         .into());
     };
     let value = read(decl, stdin)?;
-    if decl.kind == STATE_KEY_KIND {
-        crate::state::Fingerprinter::from_team_key(&value).ok_or(SharedError::ShortKey {
-            chars: value.expose_secret().trim().chars().count(),
-        })?;
-    }
+    check(&value)?;
     store(decl, (service, user), &value, out)?;
     Ok(ExitStatus::Success)
 }

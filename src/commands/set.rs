@@ -4,12 +4,12 @@
 use super::{Context, ExitStatus};
 use crate::cli::SetArgs;
 use crate::error::Error;
+use crate::new_value;
 
 pub fn run(args: SetArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     let config = cx.config(args.config)?;
-    let decl = match &args.name {
-        Some(name) => crate::new_value::declared(&config, name)?,
-        None => crate::new_value::state_key(&config)?,
-    };
-    crate::new_value::set(decl, args.stdin, cx.out)
+    match &args.name {
+        Some(name) => new_value::set(new_value::declared(&config, name)?, args.stdin, cx.out),
+        None => new_value::set_state_key(&config, args.stdin, cx.out),
+    }
 }

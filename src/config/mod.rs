@@ -20,7 +20,7 @@ mod store;
 mod targets;
 pub use checks::{CheckDecl, Template};
 pub use rules::{value_problems, Class, Rules};
-pub use store::{Store, STATE_KEY_KIND, STATE_VARIABLE};
+pub use store::{Store, STATE_VARIABLE};
 pub use targets::{Access, Place, Target};
 
 /// A config larger than this is refused before parsing: no sane config is that big.

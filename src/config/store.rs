@@ -11,9 +11,6 @@ use super::{Decl, RawSecret, Validator};
 /// declare it, and plan and apply never show it as extra nor prune it.
 pub const STATE_VARIABLE: &str = "SECRETSYNC_STATE";
 
-/// The `kind` of the `[state] key` declaration, as messages call it.
-pub const STATE_KEY_KIND: &str = "state";
-
 /// Where the record of applied values lives.
 #[derive(Debug, Clone, Default)]
 pub enum Store {
