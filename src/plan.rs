@@ -203,6 +203,16 @@ pub fn settle(recorded: &Recorded, intents: &Intents, remote: &[Remote]) -> Reco
     settled
 }
 
+/// The team's shared record as the plan should see it on this machine. A left-over intent of
+/// this machine's that GitHub shows landed (as [`settle`] judges) never reached the shared
+/// record, which still holds the value before it: the name is left out, so the plan sends it
+/// once more and records it ("not in the shared record") instead of calling our own write drift.
+pub fn settle_shared(shared: &Recorded, intents: &Intents, remote: &[Remote]) -> Recorded {
+    let mut settled = settle(shared, intents, remote);
+    settled.retain(|name, record| shared.get(name) == Some(record));
+    settled
+}
+
 fn at_or_after(time: &str, since: &str) -> bool {
     let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
     match (parse(time), parse(since)) {
@@ -1063,6 +1073,46 @@ mod tests {
             },
         )]
         .into()
+    }
+
+    /// Against a shared record, a left-over intent of this machine's that landed is sent once
+    /// more (its write never reached the shared record); one that never landed changes nothing.
+    #[test]
+    fn a_landed_intent_is_resent_against_a_shared_record_never_drift() {
+        const EARLY: &str = "2026-01-01T00:00:00Z";
+        const SINCE: &str = "2026-01-02T00:00:00Z";
+        const AFTER: &str = "2026-01-02T00:00:01Z";
+        let shared: Recorded = [(
+            "A".to_string(),
+            Record {
+                fingerprint: fp("old"),
+                updated_at: Some(EARLY.into()),
+            },
+        )]
+        .into();
+        for listed in [EARLY, SINCE, AFTER] {
+            let remote = [Remote {
+                name: "A".into(),
+                updated_at: listed.into(),
+                access: None,
+            }];
+            let settled = settle_shared(&shared, &intent("new", SINCE, Some(EARLY)), &remote);
+            let desired = [Desired {
+                name: "A".into(),
+                fingerprint: Some(fp("new")),
+                source: None,
+                access: None,
+            }];
+            let change = &plan(&desired, &remote, &settled, false)[0];
+            let expected = match listed {
+                EARLY => "value_changed",
+                _ => "unrecorded",
+            };
+            assert_eq!(change.action, Action::Update, "{listed}");
+            assert_eq!(change.reason.code(), expected, "{listed}");
+        }
+        // Without intents the shared record is taken as it is.
+        assert_eq!(settle_shared(&shared, &Intents::new(), &[]), shared);
     }
 
     /// A left-over intent, against: recorded before or not, GitHub absent, untouched since the

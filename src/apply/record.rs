@@ -79,11 +79,7 @@ pub(super) async fn list_and_record(
         if let Err(e) = merged.await {
             // The intents stay, so this machine still knows these writes as its own.
             keep_intents = true;
-            attach_record_failure(
-                report,
-                &format!("{STATE_VARIABLE}: {e}"),
-                "run apply again once the state folder is writable",
-            );
+            attach_record_failure(report, &format!("{STATE_VARIABLE}: {e}"), "run apply again");
         }
     }
     if let Err(e) = record(locked, report, outgoing, listed.as_ref(), keep_intents) {

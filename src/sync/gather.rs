@@ -115,13 +115,17 @@ async fn gather(
     let create_environment = environment_to_create(cx.client, job).await?;
     let access = org_access(cx.client, job).await?;
     let mut writes = ScopeWrites::new(scope.clone());
-    let mut shared = None;
+    // With the shared store, a scope with nothing listed (an environment to be created) has
+    // an empty record, never this machine's.
+    let mut shared = cx.shared.then(plan::Recorded::new);
     // A missing environment to be created holds nothing yet: everything is a create.
     if !job.secrets.is_empty() && !create_environment {
         let (listed, record) =
             tokio::join!(cx.client.list_secrets(scope), shared_record(cx, scope));
         writes.remote_secrets = listed?;
-        shared = record?;
+        if let Some(record) = record? {
+            shared = Some(record);
+        }
     }
     if !job.variables.is_empty() && !create_environment {
         writes.remote_variables = cx.client.list_variables(scope).await?;
@@ -215,13 +219,17 @@ fn recorded(
             .map_err(|e| GatherError::Other(e.into()))?,
         false => Default::default(),
     };
-    let records = shared.as_ref().unwrap_or(&loaded.records);
-    let mut recorded = plan::settle(records, &loaded.intents, remote);
-    // The local file keeps no shared records to fill in: a shared record gets its times from
-    // the apply that writes it.
-    if cx.adopt && !cx.shared {
-        adopt_times(cx, &job.scope, &mut recorded, remote)?;
-    }
+    let recorded = match shared {
+        // A shared record gets its times from the apply that writes it, never from here.
+        Some(shared) => plan::settle_shared(&shared, &loaded.intents, remote),
+        None => {
+            let mut recorded = plan::settle(&loaded.records, &loaded.intents, remote);
+            if cx.adopt {
+                adopt_times(cx, &job.scope, &mut recorded, remote)?;
+            }
+            recorded
+        }
+    };
     Ok((recorded, loaded.records))
 }
 

@@ -485,3 +485,39 @@ fn concurrent_applies_from_two_machines_converge_on_the_next_apply() {
         "{text}"
     );
 }
+
+#[test]
+fn a_shared_record_that_cannot_be_written_is_said_and_the_next_apply_records_it() {
+    let env = team();
+    apply(&env, "a", "Pass-word1").assert_code(0);
+    env.sandbox
+        .inject_write_failure(REPO, "SECRETSYNC_STATE", 422, "Validation Failed");
+    let failed = apply(&env, "a", "Pass-word2");
+    failed.assert_code(1);
+    let said = format!("{}{}", failed.stdout, failed.stderr);
+    assert!(
+        said.contains("1 write(s) reached GitHub but could not be recorded: SECRETSYNC_STATE"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("state folder is writable"),
+        "not a local fault: {said}"
+    );
+    env.sandbox.clear_failures();
+
+    // Our own write is never drift: the name is sent once more and recorded.
+    let plan = on(&env, "a", &["plan"], "Pass-word2");
+    let line = plan
+        .stdout
+        .lines()
+        .find(|l| l.contains("ALIYUN_PASSWORD"))
+        .unwrap_or_default();
+    assert!(line.contains("not in the shared record"), "{}", plan.stdout);
+    env.sandbox.clear_requests();
+    apply(&env, "a", "Pass-word2").assert_code(0);
+    assert_eq!(secret_puts(&env.requests()), ["ALIYUN_PASSWORD"]);
+    // Every machine agrees again.
+    env.sandbox.clear_requests();
+    let other = on(&env, "b", &["plan", "--detailed-exitcode"], "Pass-word2");
+    other.assert_code(0);
+}
