@@ -186,7 +186,7 @@ fn render_json(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error
         ok: results.iter().all(CheckResult::ok),
         checks: results.iter().map(JsonCheck::of).collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Output(e.to_string()))?;
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Output(e.into()))?;
     writeln!(out)?;
     Ok(())
 }

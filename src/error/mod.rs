@@ -41,7 +41,7 @@ pub enum Error {
     #[error(transparent)]
     Check(#[from] ChecksFailed),
     #[error("cannot write output: {0}")]
-    Output(String),
+    Output(std::io::Error),
     /// Failures already reported in the output (failed writes, missing secrets): exit 1 quietly.
     #[error("{0}")]
     Reported(String),
@@ -61,13 +61,13 @@ impl Error {
 
     /// Stdout was closed by its reader; nothing is said about it.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(e) if e.contains("Broken pipe"))
+        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Output(e.to_string())
+        Error::Output(e)
     }
 }
 
