@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use secrecy::ExposeSecret;
 
 use crate::apply::{ScopeReport, ScopeWrites, SecretToSeal};
-use crate::config::{Config, STATE_VARIABLE};
+use crate::config::{Config, Store, STATE_VARIABLE};
 use crate::error::Error;
 use crate::github::{Client, GithubError};
 use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Summary};
@@ -25,8 +25,6 @@ pub(super) struct RunContext<'a> {
     pub config: &'a Config,
     pub key: &'a Fingerprinter,
     pub have_key: bool,
-    /// Records live in each scope's `SECRETSYNC_STATE` variable, fingerprinted with `key`.
-    pub shared: bool,
     pub state: &'a StateDir,
     pub prune: bool,
     /// `rotate`'s secret: every other name is left out of the plan.
@@ -39,6 +37,11 @@ pub(super) struct RunContext<'a> {
 impl RunContext<'_> {
     pub fn host(&self) -> &str {
         self.config.api_url.host()
+    }
+
+    /// Records live in each scope's `SECRETSYNC_STATE` variable, fingerprinted with `key`.
+    pub fn shared(&self) -> bool {
+        matches!(self.config.store, Store::Github { .. })
     }
 }
 
@@ -117,7 +120,7 @@ async fn gather(
     let mut writes = ScopeWrites::new(scope.clone());
     // With the shared store, a scope with nothing listed (an environment to be created) has
     // an empty record, never this machine's.
-    let mut shared = cx.shared.then(plan::Recorded::new);
+    let mut shared = cx.shared().then(plan::Recorded::new);
     // A missing environment to be created holds nothing yet: everything is a create.
     if !job.secrets.is_empty() && !create_environment {
         let (listed, record) =
@@ -148,7 +151,7 @@ async fn gather(
         cx.prune && !job.variables.is_empty(),
     ));
     explain_unselected(cx.config, job, &mut changes);
-    if cx.shared {
+    if cx.shared() {
         plan::against_shared_record(&mut changes, &desired, &local_records);
     }
     if let Some(name) = cx.only {
@@ -193,7 +196,7 @@ async fn shared_record(
     cx: &RunContext<'_>,
     scope: &Scope,
 ) -> Result<Option<plan::Recorded>, GatherError> {
-    if !cx.shared {
+    if !cx.shared() {
         return Ok(None);
     }
     match shared_state::load(cx.client, scope, cx.key).await {

@@ -94,7 +94,6 @@ pub fn run(
         config: &config,
         key: &key,
         have_key,
-        shared: matches!(config.store, Store::Github { .. }),
         state,
         prune: options.prune,
         only: only.as_deref(),

@@ -42,7 +42,7 @@ pub(super) async fn apply_all(
         return Err(Interruption::WaitingForLock.into());
     };
     let shared = cx
-        .shared
+        .shared()
         .then(|| SharedRecorder::new(cx.key, scopes.iter().copied()));
     let recorder = Recorder {
         locks: &locks,
