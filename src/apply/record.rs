@@ -41,23 +41,7 @@ pub(super) async fn list_and_record(
     };
     // GitHub's `updated_at` after our writes is what the next plan compares against.
     let (listing, reread) = tokio::join!(client.list_secrets(scope), reread);
-    let remote = match listing {
-        Ok(remote) => {
-            missing.extend(absent(
-                &report.changes,
-                ItemKind::Secret,
-                remote.iter().map(|r| r.name.as_str()),
-            ));
-            Some(remote)
-        }
-        // Without the listing there is no timestamp to record. The values did reach GitHub,
-        // so record their fingerprints with the time left open: the next apply trusts the
-        // fingerprint and fills the time in, instead of sending every value again.
-        Err(e) => {
-            report.error.get_or_insert(e);
-            None
-        }
-    };
+    let remote = listed_after(report, listing, missing);
     let listed: Option<BTreeMap<&str, &str>> = remote.as_ref().map(|remote| {
         remote
             .iter()
@@ -88,6 +72,31 @@ pub(super) async fn list_and_record(
             &e,
             "run apply again once the state folder is writable",
         );
+    }
+}
+
+/// The listing after the writes; the declared secrets it lacks go to `missing`. Without it there
+/// is no timestamp to record. The values did reach GitHub, so their fingerprints are recorded
+/// with the time left open: the next apply trusts the fingerprint and fills the time in,
+/// instead of sending every value again.
+fn listed_after(
+    report: &mut ScopeReport,
+    listing: Result<Vec<Remote>, GithubError>,
+    missing: &mut Vec<String>,
+) -> Option<Vec<Remote>> {
+    match listing {
+        Ok(remote) => {
+            missing.extend(absent(
+                &report.changes,
+                ItemKind::Secret,
+                remote.iter().map(|r| r.name.as_str()),
+            ));
+            Some(remote)
+        }
+        Err(e) => {
+            report.error.get_or_insert(e);
+            None
+        }
     }
 }
 

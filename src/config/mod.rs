@@ -659,33 +659,7 @@ impl Validator<'_> {
             no_surrounding_whitespace: secret.no_surrounding_whitespace,
         };
         let rules = self.rules(raw_rules, &what, at);
-        let chain: Vec<Source> = match secret.from {
-            Some(from) => {
-                if !shorthand.is_empty() {
-                    self.problem(
-                        at,
-                        format!("{what} has both `from` and a single source; keep one"),
-                    );
-                }
-                if from.is_empty() {
-                    self.problem(at, format!("{what} has an empty `from`; list a source"));
-                }
-                from.into_iter()
-                    .filter_map(|s| {
-                        let at = Some(s.span().start);
-                        self.source(s.into_inner(), at, &what)
-                    })
-                    .collect()
-            }
-            None if shorthand.is_empty() => {
-                self.problem(
-                    at,
-                    format!("{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"),
-                );
-                Vec::new()
-            }
-            None => self.source(shorthand, at, &what).into_iter().collect(),
-        };
+        let chain = self.chain(secret.from, shorthand, &what, at);
         let remembers = chain
             .iter()
             .any(|s| matches!(s, Source::Prompt { remember: true, .. }));
@@ -702,6 +676,43 @@ impl Validator<'_> {
             allow_empty: secret.allow_empty,
             rules,
             line,
+        }
+    }
+
+    /// A declaration's sources: its `from` chain, or its one shorthand source; never both.
+    fn chain(
+        &mut self,
+        from: Option<Vec<Spanned<RawSource>>>,
+        shorthand: RawSource,
+        what: &str,
+        at: Option<usize>,
+    ) -> Vec<Source> {
+        match from {
+            Some(from) => {
+                if !shorthand.is_empty() {
+                    self.problem(
+                        at,
+                        format!("{what} has both `from` and a single source; keep one"),
+                    );
+                }
+                if from.is_empty() {
+                    self.problem(at, format!("{what} has an empty `from`; list a source"));
+                }
+                from.into_iter()
+                    .filter_map(|s| {
+                        let at = Some(s.span().start);
+                        self.source(s.into_inner(), at, what)
+                    })
+                    .collect()
+            }
+            None if shorthand.is_empty() => {
+                self.problem(
+                    at,
+                    format!("{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"),
+                );
+                Vec::new()
+            }
+            None => self.source(shorthand, at, what).into_iter().collect(),
         }
     }
 
