@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -167,8 +167,8 @@ impl StateDir {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(&path, e)),
         };
-        let mode = file.metadata().map_err(|e| io_error(&path, e))?.mode() & 0o777;
-        if mode & 0o077 != 0 {
+        let metadata = file.metadata().map_err(|e| io_error(&path, e))?;
+        if let Some(mode) = crate::perms::open_mode(&metadata) {
             return Err(StateError::KeyExposed { path, mode });
         }
         let mut text = Zeroizing::new(String::new());
