@@ -91,14 +91,16 @@ fn write_warnings(out: &mut dyn Write, warnings: &[String], style: Style) -> io:
 
 /// `text`, or its first `max` characters and its length when it is longer.
 pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
-    match text.char_indices().nth(max) {
+    match cut(text, max) {
         None => Cow::Borrowed(text),
-        Some((cut, _)) => Cow::Owned(format!(
-            "{}… ({} characters)",
-            &text[..cut],
-            text.chars().count()
-        )),
+        Some((head, length)) => Cow::Owned(format!("{head}… ({length} characters)")),
     }
+}
+
+/// The first `max` characters of `text` and its length in characters; `None` when it fits.
+fn cut(text: &str, max: usize) -> Option<(&str, usize)> {
+    let (at, _) = text.char_indices().nth(max)?;
+    Some((&text[..at], text.chars().count()))
 }
 
 /// The width of a column holding entries of these lengths, ignoring those over `cap`.
@@ -122,13 +124,9 @@ fn width(reports: &[&ScopeReport]) -> usize {
 
 /// A variable's value in a text reason: quoted, and cut when long.
 fn shown_value(value: &str) -> String {
-    match value.char_indices().nth(VALUE_SHOWN) {
+    match cut(value, VALUE_SHOWN) {
         None => format!("{value:?}"),
-        Some((cut, _)) => format!(
-            "{:?}… ({} characters)",
-            &value[..cut],
-            value.chars().count()
-        ),
+        Some((head, length)) => format!("{head:?}… ({length} characters)"),
     }
 }
 
