@@ -54,18 +54,20 @@ fn mark(action: Action) -> (&'static str, &'static str) {
     }
 }
 
-/// The whole report: text or JSON.
+/// The whole report: text or JSON. `ok` is the run's verdict (the exit code's), which the JSON
+/// document states.
 pub fn report(
     out: &mut dyn Write,
     reports: &[ScopeReport],
     warnings: &[String],
     mode: Mode,
+    ok: bool,
     json: bool,
     style: Style,
 ) -> io::Result<()> {
     let refs: Vec<&ScopeReport> = reports.iter().collect();
     match (json, mode) {
-        (true, _) => write_json(out, &refs, warnings, mode),
+        (true, _) => write_json(out, &refs, warnings, mode, ok),
         (false, Mode::Plan) => plan_preview(out, &refs, warnings, style),
         (false, Mode::Apply) if refs.iter().all(|r| r.results.is_empty()) => {
             plan_preview(out, &refs, warnings, style)
@@ -372,6 +374,7 @@ fn write_json(
     reports: &[&ScopeReport],
     warnings: &[String],
     mode: Mode,
+    ok: bool,
 ) -> io::Result<()> {
     let summary = json_summary(reports, mode);
     let doc = JsonDoc {
@@ -380,9 +383,7 @@ fn write_json(
             Mode::Plan => "plan",
             Mode::Apply => "apply",
         },
-        ok: summary.failed == 0
-            && summary.target_errors == 0
-            && (mode == Mode::Plan || summary.missing == 0),
+        ok,
         targets: reports.iter().map(|r| json_target(r)).collect(),
         warnings,
         summary,
