@@ -247,10 +247,8 @@ impl StateDir {
         change: impl FnOnce(&mut Loaded),
     ) -> Result<bool, StateError> {
         let (file, path, lock_path) = self.open_lock(host, scope)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Ok(false),
-            Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
+        if !try_lock(&file, &lock_path)? {
+            return Ok(false);
         }
         self.locked(file, path, host, scope).update(change)?;
         Ok(true)
@@ -274,12 +272,7 @@ impl StateDir {
         for (_, scope) in order {
             let (file, path, lock_path) = self.open_lock(host, scope)?;
             let mut told = false;
-            loop {
-                match file.try_lock() {
-                    Ok(()) => break,
-                    Err(TryLockError::WouldBlock) => {}
-                    Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
-                }
+            while !try_lock(&file, &lock_path)? {
                 if stop.load(Ordering::SeqCst) {
                     return Ok(None);
                 }
@@ -374,6 +367,15 @@ impl Locked {
             .map_err(|e| io_error(path, e))?;
         tmp.persist(path).map_err(|e| io_error(path, e.error))?;
         Ok(())
+    }
+}
+
+/// Take the lock unless another run holds it (`Ok(false)`).
+fn try_lock(file: &File, lock_path: &Path) -> Result<bool, StateError> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(TryLockError::WouldBlock) => Ok(false),
+        Err(TryLockError::Error(e)) => Err(io_error(lock_path, e)),
     }
 }
 
