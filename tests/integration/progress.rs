@@ -44,3 +44,32 @@ fn progress_shows_on_a_terminal_only() {
         piped.stderr
     );
 }
+
+/// While `apply` waits for another run's lock, the line to read is the one saying so: no
+/// progress line is drawn under it, and none is left behind when Ctrl-C ends the wait.
+#[test]
+fn no_progress_line_while_waiting_for_a_lock() {
+    let env = Env::new();
+    env.config_for_repo("[secrets.A]\nvalue = \"a\"\n");
+    let host = env.sandbox.api_url().replace("http://", "");
+    let lock = env
+        .state_dir()
+        .join(host)
+        .join(crate::support::REPO)
+        .join("actions.json.lock");
+    std::fs::create_dir_all(lock.parent().expect("a folder")).expect("mkdir");
+    let held = std::fs::File::create(&lock).expect("lock file");
+    held.lock().expect("the test holds the lock");
+
+    let command = env.cmd(&["apply", "--yes"]).into_pty_command();
+    let mut pty = spawn_command(command, Some(60_000)).expect("pty");
+    pty.exp_string("waiting for another secretsync run")
+        .expect("says it waits");
+    // Well past the quiet first half second, so that a progress line would have been drawn.
+    std::thread::sleep(Duration::from_millis(1500));
+    pty.send_control('c').expect("Ctrl-C");
+    let after = pty.exp_eof().expect("the run ends");
+    assert!(!after.contains("secretsync: planned"), "{after}");
+    assert!(after.contains("nothing was written"), "{after}");
+    drop(held);
+}
