@@ -73,3 +73,27 @@ fn no_progress_line_while_waiting_for_a_lock() {
     assert!(after.contains("nothing was written"), "{after}");
     drop(held);
 }
+
+/// A run that fails after its progress line showed clears the line first: the error starts a
+/// line of its own.
+#[test]
+fn an_error_after_the_line_showed_starts_a_line_of_its_own() {
+    let env = Env::new();
+    env.sandbox.add_org("acme");
+    env.config(concat!(
+        "[secrets.A]\nvalue = \"a\"\n",
+        "[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n",
+        "[[targets]]\nrepos = { org = \"acme\", match = \"s*\" }\n",
+    ));
+    // Two listings of the organization at 600 ms each: well past the quiet first half second before
+    // the overlap is found.
+    env.sandbox.set_latency(Duration::from_millis(600));
+    let shown = on_pty(&env, &["plan"]);
+    let at = shown.find("error:").expect("the overlap is an error");
+    let before = &shown[..at];
+    assert!(before.contains("secretsync: planned"), "{shown:?}");
+    assert!(
+        before.ends_with('\n') || before.ends_with("\r\x1b[2K"),
+        "{shown:?}"
+    );
+}
