@@ -39,36 +39,7 @@ pub fn warnings(placed: &[ScopeNames<'_>]) -> Vec<String> {
     }
     let mut seen: BTreeMap<NameInRepo<'_>, BTreeSet<(Level, String)>> = BTreeMap::new();
     for p in placed {
-        let (app, level, label, repos): (App, Level, String, Vec<String>) = match p.scope {
-            Scope::Repo { repo, app } => (
-                *app,
-                Level::Repository,
-                format!("repository {repo}"),
-                vec![repo.to_string()],
-            ),
-            Scope::Environment { repo, environment } => (
-                App::Actions,
-                Level::Environment,
-                format!("environment {environment}"),
-                vec![repo.to_string()],
-            ),
-            Scope::Org { org, app } => {
-                let names: Vec<String> = match p.reach {
-                    Some((Visibility::Selected, listed)) => listed.to_vec(),
-                    _ => repos_of
-                        .get(org.as_str())
-                        .map(|s| s.iter().cloned().collect())
-                        .unwrap_or_default(),
-                };
-                let repos = names.into_iter().map(|n| format!("{org}/{n}")).collect();
-                (
-                    *app,
-                    Level::Organization,
-                    format!("organization {org}"),
-                    repos,
-                )
-            }
-        };
+        let (app, level, label, repos) = reached(p, &repos_of);
         for (kind, names) in [
             (ItemKind::Secret, p.secrets),
             (ItemKind::Variable, p.variables),
@@ -97,6 +68,45 @@ pub fn warnings(placed: &[ScopeNames<'_>]) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Where one scope's items take effect: its product, its level, how it is named, and the
+/// repositories (`owner/name`) whose workflows see them. `repos_of` holds the repositories the
+/// run touches, per owner, which an `all`/`private` organization item reaches.
+fn reached(
+    p: &ScopeNames<'_>,
+    repos_of: &BTreeMap<&str, BTreeSet<String>>,
+) -> (App, Level, String, Vec<String>) {
+    match p.scope {
+        Scope::Repo { repo, app } => (
+            *app,
+            Level::Repository,
+            format!("repository {repo}"),
+            vec![repo.to_string()],
+        ),
+        Scope::Environment { repo, environment } => (
+            App::Actions,
+            Level::Environment,
+            format!("environment {environment}"),
+            vec![repo.to_string()],
+        ),
+        Scope::Org { org, app } => {
+            let names: Vec<String> = match p.reach {
+                Some((Visibility::Selected, listed)) => listed.to_vec(),
+                _ => repos_of
+                    .get(org.as_str())
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default(),
+            };
+            let repos = names.into_iter().map(|n| format!("{org}/{n}")).collect();
+            (
+                *app,
+                Level::Organization,
+                format!("organization {org}"),
+                repos,
+            )
+        }
+    }
 }
 
 #[cfg(test)]

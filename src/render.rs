@@ -54,18 +54,20 @@ fn mark(action: Action) -> (&'static str, &'static str) {
     }
 }
 
-/// The whole report: text or JSON.
+/// The whole report: text or JSON. `ok` is the run's verdict (the exit code's), which the JSON
+/// document states.
 pub fn report(
     out: &mut dyn Write,
     reports: &[ScopeReport],
     warnings: &[String],
     mode: Mode,
+    ok: bool,
     json: bool,
     style: Style,
 ) -> io::Result<()> {
     let refs: Vec<&ScopeReport> = reports.iter().collect();
     match (json, mode) {
-        (true, _) => write_json(out, &refs, warnings, mode),
+        (true, _) => write_json(out, &refs, warnings, mode, ok),
         (false, Mode::Plan) => plan_preview(out, &refs, warnings, style),
         (false, Mode::Apply) if refs.iter().all(|r| r.results.is_empty()) => {
             plan_preview(out, &refs, warnings, style)
@@ -91,14 +93,16 @@ fn write_warnings(out: &mut dyn Write, warnings: &[String], style: Style) -> io:
 
 /// `text`, or its first `max` characters and its length when it is longer.
 pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
-    match text.char_indices().nth(max) {
+    match cut(text, max) {
         None => Cow::Borrowed(text),
-        Some((cut, _)) => Cow::Owned(format!(
-            "{}… ({} characters)",
-            &text[..cut],
-            text.chars().count()
-        )),
+        Some((head, length)) => Cow::Owned(format!("{head}… ({length} characters)")),
     }
+}
+
+/// The first `max` characters of `text` and its length in characters; `None` when it fits.
+fn cut(text: &str, max: usize) -> Option<(&str, usize)> {
+    let (at, _) = text.char_indices().nth(max)?;
+    Some((&text[..at], text.chars().count()))
 }
 
 /// The width of a column holding entries of these lengths, ignoring those over `cap`.
@@ -122,13 +126,9 @@ fn width(reports: &[&ScopeReport]) -> usize {
 
 /// A variable's value in a text reason: quoted, and cut when long.
 fn shown_value(value: &str) -> String {
-    match value.char_indices().nth(VALUE_SHOWN) {
+    match cut(value, VALUE_SHOWN) {
         None => format!("{value:?}"),
-        Some((cut, _)) => format!(
-            "{:?}… ({} characters)",
-            &value[..cut],
-            value.chars().count()
-        ),
+        Some((head, length)) => format!("{head:?}… ({length} characters)"),
     }
 }
 
@@ -374,6 +374,7 @@ fn write_json(
     reports: &[&ScopeReport],
     warnings: &[String],
     mode: Mode,
+    ok: bool,
 ) -> io::Result<()> {
     let summary = json_summary(reports, mode);
     let doc = JsonDoc {
@@ -382,9 +383,7 @@ fn write_json(
             Mode::Plan => "plan",
             Mode::Apply => "apply",
         },
-        ok: summary.failed == 0
-            && summary.target_errors == 0
-            && (mode == Mode::Plan || summary.missing == 0),
+        ok,
         targets: reports.iter().map(|r| json_target(r)).collect(),
         warnings,
         summary,

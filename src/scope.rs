@@ -90,9 +90,16 @@ impl fmt::Display for Scope {
 
 /// Path segments are sent percent-encoded: environment names may hold `/`, spaces and more.
 pub fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+    percent_encode(segment, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    })
+}
+
+/// Every byte of `text` that `keep` refuses, as `%XX`.
+fn percent_encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if keep(b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -269,16 +276,9 @@ pub fn host_folder(host: &str) -> String {
 }
 
 fn encode_host(text: &str, keep_colons: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        let keep =
-            b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || (b == b':' && keep_colons);
-        match keep {
-            true => out.push(b as char),
-            false => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encode(text, |b| {
+        b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || (b == b':' && keep_colons)
+    })
 }
 
 /// Which repositories of an organization may use an org secret or variable.

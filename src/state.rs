@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -167,8 +167,8 @@ impl StateDir {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(&path, e)),
         };
-        let mode = file.metadata().map_err(|e| io_error(&path, e))?.mode() & 0o777;
-        if mode & 0o077 != 0 {
+        let metadata = file.metadata().map_err(|e| io_error(&path, e))?;
+        if let Some(mode) = crate::perms::open_mode(&metadata) {
             return Err(StateError::KeyExposed { path, mode });
         }
         let mut text = Zeroizing::new(String::new());
@@ -247,10 +247,8 @@ impl StateDir {
         change: impl FnOnce(&mut Loaded),
     ) -> Result<bool, StateError> {
         let (file, path, lock_path) = self.open_lock(host, scope)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Ok(false),
-            Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
+        if !try_lock(&file, &lock_path)? {
+            return Ok(false);
         }
         self.locked(file, path, host, scope).update(change)?;
         Ok(true)
@@ -274,12 +272,7 @@ impl StateDir {
         for (_, scope) in order {
             let (file, path, lock_path) = self.open_lock(host, scope)?;
             let mut told = false;
-            loop {
-                match file.try_lock() {
-                    Ok(()) => break,
-                    Err(TryLockError::WouldBlock) => {}
-                    Err(TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
-                }
+            while !try_lock(&file, &lock_path)? {
                 if stop.load(Ordering::SeqCst) {
                     return Ok(None);
                 }
@@ -374,6 +367,15 @@ impl Locked {
             .map_err(|e| io_error(path, e))?;
         tmp.persist(path).map_err(|e| io_error(path, e.error))?;
         Ok(())
+    }
+}
+
+/// Take the lock unless another run holds it (`Ok(false)`).
+fn try_lock(file: &File, lock_path: &Path) -> Result<bool, StateError> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(TryLockError::WouldBlock) => Ok(false),
+        Err(TryLockError::Error(e)) => Err(io_error(lock_path, e)),
     }
 }
 

@@ -113,9 +113,7 @@ impl ScopeWrites {
             create_environment: false,
         }
     }
-}
 
-impl ScopeWrites {
     /// Who may use the item `name` of `kind`, as GitHub listed it when the scope was planned.
     fn remote_access(&self, kind: ItemKind, name: &str) -> Option<&OrgAccess> {
         let access = match kind {

@@ -1,8 +1,8 @@
 //! Sending one scope's writes: each change to its endpoint, concurrently within the client's
-//! bound; a rejected token stops the writes not yet sent.
+//! bound. A rejected token stops the writes not yet sent: the client refuses them itself (for
+//! every scope of the run, not only this one), and they are reported as not sent.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{Action, Change, ItemKind, OrgAccess, Reason};
@@ -10,8 +10,7 @@ use crate::scope::Scope;
 
 use super::{ScopeWrites, SealedSecrets};
 
-/// Send every write concurrently (within the client's bound). A rejected token stops the writes
-/// not yet sent; those are left out of the results.
+/// Send every write concurrently (within the client's bound).
 pub(super) async fn send_all(
     client: &Client,
     writes: &[&Change],
@@ -19,23 +18,12 @@ pub(super) async fn send_all(
     outgoing: &SealedSecrets,
 ) -> BTreeMap<(ItemKind, String), Result<Written, GithubError>> {
     let scope = &work.scope;
-    let fatal = AtomicBool::new(false);
-    let outcomes = futures::future::join_all(writes.iter().map(|change| {
-        let fatal = &fatal;
-        async move {
-            if fatal.load(Ordering::SeqCst) {
-                return None;
-            }
-            let result = write(client, change, work, outgoing).await?;
-            match &result {
-                Ok(written) => {
-                    tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written")
-                }
-                Err(e) if e.is_fatal() => fatal.store(true, Ordering::SeqCst),
-                Err(_) => {}
-            }
-            Some(((change.kind, change.name.clone()), result))
+    let outcomes = futures::future::join_all(writes.iter().map(|change| async move {
+        let result = write(client, change, work, outgoing).await?;
+        if let Ok(written) = &result {
+            tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written");
         }
+        Some(((change.kind, change.name.clone()), result))
     }))
     .await;
     outcomes.into_iter().flatten().collect()

@@ -128,11 +128,6 @@ impl GithubError {
             other => other.to_string(),
         }
     }
-
-    /// Whether continuing with other writes is pointless (the token is gone).
-    pub fn is_fatal(&self) -> bool {
-        matches!(self, GithubError::BadToken { .. })
-    }
 }
 
 /// How a scope is named in messages.

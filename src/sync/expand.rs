@@ -1,6 +1,8 @@
 //! Targets into jobs, one per scope: `repos = { org, match }` asks GitHub for the organization's
 //! repositories, and a scope may be reached by one target only.
 
+use std::collections::BTreeMap;
+
 use crate::apply::ScopeReport;
 use crate::config::{Access, Config};
 use crate::error::{Error, UsageError};
@@ -28,7 +30,7 @@ pub(super) async fn expand(
     let mut jobs: Vec<Job> = Vec::new();
     let mut failed = Vec::new();
     // Each scope's target line, so an overlap names both targets.
-    let mut lines: Vec<(String, usize)> = Vec::new();
+    let mut lines: BTreeMap<String, usize> = BTreeMap::new();
     for target in &config.targets {
         let scopes = match client.scopes(&target.place).await {
             Ok(scopes) => scopes,
@@ -39,16 +41,15 @@ pub(super) async fn expand(
         };
         for scope in scopes {
             let key = scope.to_string().to_lowercase();
-            if let Some((_, first)) = lines.iter().find(|(k, _)| *k == key) {
+            if let Some(first) = lines.insert(key, target.line) {
                 return Err(UsageError::ScopeInTwoTargets {
                     scope: scope.to_string(),
-                    first: *first,
+                    first,
                     second: target.line,
                     config: config.path.clone(),
                 }
                 .into());
             }
-            lines.push((key, target.line));
             jobs.push(Job {
                 scope,
                 secrets: target.secrets.clone(),

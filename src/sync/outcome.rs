@@ -73,17 +73,18 @@ pub(super) fn report(
     shown: Shown,
     options: &RunOptions,
 ) -> Result<RunOutcome, Error> {
+    let ok = reports.iter().all(|r| {
+        r.error.is_none() && (!shown.written || (r.failed() == 0 && r.missing.is_empty()))
+    });
     render::report(
         out,
         reports,
         warnings,
         shown.mode,
+        ok,
         options.json,
         options.style,
     )?;
-    let ok = reports.iter().all(|r| {
-        r.error.is_none() && (!shown.written || (r.failed() == 0 && r.missing.is_empty()))
-    });
     Ok(RunOutcome {
         pending: shown.pending,
         ok,
@@ -169,7 +170,12 @@ mod tests {
                 pending: 0,
                 written,
             };
-            report(&mut Vec::new(), &reports, &[], shown, &options).unwrap()
+            let mut json = Vec::new();
+            let outcome = report(&mut json, &reports, &[], shown, &options).unwrap();
+            // The document states the same verdict as the exit code.
+            let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            assert_eq!(doc["ok"], outcome.ok);
+            outcome
         };
         assert!(judge(false).ok);
         let after = judge(true);

@@ -23,10 +23,6 @@ pub(super) async fn apply_all(
     show_progress: bool,
     reports: &mut Vec<ScopeReport>,
 ) -> Result<bool, Error> {
-    let progress = Progress::start(show_progress);
-    progress.targets.store(planned.len(), Ordering::Relaxed);
-    progress.planned.store(planned.len(), Ordering::Relaxed);
-    progress.writes.store(pending, Ordering::Relaxed);
     let stop = cx.client.stop_flag();
     source::leave_signals_to_caller();
     let listener = interrupt_on_signals(Arc::clone(&stop))?;
@@ -41,6 +37,12 @@ pub(super) async fn apply_all(
         listener.abort();
         return Err(Interruption::WaitingForLock.into());
     };
+    // Drawn only once the locks are held: while waiting, the line to read is the one saying so,
+    // and an interrupted wait leaves no progress line behind.
+    let progress = Progress::start(show_progress);
+    progress.targets.store(planned.len(), Ordering::Relaxed);
+    progress.planned.store(planned.len(), Ordering::Relaxed);
+    progress.writes.store(pending, Ordering::Relaxed);
     let shared = cx
         .shared()
         .then(|| SharedRecorder::new(cx.key, scopes.iter().copied()));
