@@ -213,6 +213,20 @@ pub fn settle_shared(shared: &Recorded, intents: &Intents, remote: &[Remote]) ->
     settled
 }
 
+/// Records with no time (written when the listing after the writes failed, or settled from an
+/// intent) take GitHub's `updated_at` from `remote`, so drift is watched again from now on.
+/// Returns the names filled in.
+pub fn fill_times(records: &mut Recorded, remote: &[Remote]) -> Vec<String> {
+    let mut filled = Vec::new();
+    for (name, record) in records.iter_mut().filter(|(_, r)| r.updated_at.is_none()) {
+        if let Some(listed) = remote.iter().find(|r| r.name == *name) {
+            record.updated_at = Some(listed.updated_at.clone());
+            filled.push(name.clone());
+        }
+    }
+    filled
+}
+
 fn at_or_after(time: &str, since: &str) -> bool {
     let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
     match (parse(time), parse(since)) {
@@ -1073,6 +1087,45 @@ mod tests {
             },
         )]
         .into()
+    }
+
+    #[test]
+    fn only_records_without_a_time_take_the_listings() {
+        let mut records: Recorded = [
+            (
+                "OPEN".to_string(),
+                Record {
+                    fingerprint: fp("a"),
+                    updated_at: None,
+                },
+            ),
+            (
+                "GONE".to_string(),
+                Record {
+                    fingerprint: fp("b"),
+                    updated_at: None,
+                },
+            ),
+            (
+                "KEPT".to_string(),
+                Record {
+                    fingerprint: fp("c"),
+                    updated_at: Some(T0.into()),
+                },
+            ),
+        ]
+        .into();
+        let remote: Vec<Remote> = ["OPEN", "KEPT"]
+            .map(|name| Remote {
+                name: name.into(),
+                updated_at: T1.into(),
+                access: None,
+            })
+            .into();
+        assert_eq!(fill_times(&mut records, &remote), ["OPEN"]);
+        assert_eq!(records["OPEN"].updated_at.as_deref(), Some(T1));
+        assert_eq!(records["GONE"].updated_at, None);
+        assert_eq!(records["KEPT"].updated_at.as_deref(), Some(T0));
     }
 
     /// Against a shared record, a left-over intent of this machine's that landed is sent once

@@ -315,28 +315,14 @@ fn adopt_times(
     recorded: &mut plan::Recorded,
     remote: &[Remote],
 ) -> Result<(), GatherError> {
-    let times: BTreeMap<&str, &str> = remote
-        .iter()
-        .map(|r| (r.name.as_str(), r.updated_at.as_str()))
-        .collect();
-    let fill = |records: &mut plan::Recorded| -> Vec<String> {
-        let mut filled = Vec::new();
-        for (name, record) in records.iter_mut() {
-            if let (None, Some(time)) = (&record.updated_at, times.get(name.as_str())) {
-                record.updated_at = Some((*time).to_string());
-                filled.push(name.clone());
-            }
-        }
-        filled
-    };
-    if fill(recorded).is_empty() {
+    if plan::fill_times(recorded, remote).is_empty() {
         return Ok(());
     }
     // Weighed again under the lock: another run may have recorded since this one read.
     cx.state
         .try_update(cx.host(), scope, |loaded| {
             let mut settled = plan::settle(&loaded.records, &loaded.intents, remote);
-            for name in fill(&mut settled) {
+            for name in plan::fill_times(&mut settled, remote) {
                 loaded.intents.remove(&name);
                 if let Some(record) = settled.remove(&name) {
                     loaded.records.insert(name, record);
