@@ -4,7 +4,7 @@
 use super::faults::{self, After, Plan};
 use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
-use super::routes::{route, Route};
+use super::routes::{route, Collection, Route};
 use super::*;
 
 pub(super) async fn serve(
@@ -205,8 +205,8 @@ fn admit(
 ) -> Result<Route, Response> {
     let needs = route.as_ref().and_then(|r| match caller.access {
         TokenAccess::Full => None,
-        TokenAccess::NoSecrets => r.secrets_permission(method),
-        TokenAccess::NoVariables => r.variables_permission(method),
+        TokenAccess::NoSecrets => r.permission(method, Collection::Secrets),
+        TokenAccess::NoVariables => r.permission(method, Collection::Variables),
     });
     if let Some(needs) = needs {
         let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());
