@@ -47,32 +47,31 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let plan = lock(&shared)
         .faults
         .plan(&parts.method, &path, bearer_token(&parts.headers));
+    let scripted = |status: u16| {
+        let mut state = lock(&shared);
+        record(
+            &mut state,
+            &parts.method,
+            path.clone(),
+            query.clone(),
+            status,
+            true,
+        );
+    };
     let after = match plan {
         Plan::Pass => None,
         Plan::After(after) => Some(after),
         Plan::Replace(response) => {
-            log(
-                &shared,
-                &parts.method,
-                path,
-                query,
-                response.status().as_u16(),
-            );
+            scripted(response.status().as_u16());
             return response;
         }
         Plan::Reset => {
-            log(&shared, &parts.method, path, query, 0);
+            scripted(0);
             return dropped_connection();
         }
         Plan::Hang(wait) => {
             let response = faults::hung();
-            log(
-                &shared,
-                &parts.method,
-                path,
-                query,
-                response.status().as_u16(),
-            );
+            scripted(response.status().as_u16());
             tokio::time::sleep(wait).await;
             return response;
         }
@@ -110,13 +109,7 @@ fn respond(
         )),
     };
     let status = response.as_ref().map_or(0, |r| r.status().as_u16());
-    tracing::debug!(method = %parts.method, path = %path, status, "sandbox request");
-    state.requests.push(RequestRecord {
-        method: parts.method.to_string(),
-        path,
-        query,
-        status,
-    });
+    record(&mut state, &parts.method, path, query, status, false);
     let mut response = response?;
     for (name, value) in state.limits.headers(now) {
         response.headers_mut().insert(name, value);
@@ -124,10 +117,18 @@ fn respond(
     Some(response)
 }
 
-/// Records a request that a scripted fault answered (status 0: no answer).
-fn log(shared: &Shared, method: &Method, path: String, query: String, status: u16) {
-    tracing::debug!(method = %method, path = %path, status, "sandbox request (scripted fault)");
-    lock(shared).requests.push(RequestRecord {
+/// Logs and keeps one answered request (status 0: no answer), by names and status only: a
+/// request's body, where values travel, is never logged.
+fn record(
+    state: &mut State,
+    method: &Method,
+    path: String,
+    query: String,
+    status: u16,
+    scripted: bool,
+) {
+    tracing::debug!(method = %method, path = %path, status, scripted, "sandbox request");
+    state.requests.push(RequestRecord {
         method: method.to_string(),
         path,
         query,
