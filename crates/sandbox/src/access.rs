@@ -13,8 +13,9 @@ pub(super) enum AccessRule {
 }
 
 /// Reads `visibility` and `selected_repository_ids` from a write to an organization scope.
-/// `Ok(None)` means "unchanged". The ids must be repositories of the organization, and may only
-/// be sent with `selected`; `selected` without ids keeps the current selection, if any.
+/// `Ok(None)` means "unchanged", and is every other scope's answer: only organizations have
+/// access. The ids must be repositories of the organization, and may only be sent with
+/// `selected`; `selected` without ids keeps the current selection, if any.
 pub(super) fn parse_access(
     state: &State,
     scope: &Scope,
@@ -23,6 +24,9 @@ pub(super) fn parse_access(
     rule: AccessRule,
     resource: &str,
 ) -> Result<Option<Access>, Response> {
+    if !is_org_scope(scope) {
+        return Ok(None);
+    }
     let ids = fields
         .get("selected_repository_ids")
         .filter(|v| !v.is_null());
