@@ -299,9 +299,7 @@ impl Sandbox {
     }
 
     pub fn ciphertext(&self, repo: &str, name: &str) -> Option<Vec<u8>> {
-        let state = lock(&self.state);
-        let scope = Scope::Repo(repo.to_owned());
-        state.secret(&scope, name).map(|s| s.ciphertext.clone())
+        self.scope_ciphertext(&Scope::Repo(repo.to_owned()), name)
     }
 
     pub fn updated_at(&self, repo: &str, name: &str) -> Option<String> {
