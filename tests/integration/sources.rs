@@ -161,10 +161,7 @@ fn source_commands_never_see_the_github_token() {
 
 /// No Secret Service (SSH, containers): no address, and a runtime folder with no bus.
 fn no_dbus(env: &Env, args: &[&str]) -> crate::support::Run {
-    std::fs::create_dir_all(env.path("runtime")).expect("mkdir");
-    env.cmd(args)
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", env.path("runtime"))
+    env.cmd(args).without_dbus(&env.path("runtime"))
 }
 
 #[test]

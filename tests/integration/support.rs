@@ -234,6 +234,14 @@ impl Run {
         self
     }
 
+    /// No D-Bus session (SSH, containers): no bus address, and `runtime` (made here, left empty)
+    /// as the runtime folder, so no Secret Service is found there either.
+    pub fn without_dbus(self, runtime: &Path) -> Run {
+        std::fs::create_dir_all(runtime).expect("mkdir the empty runtime folder");
+        self.env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("XDG_RUNTIME_DIR", runtime)
+    }
+
     /// This command run by a launcher: `launcher[0] launcher[1..] PROGRAM ARGS`, with the same
     /// environment and folder, e.g. `&["setsid", "--wait"]`, or `&["sh", "-c", SCRIPT, "sh"]`
     /// for a script that ends in `exec "$@"`.
@@ -384,7 +392,8 @@ fn require(test: &str, missing: &[String]) -> bool {
     false
 }
 
-fn on_path(program: &str) -> bool {
+/// Whether an executable `program` is on `PATH`.
+pub fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|dir| {
