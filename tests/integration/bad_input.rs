@@ -979,7 +979,7 @@ fn audit_reads_a_hundred_thousand_line_workflow() {
         .cmd(&["audit", "checkout", "--offline", "--json"])
         .run_with_timeout(SLOW_TIMEOUT);
     out.assert_code(0);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc: serde_json::Value = out.json();
     assert_eq!(
         doc["findings"]["missing"].as_array().map(Vec::len),
         Some(49)

@@ -63,7 +63,7 @@ fn finish(child: Child) -> Output {
 fn reason_codes(env: &Env) -> Vec<String> {
     let out = env.cmd(&["plan", "--json"]).run();
     out.assert_code(0);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc: serde_json::Value = out.json();
     doc["targets"]
         .as_array()
         .expect("targets")
@@ -119,8 +119,7 @@ fn record_fails_after_the_writes(json: bool) {
     assert_eq!(env.counts().2, COUNT, "every write was sent");
     let report = match json {
         true => {
-            let doc: serde_json::Value =
-                serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+            let doc: serde_json::Value = out.json();
             doc["targets"][0]["error"]["message"]
                 .as_str()
                 .expect("the target's error")

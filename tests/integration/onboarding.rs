@@ -124,7 +124,7 @@ fn a_failing_check_stops_apply_unless_skipped() {
         .cmd(&["check", "--json"])
         .env("ALIYUN_PASSWORD", "Fixed-Pass1")
         .run();
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let doc: serde_json::Value = json.json();
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["checks"][0]["login"]["code"], "unreachable");
     let skipped = env

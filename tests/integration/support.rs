@@ -27,6 +27,17 @@ pub struct Output {
 }
 
 impl Output {
+    /// stdout as one JSON document of the shape `T`; panics showing stdout if it is not.
+    #[track_caller]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document as expected ({e}):\n{}",
+                self.stdout
+            )
+        })
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(
