@@ -740,12 +740,7 @@ fn no_canary_from_the_sandbox_command() {
 /// Run with stdout closed before the program writes (the reader went away, as in `| head -0`),
 /// under `RUST_BACKTRACE=1`.
 fn closed_stdout(env: &Env, args: &[&str]) -> Output {
-    let mut command = canary_env(env.cmd(args)).into_command();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = canary_env(env.cmd(args)).spawn();
     drop(child.stdout.take());
     let mut stderr = Vec::new();
     let _ = child

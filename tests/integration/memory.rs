@@ -4,9 +4,9 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{require_tools, Env, REPO};
+use crate::support::{require_tools, wait_until, Env, REPO};
 
 const CANARY: &str = "CANARY-in-memory-5c0d1e8b7a9f3e62";
 
@@ -31,22 +31,14 @@ fn no_secret_value_in_memory_while_writes_are_in_flight() {
     env.sandbox.set_latency(Duration::from_millis(1500));
     let mut child = env
         .cmd(&["apply", "--yes", "--concurrency", "1"])
-        .into_command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .spawn_quiet();
     // Once the public key has been answered, the value is sealed and its PUT is on its way: the
     // sandbox holds every answer for 1.5 s, so the write is still in flight a moment later.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !env
-        .requests()
-        .iter()
-        .any(|r| r.path.ends_with("/public-key") && r.status == 200)
-    {
-        assert!(Instant::now() < deadline, "the key was never fetched");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the key's fetch", &mut child, || {
+        env.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/public-key") && r.status == 200)
+    });
     std::thread::sleep(Duration::from_millis(400));
     let core = env.path("core");
     let dumped = Command::new("gcore")

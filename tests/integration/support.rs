@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use secretsync_sandbox::{RequestRecord, Sandbox, SandboxConfig};
@@ -24,6 +24,36 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    /// The code is -1 when a signal ended the program.
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Waits for a child from [`Run::spawn`] to end; what it printed, and its code.
+pub fn finish(child: Child) -> Output {
+    child.wait_with_output().expect("wait").into()
+}
+
+/// Waits (polling) until `done`, while `child` runs; panics naming `what` if the child ends
+/// first or 30 s pass, so a test fails instead of hanging.
+#[track_caller]
+pub fn wait_until(what: &str, child: &mut Child, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        if Instant::now() > deadline || child.try_wait().expect("wait").is_some() {
+            let _ = child.kill();
+            panic!("never happened: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 impl Output {
@@ -298,12 +328,19 @@ impl Run {
     }
 
     pub fn run(mut self) -> Output {
-        let out = self.cmd.output().expect("the binary runs");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.cmd.output().expect("the binary runs").into()
+    }
+
+    /// Started, not waited for, with stdout and stderr kept for [`finish`].
+    pub fn spawn(mut self) -> Child {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.spawn().expect("spawn")
+    }
+
+    /// Started, not waited for, with what it prints thrown away.
+    pub fn spawn_quiet(mut self) -> Child {
+        self.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        self.cmd.spawn().expect("spawn")
     }
 
     /// Run with stdout and stderr in files (a daemon that keeps a pipe open cannot block us), in
