@@ -682,10 +682,7 @@ fn message_problems(case: &Case, out: &Output) -> Vec<String> {
 fn run_catalogue(cases: &[Case], messages: bool) -> Vec<String> {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", GOOD_PASSWORD)
-        .run()
-        .assert_code(0);
+    env.apply_with_password(GOOD_PASSWORD).assert_code(0);
     // Made before the catalogue looks at the folder, so no case seems to have made it.
     std::fs::create_dir_all(env.path("empty-runtime")).expect("mkdir");
     let state_before = env.state_files();

@@ -190,10 +190,7 @@ fn a_failed_target_is_said_once_and_not_called_nothing_to_change() {
 fn rotate_from_stdin_names_its_source_stdin() {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Fixed-Pass1")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("Fixed-Pass1").assert_code(0);
     let out = env
         .cmd(&["rotate", "ALIYUN_PASSWORD", "--stdin", "--yes", "--json"])
         .stdin_text("Rotated-Pass2\n")

@@ -164,6 +164,14 @@ impl Env {
         out
     }
 
+    /// `apply --yes` with `$ALIYUN_PASSWORD` (which [`ALIYUN`] reads) set to `password`; the exit
+    /// code is left to the caller.
+    pub fn apply_with_password(&self, password: &str) -> Output {
+        self.cmd(&["apply", "--yes"])
+            .env("ALIYUN_PASSWORD", password)
+            .run()
+    }
+
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.sandbox.requests()
     }
