@@ -6,6 +6,7 @@ use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
 use super::routes::{route, Collection, Route};
 use super::*;
+use http::request::Parts;
 
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
@@ -36,28 +37,17 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let (parts, body) = request.into_parts();
     // Read before locking: the lock is never held across an await.
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().unwrap_or("").to_owned();
+    let path = parts.uri.path();
 
-    let holds = lock(&shared).faults.arrive(&parts.method, &path);
+    let holds = lock(&shared).faults.arrive(&parts.method, path);
     for hold in holds {
         hold.wait().await;
     }
     // Scripted faults come first; those that replace the answer skip everything else.
     let plan = lock(&shared)
         .faults
-        .plan(&parts.method, &path, bearer_token(&parts.headers));
-    let scripted = |status: u16| {
-        let mut state = lock(&shared);
-        record(
-            &mut state,
-            &parts.method,
-            path.clone(),
-            query.clone(),
-            status,
-            true,
-        );
-    };
+        .plan(&parts.method, path, bearer_token(&parts.headers));
+    let scripted = |status: u16| record(&mut lock(&shared), &parts, status, true);
     let after = match plan {
         Plan::Pass => None,
         Plan::After(after) => Some(after),
@@ -76,7 +66,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
             return response;
         }
     };
-    let Some(response) = respond(&shared, &parts, path, query, body) else {
+    let Some(response) = respond(&shared, &parts, body) else {
         return dropped_connection();
     };
     match after {
@@ -87,29 +77,16 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection.
-fn respond(
-    shared: &Shared,
-    parts: &http::request::Parts,
-    path: String,
-    query: String,
-    body: Option<Bytes>,
-) -> Option<Response> {
+fn respond(shared: &Shared, parts: &Parts, body: Option<Bytes>) -> Option<Response> {
     let mut state = lock(shared);
     let now = Instant::now();
     let response = match state.limits.gate(&parts.method, now) {
         Gate::Drop => None,
         Gate::Respond(response) => Some(response),
-        Gate::Pass => Some(answer(
-            &mut state,
-            &parts.method,
-            &path,
-            &query,
-            &parts.headers,
-            body,
-        )),
+        Gate::Pass => Some(answer(&mut state, parts, body)),
     };
     let status = response.as_ref().map_or(0, |r| r.status().as_u16());
-    record(&mut state, &parts.method, path, query, status, false);
+    record(&mut state, parts, status, false);
     let mut response = response?;
     for (name, value) in state.limits.headers(now) {
         response.headers_mut().insert(name, value);
@@ -119,24 +96,18 @@ fn respond(
 
 /// Logs and keeps one answered request (status 0: no answer), by names and status only: a
 /// request's body, where values travel, is never logged.
-fn record(
-    state: &mut State,
-    method: &Method,
-    path: String,
-    query: String,
-    status: u16,
-    scripted: bool,
-) {
+fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool) {
+    let (method, path) = (&parts.method, parts.uri.path());
     tracing::debug!(method = %method, path = %path, status, scripted, "sandbox request");
     state.requests.push(RequestRecord {
         method: method.to_string(),
-        path,
-        query,
+        path: path.to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
         status,
     });
 }
 
-pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let known_scheme =
@@ -146,32 +117,20 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// The checks, in the order GitHub's behaviour needs them, then the endpoint itself. Classic
 /// tokens' answers all carry `X-OAuth-Scopes`.
-pub(super) fn answer(
-    state: &mut State,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: Option<Bytes>,
-) -> Response {
-    let Some(caller) = bearer_token(headers).and_then(|token| Caller::of(state, token)) else {
+fn answer(state: &mut State, parts: &Parts, body: Option<Bytes>) -> Response {
+    let token = bearer_token(&parts.headers);
+    let Some(caller) = token.and_then(|token| Caller::of(state, token)) else {
         return github_error(StatusCode::UNAUTHORIZED, "Bad credentials");
     };
-    let mut response = answer_as(state, &caller, method, path, query, headers, body);
+    let mut response = answer_as(state, &caller, parts, body);
     caller.mark(&mut response);
     response
 }
 
-fn answer_as(
-    state: &mut State,
-    caller: &Caller,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: Option<Bytes>,
-) -> Response {
-    let route = match admit(state, caller, method, headers, route(method, path)) {
+fn answer_as(state: &mut State, caller: &Caller, parts: &Parts, body: Option<Bytes>) -> Response {
+    let (method, path) = (&parts.method, parts.uri.path());
+    let query = parts.uri.query().unwrap_or("");
+    let route = match admit(state, caller, method, &parts.headers, route(method, path)) {
         Ok(route) => route,
         Err(refused) => return refused,
     };
