@@ -32,14 +32,12 @@ fn no_secret_value_in_memory_while_writes_are_in_flight() {
     let mut child = env
         .cmd(&["apply", "--yes", "--concurrency", "1"])
         .spawn_quiet();
-    // Once the public key has been answered, the value is sealed and its PUT is on its way: the
-    // sandbox holds every answer for 1.5 s, so the write is still in flight a moment later.
-    wait_until("the key's fetch", &mut child, || {
-        env.requests()
-            .iter()
-            .any(|r| r.path.ends_with("/public-key") && r.status == 200)
+    // Once the PUT has reached the sandbox, the write is in flight: the sandbox holds every
+    // answer for 1.5 s. Waiting for its arrival, not for a guessed time after the key's answer,
+    // keeps a slow machine from dumping the core before the write is sent.
+    wait_until("the write's arrival", &mut child, || {
+        env.sandbox.arrived("PUT", "/REGISTRY_PASSWORD") == 1
     });
-    std::thread::sleep(Duration::from_millis(400));
     let core = env.path("core");
     let dumped = Command::new("gcore")
         .arg("-o")

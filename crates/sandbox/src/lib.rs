@@ -286,7 +286,19 @@ impl Sandbox {
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.state).requests.clear();
+        let mut state = lock(&self.state);
+        state.requests.clear();
+        state.arrivals.clear();
+    }
+
+    /// How many `method` requests whose path ends with `path_suffix` have arrived, answered or
+    /// not: a test can wait for a request to be in flight (under latency, say) without guessing
+    /// how long it takes to be sent.
+    pub fn arrived(&self, method: &str, path_suffix: &str) -> usize {
+        let aimed_at = |(m, path): &&(String, String)| {
+            m.eq_ignore_ascii_case(method) && path.ends_with(path_suffix)
+        };
+        lock(&self.state).arrivals.iter().filter(aimed_at).count()
     }
 
     /// Secret names of `repo` (`owner/repo`), sorted and upper-case.

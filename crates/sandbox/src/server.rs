@@ -29,6 +29,11 @@ pub(super) async fn serve(
 pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Request) -> Response {
     // Counted from arrival to answer, latency included.
     let _in_flight = InFlight::enter(&shared);
+    let arrival = (
+        request.method().to_string(),
+        request.uri().path().to_owned(),
+    );
+    lock(&shared).arrivals.push(arrival);
     let latency = lock(&shared).latency;
     if !latency.is_zero() {
         // The lock is not held here, so concurrent requests sleep concurrently.

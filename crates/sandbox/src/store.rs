@@ -136,6 +136,8 @@ pub(super) struct State {
     /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
     pub(super) clock: i64,
     pub(super) requests: Vec<RequestRecord>,
+    /// (method, path) of every request as it arrives, before any latency or answer.
+    pub(super) arrivals: Vec<(String, String)>,
     /// Keyed by (lower-cased repo/org or "*", upper-cased name or "*").
     pub(super) write_failures: HashMap<(String, String), Injected>,
     /// Keyed by lower-cased repo/org or "*".
@@ -197,6 +199,7 @@ impl State {
             variables: HashMap::new(),
             clock: 0,
             requests: Vec::new(),
+            arrivals: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
             public_key_override: None,
