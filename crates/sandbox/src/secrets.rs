@@ -168,11 +168,11 @@ fn open(
     encrypted: &str,
     key_id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>), Response> {
+    // A wrong key id is reported first, as GitHub does.
+    if state.public_key_of(scope).0 != key_id {
+        return Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id"));
+    }
     let Ok(ciphertext) = BASE64.decode(encrypted) else {
-        // A wrong key id is reported first, as GitHub does.
-        if state.public_key_of(scope).0 != key_id {
-            return Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id"));
-        }
         return Err(validation_failed(
             "Secret",
             "encrypted_value",
@@ -180,10 +180,9 @@ fn open(
             "is not valid base64",
         ));
     };
-    match state.unseal(scope, key_id, &ciphertext) {
-        Ok(plaintext) => Ok((ciphertext, plaintext)),
-        Err("Bad key_id") => Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id")),
-        Err(_) => Err(validation_failed(
+    match state.unseal(scope, &ciphertext) {
+        Some(plaintext) => Ok((ciphertext, plaintext)),
+        None => Err(validation_failed(
             "Secret",
             "encrypted_value",
             "invalid",
