@@ -108,10 +108,8 @@ fn org_repo_ids(
 }
 
 fn is_org_repo(state: &State, scope: &Scope, id: u64) -> bool {
-    let org = location(scope);
-    state.repo_by_id(id).is_some_and(|info| {
-        info.owner().to_lowercase() == org && state.repo_exists(&info.full_name)
-    })
+    let repos = state.org_repos(&location(scope));
+    repos.iter().any(|info| info.id == id)
 }
 
 fn current_access(state: &State, scope: &Scope, what: Collection, name: &str) -> Option<Access> {
