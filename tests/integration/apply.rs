@@ -9,16 +9,10 @@ fn aliyun() -> Env {
     env
 }
 
-fn apply_with(env: &Env, password: &str) -> crate::support::Output {
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", password)
-        .run()
-}
-
 #[test]
 fn first_apply_creates_all_and_second_writes_nothing() {
     let env = aliyun();
-    let out = apply_with(&env, "Pass-word1");
+    let out = env.apply_with_password("Pass-word1");
     out.assert_code(0);
     assert!(
         out.stdout.contains("Applied: 4 created, 0 updated"),
@@ -37,7 +31,7 @@ fn first_apply_creates_all_and_second_writes_nothing() {
     );
 
     env.sandbox.clear_requests();
-    let out = apply_with(&env, "Pass-word1");
+    let out = env.apply_with_password("Pass-word1");
     out.assert_code(0);
     assert!(
         out.stdout.contains("In sync: 4 unchanged"),
@@ -54,7 +48,7 @@ fn first_apply_creates_all_and_second_writes_nothing() {
 #[test]
 fn rotation_plans_and_writes_exactly_one() {
     let env = aliyun();
-    apply_with(&env, "Pass-word1").assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
     env.sandbox.clear_requests();
 
     let plan = env
@@ -72,7 +66,7 @@ fn rotation_plans_and_writes_exactly_one() {
     assert_eq!(env.counts(), (1, 0, 0, 0), "plan only lists");
 
     env.sandbox.clear_requests();
-    apply_with(&env, "Pass-word2").assert_code(0);
+    env.apply_with_password("Pass-word2").assert_code(0);
     assert_eq!(env.counts(), (2, 1, 1, 0));
     assert_eq!(
         env.plaintext("ALIYUN_PASSWORD").as_deref(),
@@ -83,7 +77,7 @@ fn rotation_plans_and_writes_exactly_one() {
 #[test]
 fn drift_on_github_is_detected_and_repaired() {
     let env = aliyun();
-    apply_with(&env, "Pass-word1").assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
     env.sandbox
         .put_outside(REPO, "ALIYUN_USERNAME", b"acme-nickname");
     let changed_at = env.sandbox.updated_at(REPO, "ALIYUN_USERNAME").unwrap();
@@ -106,7 +100,7 @@ fn drift_on_github_is_detected_and_repaired() {
         "the reason gives the time: {line}"
     );
 
-    apply_with(&env, "Pass-word1").assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
     assert_eq!(
         env.plaintext("ALIYUN_USERNAME").as_deref(),
         Some("acme-account")
@@ -136,7 +130,7 @@ fn unrecorded_secret_is_updated_with_a_reason() {
         line.contains("update") && line.contains("cannot be compared"),
         "{line}"
     );
-    apply_with(&env, "Pass-word1").assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
     assert_eq!(
         env.plaintext("ALIYUN_PASSWORD").as_deref(),
         Some("Pass-word1")
@@ -147,7 +141,7 @@ fn unrecorded_secret_is_updated_with_a_reason() {
 fn extras_are_kept_unless_pruned() {
     let env = aliyun();
     env.sandbox.put_outside(REPO, "OLD_TOKEN", b"old");
-    let out = apply_with(&env, "p");
+    let out = env.apply_with_password("p");
     assert!(out.stdout.contains("? OLD_TOKEN"), "{}", out.stdout);
     assert!(env.sandbox.names(REPO).contains(&"OLD_TOKEN".to_string()));
 
@@ -200,7 +194,7 @@ fn one_failed_write_does_not_stop_the_others_and_a_rerun_converges() {
     let env = aliyun();
     env.sandbox
         .inject_write_failure(REPO, "ALIYUN_PASSWORD", 500, "Server Error: injected");
-    let out = apply_with(&env, "Pass-word1");
+    let out = env.apply_with_password("Pass-word1");
     out.assert_code(1);
     let attempts = env
         .requests()
@@ -241,7 +235,7 @@ fn one_failed_write_does_not_stop_the_others_and_a_rerun_converges() {
 
     env.sandbox.clear_failures();
     env.sandbox.clear_requests();
-    apply_with(&env, "Pass-word1").assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
     assert_eq!(
         env.counts(),
         (2, 1, 1, 0),
@@ -297,7 +291,7 @@ fn concurrent_applies_leave_consistent_state() {
     }
     // Whatever interleaving happened, the state now describes GitHub: a re-run is a no-op.
     env.sandbox.clear_requests();
-    let out = apply_with(&env, "p1");
+    let out = env.apply_with_password("p1");
     out.assert_code(0);
     assert_eq!(env.counts().2, 0, "{}", out.stdout);
 }

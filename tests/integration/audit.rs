@@ -105,7 +105,7 @@ fn json(env: &Env, extra: &[&str]) -> Doc {
     args.extend_from_slice(extra);
     let out = env.cmd(&args).run();
     out.assert_code(0);
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", out.stdout))
+    out.json()
 }
 
 fn at(file: &str, line: usize) -> Location {
@@ -362,7 +362,7 @@ fn odd_workflow_entries_are_warned_and_upper_case_extensions_read() {
         "{}",
         out.stderr
     );
-    let doc: Doc = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc: Doc = out.json();
     let used: Vec<&str> = doc.used.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(used, ["SHOUTED"], "{}", out.stdout);
 }

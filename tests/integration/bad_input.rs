@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{Env, Output, Run, ALIYUN, REPO};
+use crate::support::{on_path, Env, Output, Run, ALIYUN, REPO};
 
 const PLAN_APPLY: &[&[&str]] = &[&["plan"], &["apply", "--yes"]];
 const APPLY: &[&[&str]] = &[&["apply", "--yes"]];
@@ -151,8 +151,7 @@ macro_rules! secret_to_shop {
 
 /// No D-Bus session: no address, and a runtime folder (made by `run_catalogue`) with no bus.
 fn no_dbus(env: &Env, run: Run) -> Run {
-    run.env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", env.path("empty-runtime"))
+    run.without_dbus(&env.path("empty-runtime"))
 }
 
 /// Without a controlling terminal, even when the test runner has one.
@@ -174,11 +173,6 @@ fn not_utf8_stdin(_: &Env, run: Run) -> Run {
 
 fn short_stdin(_: &Env, run: Run) -> Run {
     run.stdin_text("short\n")
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// `count` secrets `S0..`, for the limits.
@@ -688,10 +682,8 @@ fn message_problems(case: &Case, out: &Output) -> Vec<String> {
 fn run_catalogue(cases: &[Case], messages: bool) -> Vec<String> {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", GOOD_PASSWORD)
-        .run()
-        .assert_code(0);
+    env.apply_with_password(GOOD_PASSWORD).assert_code(0);
+    // Made before the catalogue looks at the folder, so no case seems to have made it.
     std::fs::create_dir_all(env.path("empty-runtime")).expect("mkdir");
     let state_before = env.state_files();
     assert!(!state_before.is_empty(), "the good apply left state");
@@ -984,7 +976,7 @@ fn audit_reads_a_hundred_thousand_line_workflow() {
         .cmd(&["audit", "checkout", "--offline", "--json"])
         .run_with_timeout(SLOW_TIMEOUT);
     out.assert_code(0);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc: serde_json::Value = out.json();
     assert_eq!(
         doc["findings"]["missing"].as_array().map(Vec::len),
         Some(49)

@@ -203,7 +203,7 @@ fn a_flag_the_subcommand_does_not_take_names_those_that_do() {
         .args(["--config", "secretsync.toml", "plan", "--json"])
         .run();
     json.assert_code(1);
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    let doc: serde_json::Value = json.json();
     assert_eq!(doc["ok"], false, "{doc}");
     assert_eq!(
         doc["error"]["message"], "unexpected argument '--config' found",

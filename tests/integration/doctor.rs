@@ -198,7 +198,7 @@ fn an_app_installation_token_is_checked_through_its_installation() {
     assert_read_only(&env);
 
     let json = doctor(&env, "tok-app-75", &["--json"]);
-    let doc = parse(&json.stdout);
+    let doc: Doc = json.json();
     assert_eq!(doc.token.kind.as_deref(), Some("app"));
     assert_eq!(doc.token.login, None);
     assert_eq!(doc.token.scopes, None);
@@ -382,7 +382,7 @@ fn an_unreachable_api_is_one_line_naming_api_url() {
 
     let json = doctor(&env, TOKEN, &["--retries", "0", "--json"]);
     json.assert_code(1);
-    let doc = parse(&json.stdout);
+    let doc: Doc = json.json();
     assert!(!doc.reachable && !doc.ok && !doc.token.ok);
     assert!(doc.targets.is_empty());
     assert!(doc.token.message.contains("api_url"));
@@ -442,11 +442,6 @@ struct Check {
     message: String,
 }
 
-fn parse(stdout: &str) -> Doc {
-    serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("not the documented JSON ({e}):\n{stdout}"))
-}
-
 #[test]
 fn json_is_the_documented_document() {
     let env = Env::new();
@@ -457,7 +452,7 @@ fn json_is_the_documented_document() {
     let out = doctor(&env, TOKEN, &["--json"]);
     out.assert_code(1);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    let doc = parse(&out.stdout);
+    let doc: Doc = out.json();
     assert_eq!(doc.version, 1);
     // The local store's document has no shared record part.
     assert!(!out.stdout.contains("shared_state"), "{}", out.stdout);
@@ -504,7 +499,7 @@ fn json_is_the_documented_document() {
     config(&env, &repo_target());
     let fine = doctor(&env, "tok-fg-full-71", &["--json"]);
     fine.assert_code(0);
-    let doc = parse(&fine.stdout);
+    let doc: Doc = fine.json();
     assert!(doc.ok);
     assert_eq!(doc.token.kind.as_deref(), Some("fine-grained"));
     assert_eq!(doc.token.scopes, None);
@@ -579,7 +574,7 @@ fn a_shared_record_written_with_the_team_key_passes() {
 
     let json = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &["--json"]);
     json.assert_code(0);
-    let doc = parse(&json.stdout);
+    let doc: Doc = json.json();
     let shared = doc.shared_state.expect("a shared record part");
     assert_eq!(shared.variable, "SECRETSYNC_STATE");
     assert_eq!(shared.key.check, "state_key");
@@ -693,7 +688,8 @@ fn a_token_that_cannot_read_the_variables_cannot_read_the_shared_record() {
     ));
     let json = shared_doctor(&env, "tok-fg-novars-81", Some(TEAM_KEY), &["--json"]);
     json.assert_code(1);
-    let shared = parse(&json.stdout)
+    let shared = json
+        .json::<Doc>()
         .shared_state
         .expect("a shared record part");
     assert_eq!(shared.scopes[0].write, "unknown");
@@ -773,7 +769,7 @@ fn writing_the_shared_record_is_judged_by_what_github_tells() {
         .add_fine_grained_token("tok-fg-full-82", TokenAccess::Full);
     let out = shared_doctor(&env, "tok-fg-full-82", Some(TEAM_KEY), &["--json"]);
     out.assert_code(0);
-    let doc = parse(&out.stdout);
+    let doc: Doc = out.json();
     let home = &doc.shared_state.expect("a shared record part").scopes[0];
     assert_eq!(home.write, "unknown");
     let write = home.checks.last().expect("a write check");

@@ -125,10 +125,7 @@ fn bad_input_catalogue() {
         let env = Env::new();
         // A good apply first, so there is state that must survive the bad run untouched.
         env.config(ALIYUN);
-        env.cmd(&["apply", "--yes"])
-            .env("ALIYUN_PASSWORD", "Pass-word1")
-            .run()
-            .assert_code(0);
+        env.apply_with_password("Pass-word1").assert_code(0);
         let state_before = env.state_files();
         let names_before = env.sandbox.names(REPO);
         if let Some(body) = case.config {

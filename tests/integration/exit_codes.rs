@@ -37,10 +37,7 @@ fn detailed_exitcode() {
         env.requests().iter().all(|r| r.method == "GET"),
         "plan only reads"
     );
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "p")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("p").assert_code(0);
     let in_sync = env
         .cmd(&["plan", "--detailed-exitcode"])
         .env("ALIYUN_PASSWORD", "p")

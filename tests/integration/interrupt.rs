@@ -1,10 +1,10 @@
 //! Ctrl-C (and SIGTERM, SIGHUP) during apply: writes in flight finish, no new one starts, what
 //! succeeded is recorded, the exit is non-zero, and a re-run writes exactly what is left.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::support::{Env, REPO};
+use crate::support::{finish, wait_until, Env, REPO};
 
 const COUNT: usize = 12;
 
@@ -44,27 +44,19 @@ fn interrupt_records_what_was_written(signal: &str, command_source: bool) {
     body.push_str(&format!("[[targets]]\nrepo = \"{REPO}\"\n"));
     env.config(&body);
     env.sandbox.set_latency(Duration::from_millis(150));
-    let child = env
-        .cmd(&["apply", "--yes", "--concurrency", "1"])
-        .into_command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = env.cmd(&["apply", "--yes", "--concurrency", "1"]).spawn();
     // Interrupt once a few writes have landed, well before all of them.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while env.sandbox.names(REPO).len() < 3 {
-        assert!(Instant::now() < deadline, "no writes arrived");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("three writes", &mut child, || {
+        env.sandbox.names(REPO).len() >= 3
+    });
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{signal}: {stderr}");
+    let out = finish(child);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 1, "{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let written = env.sandbox.names(REPO).len();
     assert!(written < COUNT, "stopped early: {written} of {COUNT}");

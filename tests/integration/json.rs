@@ -66,11 +66,6 @@ struct Summary {
     target_errors: usize,
 }
 
-fn parse(stdout: &str) -> Doc {
-    serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("not the documented JSON ({e}):\n{stdout}"))
-}
-
 #[test]
 fn plan_and_apply_json() {
     let env = Env::new();
@@ -81,7 +76,7 @@ fn plan_and_apply_json() {
         .env("ALIYUN_PASSWORD", "p")
         .run();
     out.assert_code(0);
-    let doc = parse(&out.stdout);
+    let doc: Doc = out.json();
     assert_eq!(
         (doc.version, doc.command.as_str(), doc.ok),
         (1, "plan", true)
@@ -131,7 +126,7 @@ fn plan_and_apply_json() {
         .env("ALIYUN_PASSWORD", "p")
         .run();
     out.assert_code(1);
-    let doc = parse(&out.stdout);
+    let doc: Doc = out.json();
     assert_eq!((doc.command.as_str(), doc.ok), ("apply", false));
     let t = &doc.targets[0];
     let pw = t
@@ -173,7 +168,7 @@ fn target_error_in_json() {
     env.config("[secrets.A]\nvalue = \"x\"\n[[targets]]\nrepo = \"acme/nope\"\n[[targets]]\nrepo = \"acme/shop\"\n");
     let out = env.cmd(&["plan", "--json"]).run();
     out.assert_code(1);
-    let doc = parse(&out.stdout);
+    let doc: Doc = out.json();
     assert!(!doc.ok);
     let nope = &doc.targets[0];
     assert_eq!(nope.target, "acme/nope");

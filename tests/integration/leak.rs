@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use crate::registry_support::EchoRegistry;
-use crate::support::{with_flags, Env, Output, Run, REPO};
+use crate::support::{on_path, with_flags, Env, Output, Run, REPO};
 
 const CANARY_TOKEN: &str = "CANARYTOKEN-ghp-7d1e5a0c9b";
 const CANARY_ENV: &str = "CANARY-env-value-4f8e2b91";
@@ -236,20 +236,13 @@ const fn step(what: &'static str, args: &'static [&'static str]) -> Step {
 /// runtime folder is empty), so every keyring source fails the same way everywhere.
 fn canary_env(run: Run) -> Run {
     let runtime = std::env::temp_dir().join("secretsync-leak-no-runtime");
-    let _ = std::fs::create_dir_all(&runtime);
-    run.env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", runtime)
+    run.without_dbus(&runtime)
         .env("GH_TOKEN", CANARY_TOKEN)
         .env("CANARY_VAR", CANARY_ENV)
         .env("CANARY_CHAIN_VAR", CANARY_CHAIN)
         .env("CANARY_PROMPT_VAR", CANARY_PROMPT_ENV)
         .env("CANARY_REG_VAR", CANARY_REGISTRY)
         .env("RUST_BACKTRACE", "1")
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 fn run_step(env: &Env, step: &Step, verbosity: &[&str]) -> Output {
@@ -747,12 +740,7 @@ fn no_canary_from_the_sandbox_command() {
 /// Run with stdout closed before the program writes (the reader went away, as in `| head -0`),
 /// under `RUST_BACKTRACE=1`.
 fn closed_stdout(env: &Env, args: &[&str]) -> Output {
-    let mut command = canary_env(env.cmd(args)).into_command();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = canary_env(env.cmd(args)).spawn();
     drop(child.stdout.take());
     let mut stderr = Vec::new();
     let _ = child

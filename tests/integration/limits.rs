@@ -15,10 +15,7 @@ fn the_primary_limit_is_waited_out() {
         requests: 3,
         reset_after: Duration::from_secs(1),
     }));
-    let out = env
-        .cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "p")
-        .run();
+    let out = env.apply_with_password("p");
     out.assert_code(0);
     assert_eq!(env.sandbox.names(REPO).len(), 4);
     // Said as a plain line at the default verbosity, not as a timestamped log record.
@@ -51,16 +48,10 @@ fn waiting_past_max_wait_is_a_clear_error_and_a_rerun_converges() {
     out.assert_code(1);
     assert!(out.stdout.contains("past --max-wait"), "{}", out.stdout);
     env.sandbox.set_primary_limit(None);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "p")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("p").assert_code(0);
     assert_eq!(env.sandbox.names(REPO).len(), 4);
     env.sandbox.clear_requests();
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "p")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("p").assert_code(0);
     assert_eq!(env.counts(), (1, 0, 0, 0));
 }
 
@@ -70,10 +61,7 @@ fn transient_failures_are_retried() {
         let env = Env::new();
         env.config(ALIYUN);
         env.sandbox.inject_transient(2, kind);
-        let out = env
-            .cmd(&["apply", "--yes"])
-            .env("ALIYUN_PASSWORD", "p")
-            .run();
+        let out = env.apply_with_password("p");
         out.assert_code(0);
         assert_eq!(env.sandbox.names(REPO).len(), 4, "{kind:?}");
         assert_eq!(env.plaintext("ALIYUN_PASSWORD").as_deref(), Some("p"));

@@ -5,12 +5,12 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use secretsync_sandbox::{Fault, FaultKind};
 
-use crate::support::{Env, Output, REPO};
+use crate::support::{finish, wait_until, Env, REPO};
 
 fn body(count: usize, prefix: &str) -> String {
     let mut body = String::new();
@@ -39,31 +39,11 @@ fn mend_state(env: &Env) {
     std::fs::rename(file.with_extension("saved"), &file).expect("move the state back");
 }
 
-fn wait_until(what: &str, child: &mut Child, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        if Instant::now() > deadline || child.try_wait().expect("wait").is_some() {
-            let _ = child.kill();
-            panic!("never happened: {what}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn finish(child: Child) -> Output {
-    let out = child.wait_with_output().expect("wait");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// `plan --json`: each change's reason code.
 fn reason_codes(env: &Env) -> Vec<String> {
     let out = env.cmd(&["plan", "--json"]).run();
     out.assert_code(0);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc: serde_json::Value = out.json();
     doc["targets"]
         .as_array()
         .expect("targets")
@@ -98,13 +78,7 @@ fn record_fails_after_the_writes(json: bool) {
     if json {
         args.push("--json");
     }
-    let mut child = env
-        .cmd(&args)
-        .into_command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = env.cmd(&args).spawn();
     wait_until("the listing after the writes", &mut child, || {
         let lists = env
             .requests()
@@ -119,8 +93,7 @@ fn record_fails_after_the_writes(json: bool) {
     assert_eq!(env.counts().2, COUNT, "every write was sent");
     let report = match json {
         true => {
-            let doc: serde_json::Value =
-                serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+            let doc: serde_json::Value = out.json();
             doc["targets"][0]["error"]["message"]
                 .as_str()
                 .expect("the target's error")
@@ -178,13 +151,7 @@ fn nothing_is_sent_when_the_writes_cannot_be_announced() {
         .times(1),
     );
     env.sandbox.clear_requests();
-    let mut child = env
-        .cmd(&["apply", "--yes"])
-        .into_command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = env.cmd(&["apply", "--yes"]).spawn();
     wait_until("the public key's first answer", &mut child, || {
         env.requests()
             .iter()
@@ -228,11 +195,7 @@ fn sigkill_after_writes_landed_is_not_drift_and_a_rerun_converges() {
     env.sandbox.clear_requests();
     let mut child = env
         .cmd(&["apply", "--yes", "--concurrency", "1"])
-        .into_command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .spawn_quiet();
     wait_until("the fourth write", &mut child, || env.counts().2 == 4);
     Command::new("kill")
         .args(["-KILL", &child.id().to_string()])

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{require_tools, Env, REPO};
+use crate::support::{require_tools, wait_until, Env, REPO};
 
 const CANARY: &str = "CANARY-in-memory-5c0d1e8b7a9f3e62";
 
@@ -31,23 +31,13 @@ fn no_secret_value_in_memory_while_writes_are_in_flight() {
     env.sandbox.set_latency(Duration::from_millis(1500));
     let mut child = env
         .cmd(&["apply", "--yes", "--concurrency", "1"])
-        .into_command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Once the public key has been answered, the value is sealed and its PUT is on its way: the
-    // sandbox holds every answer for 1.5 s, so the write is still in flight a moment later.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !env
-        .requests()
-        .iter()
-        .any(|r| r.path.ends_with("/public-key") && r.status == 200)
-    {
-        assert!(Instant::now() < deadline, "the key was never fetched");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(400));
+        .spawn_quiet();
+    // Once the PUT has reached the sandbox, the write is in flight: the sandbox holds every
+    // answer for 1.5 s. Waiting for its arrival, not for a guessed time after the key's answer,
+    // keeps a slow machine from dumping the core before the write is sent.
+    wait_until("the write's arrival", &mut child, || {
+        env.sandbox.arrived("PUT", "/REGISTRY_PASSWORD") == 1
+    });
     let core = env.path("core");
     let dumped = Command::new("gcore")
         .arg("-o")

@@ -101,10 +101,7 @@ fn a_failing_check_stops_apply_unless_skipped() {
     env.config(&format!(
         "{ALIYUN}\n[[checks]]\nregistry = \"127.0.0.1:9\"\nusername = \"secret:ALIYUN_USERNAME\"\npassword = \"secret:ALIYUN_PASSWORD\"\npush = [\"secret:ALIYUN_NAMESPACE/app\"]\n"
     ));
-    let out = env
-        .cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Fixed-Pass1")
-        .run();
+    let out = env.apply_with_password("Fixed-Pass1");
     out.assert_code(1);
     assert!(out.stdout.contains("check on line"), "{}", out.stdout);
     assert!(out.stderr.contains("--skip-checks"), "{}", out.stderr);
@@ -124,7 +121,7 @@ fn a_failing_check_stops_apply_unless_skipped() {
         .cmd(&["check", "--json"])
         .env("ALIYUN_PASSWORD", "Fixed-Pass1")
         .run();
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let doc: serde_json::Value = json.json();
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["checks"][0]["login"]["code"], "unreachable");
     let skipped = env
@@ -139,10 +136,7 @@ fn a_failing_check_stops_apply_unless_skipped() {
 fn rotate_from_stdin_writes_only_that_secret() {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Old-Pass1")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("Old-Pass1").assert_code(0);
     env.sandbox.clear_requests();
     let out = env
         .cmd(&["rotate", "ALIYUN_PASSWORD", "--stdin", "--yes"])

@@ -4,11 +4,6 @@
 
 use crate::support::{Env, ALIYUN, REPO};
 
-fn one_document(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
-}
-
 #[test]
 fn long_names_and_values_are_cut_and_pad_nothing_else() {
     let env = Env::new();
@@ -108,7 +103,7 @@ fn prune_says_why_a_declared_name_is_not_this_targets() {
     // A name the config does not declare at all is still "not declared".
     assert!(line(&pruned.stdout, "STRAY").contains("not declared"));
     let json = env.cmd(&["plan", "--prune", "--json"]).run();
-    let doc = one_document(&json.stdout);
+    let doc: serde_json::Value = json.json();
     let other = doc["targets"][0]["changes"]
         .as_array()
         .expect("changes")
@@ -145,7 +140,7 @@ fn an_access_change_names_the_repositories_added_and_removed() {
         plan.stdout
     );
     let json = env.cmd(&["plan", "--json"]).run();
-    let doc = one_document(&json.stdout);
+    let doc: serde_json::Value = json.json();
     assert_eq!(
         doc["targets"][0]["changes"][0]["reason"],
         "access selected: +acme/api -acme/shop; value kept"
@@ -195,16 +190,13 @@ fn a_failed_target_is_said_once_and_not_called_nothing_to_change() {
 fn rotate_from_stdin_names_its_source_stdin() {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Fixed-Pass1")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("Fixed-Pass1").assert_code(0);
     let out = env
         .cmd(&["rotate", "ALIYUN_PASSWORD", "--stdin", "--yes", "--json"])
         .stdin_text("Rotated-Pass2\n")
         .run();
     out.assert_code(0);
-    let doc = one_document(&out.stdout);
+    let doc: serde_json::Value = out.json();
     assert_eq!(doc["targets"][0]["changes"][0]["source"], "stdin");
     let text = env
         .cmd(&["rotate", "ALIYUN_PASSWORD", "--stdin", "--yes"])

@@ -286,12 +286,10 @@ fn an_unreachable_keyring_leads_on_to_the_prompt() {
          {{ keyring = {{ service = \"secretsync\", user = \"pty\" }} }},\n  \
          {{ prompt = \"{LABEL}\", confirm = true, remember = true }},\n]\n"
     ));
-    std::fs::create_dir_all(env.path("runtime")).expect("mkdir");
     let tty_file = env.path("tty-name");
     let command = env
         .cmd(&["apply", "--yes"])
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", env.path("runtime"))
+        .without_dbus(&env.path("runtime"))
         .env("NO_COLOR", "1")
         .env("TTY_FILE", &tty_file)
         .wrap(&["sh", "-c", PTY_SCRIPT, "sh"])

@@ -103,10 +103,7 @@ fn very_verbose_logs_each_request_without_values() {
         "{}",
         out.stderr
     );
-    let quiet = env
-        .cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Pass-word1")
-        .run();
+    let quiet = env.apply_with_password("Pass-word1");
     assert!(
         quiet.stderr.is_empty(),
         "no diagnostics without -v: {}",

@@ -385,7 +385,7 @@ fn lookalike_scopes_keep_their_own_state() {
         .assert_code(0);
     let out = env.cmd(&["plan", "--json"]).run();
     out.assert_code(0);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let doc: serde_json::Value = out.json();
     let codes: Vec<&str> = doc["targets"]
         .as_array()
         .expect("targets")

@@ -363,10 +363,7 @@ fn every_scope_keeps_its_record_where_every_machine_finds_it() {
 fn moving_from_local_to_shared_and_back_resends_once_and_converges() {
     let env = Env::new();
     env.config(ALIYUN);
-    env.cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Pass-word1")
-        .run()
-        .assert_code(0);
+    env.apply_with_password("Pass-word1").assert_code(0);
 
     env.config(&format!("{STATE}{ALIYUN}"));
     let plan = on(&env, "a", &["plan"], "Pass-word1");
@@ -390,16 +387,10 @@ fn moving_from_local_to_shared_and_back_resends_once_and_converges() {
     // Back to this machine's own store: it still works, and settles again.
     env.config(ALIYUN);
     for _ in 0..2 {
-        env.cmd(&["apply", "--yes"])
-            .env("ALIYUN_PASSWORD", "Pass-word1")
-            .run()
-            .assert_code(0);
+        env.apply_with_password("Pass-word1").assert_code(0);
     }
     env.sandbox.clear_requests();
-    let last = env
-        .cmd(&["apply", "--yes"])
-        .env("ALIYUN_PASSWORD", "Pass-word1")
-        .run();
+    let last = env.apply_with_password("Pass-word1");
     last.assert_code(0);
     assert!(
         last.stdout.contains("In sync: 4 unchanged"),

@@ -5,10 +5,10 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, REPO, TOKEN};
+use crate::support::{finish, wait_until, Env, REPO, TOKEN};
 
 /// Whether a process is still alive (a zombie waiting to be reaped is not).
 fn alive(pid: &str) -> bool {
@@ -73,28 +73,18 @@ fn interrupt_while_a_command_runs(signal: &str) {
     env.config_for_repo(&format!(
         "[secrets.A]\ncommand = [\"sh\", \"-c\", {script:?}]\n"
     ));
-    let mut child = env
-        .cmd(&["plan"])
-        .into_command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !env.path("pids").exists() {
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = env.cmd(&["plan"]).spawn();
+    wait_until("the command's start", &mut child, || {
+        env.path("pids").exists()
+    });
     let sent = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = child.wait().expect("wait");
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
-        .expect("stderr");
-    assert!(!status.success(), "{signal}: {stderr}");
+    let out = finish(child);
+    let stderr = &out.stderr;
+    assert_ne!(out.code, 0, "{signal}: {stderr}");
     assert!(
         stderr.contains("interrupted: stopped command `sh` for `A`"),
         "{signal}: {stderr}"
@@ -161,10 +151,7 @@ fn source_commands_never_see_the_github_token() {
 
 /// No Secret Service (SSH, containers): no address, and a runtime folder with no bus.
 fn no_dbus(env: &Env, args: &[&str]) -> crate::support::Run {
-    std::fs::create_dir_all(env.path("runtime")).expect("mkdir");
-    env.cmd(args)
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", env.path("runtime"))
+    env.cmd(args).without_dbus(&env.path("runtime"))
 }
 
 #[test]

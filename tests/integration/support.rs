@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use secretsync_sandbox::{RequestRecord, Sandbox, SandboxConfig};
@@ -26,7 +26,48 @@ pub struct Output {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Output {
+    /// The code is -1 when a signal ended the program.
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Waits for a child from [`Run::spawn`] to end; what it printed, and its code.
+pub fn finish(child: Child) -> Output {
+    child.wait_with_output().expect("wait").into()
+}
+
+/// Waits (polling) until `done`, while `child` runs; panics naming `what` if the child ends
+/// first or 30 s pass, so a test fails instead of hanging.
+#[track_caller]
+pub fn wait_until(what: &str, child: &mut Child, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        if Instant::now() > deadline || child.try_wait().expect("wait").is_some() {
+            let _ = child.kill();
+            panic!("never happened: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 impl Output {
+    /// stdout as one JSON document of the shape `T`; panics showing stdout if it is not.
+    #[track_caller]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document as expected ({e}):\n{}",
+                self.stdout
+            )
+        })
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(
@@ -121,6 +162,14 @@ impl Env {
         let out = self.cmd(&["apply", "--yes"]).run();
         out.assert_code(0);
         out
+    }
+
+    /// `apply --yes` with `$ALIYUN_PASSWORD` (which [`ALIYUN`] reads) set to `password`; the exit
+    /// code is left to the caller.
+    pub fn apply_with_password(&self, password: &str) -> Output {
+        self.cmd(&["apply", "--yes"])
+            .env("ALIYUN_PASSWORD", password)
+            .run()
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -234,6 +283,14 @@ impl Run {
         self
     }
 
+    /// No D-Bus session (SSH, containers): no bus address, and `runtime` (made here, left empty)
+    /// as the runtime folder, so no Secret Service is found there either.
+    pub fn without_dbus(self, runtime: &Path) -> Run {
+        std::fs::create_dir_all(runtime).expect("mkdir the empty runtime folder");
+        self.env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("XDG_RUNTIME_DIR", runtime)
+    }
+
     /// This command run by a launcher: `launcher[0] launcher[1..] PROGRAM ARGS`, with the same
     /// environment and folder, e.g. `&["setsid", "--wait"]`, or `&["sh", "-c", SCRIPT, "sh"]`
     /// for a script that ends in `exec "$@"`.
@@ -279,12 +336,19 @@ impl Run {
     }
 
     pub fn run(mut self) -> Output {
-        let out = self.cmd.output().expect("the binary runs");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.cmd.output().expect("the binary runs").into()
+    }
+
+    /// Started, not waited for, with stdout and stderr kept for [`finish`].
+    pub fn spawn(mut self) -> Child {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.spawn().expect("spawn")
+    }
+
+    /// Started, not waited for, with what it prints thrown away.
+    pub fn spawn_quiet(mut self) -> Child {
+        self.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        self.cmd.spawn().expect("spawn")
     }
 
     /// Run with stdout and stderr in files (a daemon that keeps a pipe open cannot block us), in
@@ -384,7 +448,8 @@ fn require(test: &str, missing: &[String]) -> bool {
     false
 }
 
-fn on_path(program: &str) -> bool {
+/// Whether an executable `program` is on `PATH`.
+pub fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|dir| {

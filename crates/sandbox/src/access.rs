@@ -13,8 +13,9 @@ pub(super) enum AccessRule {
 }
 
 /// Reads `visibility` and `selected_repository_ids` from a write to an organization scope.
-/// `Ok(None)` means "unchanged". The ids must be repositories of the organization, and may only
-/// be sent with `selected`; `selected` without ids keeps the current selection, if any.
+/// `Ok(None)` means "unchanged", and is every other scope's answer: only organizations have
+/// access. The ids must be repositories of the organization, and may only be sent with
+/// `selected`; `selected` without ids keeps the current selection, if any.
 pub(super) fn parse_access(
     state: &State,
     scope: &Scope,
@@ -23,6 +24,9 @@ pub(super) fn parse_access(
     rule: AccessRule,
     resource: &str,
 ) -> Result<Option<Access>, Response> {
+    if !is_org_scope(scope) {
+        return Ok(None);
+    }
     let ids = fields
         .get("selected_repository_ids")
         .filter(|v| !v.is_null());
@@ -104,10 +108,8 @@ fn org_repo_ids(
 }
 
 fn is_org_repo(state: &State, scope: &Scope, id: u64) -> bool {
-    let org = location(scope);
-    state.repo_by_id(id).is_some_and(|info| {
-        info.owner().to_lowercase() == org && state.repo_exists(&info.full_name)
-    })
+    let repos = state.org_repos(&location(scope));
+    repos.iter().any(|info| info.id == id)
 }
 
 fn current_access(state: &State, scope: &Scope, what: Collection, name: &str) -> Option<Access> {

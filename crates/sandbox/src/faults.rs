@@ -49,10 +49,14 @@ impl Fault {
     }
 
     fn matches(&self, method: &Method, path: &str) -> bool {
-        self.method
-            .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-            && path.ends_with(&self.path_suffix)
+        aimed_at(self.method, &self.path_suffix, method, path)
     }
+}
+
+/// Whether a request is one a fault or a hold aims at: its method (`None`: any) and the end of
+/// its path.
+fn aimed_at(want: Option<&str>, path_suffix: &str, method: &Method, path: &str) -> bool {
+    want.is_none_or(|m| m.eq_ignore_ascii_case(method.as_str())) && path.ends_with(path_suffix)
 }
 
 /// What a faulted request gets. Unless said otherwise the request is not carried out: nothing
@@ -118,7 +122,7 @@ pub(super) struct Hold {
 
 impl Hold {
     fn matches(&self, method: &Method, path: &str) -> bool {
-        self.method.eq_ignore_ascii_case(method.as_str()) && path.ends_with(&self.path_suffix)
+        aimed_at(Some(self.method), &self.path_suffix, method, path)
     }
 
     fn is_reached(&self) -> bool {

@@ -42,8 +42,8 @@ impl Sandbox {
     }
 
     pub fn has_environment(&self, repo: &str, env: &str) -> bool {
-        let state = lock(&self.state);
-        state.repo_exists(repo) && state.environment(repo, env).is_some()
+        let scope = Scope::Environment(repo.to_owned(), env.to_owned());
+        lock(&self.state).scope_exists(&scope)
     }
 
     /// Secret names of the scope, sorted and upper-case.

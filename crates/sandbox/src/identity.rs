@@ -92,10 +92,7 @@ impl Caller {
 /// `GET /user`: the token's user; an installation token is no user.
 pub(super) fn user(caller: &Caller) -> Response {
     match caller.kind {
-        TokenKind::App => github_error(
-            StatusCode::FORBIDDEN,
-            "Resource not accessible by integration",
-        ),
+        TokenKind::App => github_error(StatusCode::FORBIDDEN, caller.not_accessible()),
         _ => json_value(
             StatusCode::OK,
             &json!({"login": SANDBOX_LOGIN, "id": 1, "type": "User"}),

@@ -286,7 +286,19 @@ impl Sandbox {
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.state).requests.clear();
+        let mut state = lock(&self.state);
+        state.requests.clear();
+        state.arrivals.clear();
+    }
+
+    /// How many `method` requests whose path ends with `path_suffix` have arrived, answered or
+    /// not: a test can wait for a request to be in flight (under latency, say) without guessing
+    /// how long it takes to be sent.
+    pub fn arrived(&self, method: &str, path_suffix: &str) -> usize {
+        let aimed_at = |(m, path): &&(String, String)| {
+            m.eq_ignore_ascii_case(method) && path.ends_with(path_suffix)
+        };
+        lock(&self.state).arrivals.iter().filter(aimed_at).count()
     }
 
     /// Secret names of `repo` (`owner/repo`), sorted and upper-case.
@@ -299,9 +311,7 @@ impl Sandbox {
     }
 
     pub fn ciphertext(&self, repo: &str, name: &str) -> Option<Vec<u8>> {
-        let state = lock(&self.state);
-        let scope = Scope::Repo(repo.to_owned());
-        state.secret(&scope, name).map(|s| s.ciphertext.clone())
+        self.scope_ciphertext(&Scope::Repo(repo.to_owned()), name)
     }
 
     pub fn updated_at(&self, repo: &str, name: &str) -> Option<String> {

@@ -67,37 +67,26 @@ impl Route {
         }
     }
 
-    /// For tokens without secrets access: the permission a secrets route needs.
-    pub(super) fn secrets_permission(&self, method: &Method) -> Option<String> {
+    /// For a token without access to `withheld`: the permission this route needs, if it is a
+    /// route of that collection (Dependabot has no variables, so none of its routes needs one).
+    pub(super) fn permission(&self, method: &Method, withheld: Collection) -> Option<String> {
         let scope = match self {
-            Route::Secrets(scope, _) | Route::Selected(scope, Collection::Secrets, ..) => scope,
+            Route::Secrets(scope, _) if withheld == Collection::Secrets => scope,
+            Route::Variables(scope, _) if withheld == Collection::Variables => scope,
+            Route::Selected(scope, what, ..) if *what == withheld => scope,
             _ => return None,
         };
-        let what = match scope {
-            Scope::Repo(_) | Scope::Environment(..) => "secrets",
-            Scope::DependabotRepo(_) => "dependabot_secrets",
-            Scope::Org(_) => "organization_secrets",
-            Scope::DependabotOrg(_) => "organization_dependabot_secrets",
-        };
-        let level = if method == Method::GET {
-            "read"
-        } else {
-            "write"
-        };
-        Some(format!("{what}={level}"))
-    }
-
-    /// For tokens without variables access: the permission a variables route needs.
-    pub(super) fn variables_permission(&self, method: &Method) -> Option<String> {
-        let scope = match self {
-            Route::Variables(scope, _) | Route::Selected(scope, Collection::Variables, ..) => scope,
-            _ => return None,
-        };
-        let what = match scope {
-            Scope::Repo(_) => "actions_variables",
-            Scope::Environment(..) => "environments",
-            Scope::Org(_) => "organization_actions_variables",
-            Scope::DependabotRepo(_) | Scope::DependabotOrg(_) => return None,
+        let what = match (withheld, scope) {
+            (Collection::Secrets, Scope::Repo(_) | Scope::Environment(..)) => "secrets",
+            (Collection::Secrets, Scope::DependabotRepo(_)) => "dependabot_secrets",
+            (Collection::Secrets, Scope::Org(_)) => "organization_secrets",
+            (Collection::Secrets, Scope::DependabotOrg(_)) => "organization_dependabot_secrets",
+            (Collection::Variables, Scope::Repo(_)) => "actions_variables",
+            (Collection::Variables, Scope::Environment(..)) => "environments",
+            (Collection::Variables, Scope::Org(_)) => "organization_actions_variables",
+            (Collection::Variables, Scope::DependabotRepo(_) | Scope::DependabotOrg(_)) => {
+                return None
+            }
         };
         let level = if method == Method::GET {
             "read"

@@ -106,27 +106,17 @@ fn put(state: &mut State, scope: &Scope, name: &str, body: Option<Bytes>) -> Res
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let exists = state.secret(scope, name).is_some();
-    let org = is_org_scope(scope);
-    let value = match sealed_fields(&fields, !org || !exists) {
+    let existing = state.secret(scope, name);
+    let value_required = !is_org_scope(scope) || existing.is_none();
+    let current = existing.and_then(|s| s.access.clone());
+    let value = match sealed_fields(&fields, value_required) {
         Ok(value) => value,
         Err(response) => return response,
     };
-    let access = if org {
-        let current = state.secret(scope, name).and_then(|s| s.access.clone());
-        match parse_access(
-            state,
-            scope,
-            &fields,
-            current.as_ref(),
-            AccessRule::Required,
-            "Secret",
-        ) {
-            Ok(access) => access,
-            Err(response) => return response,
-        }
-    } else {
-        None
+    let rule = AccessRule::Required;
+    let access = match parse_access(state, scope, &fields, current.as_ref(), rule, "Secret") {
+        Ok(access) => access,
+        Err(response) => return response,
     };
     let value = match value.map(|(encrypted, key_id)| open(state, scope, encrypted, key_id)) {
         Some(Ok(opened)) => Some(opened),
@@ -178,11 +168,11 @@ fn open(
     encrypted: &str,
     key_id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>), Response> {
+    // A wrong key id is reported first, as GitHub does.
+    if state.public_key_of(scope).0 != key_id {
+        return Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id"));
+    }
     let Ok(ciphertext) = BASE64.decode(encrypted) else {
-        // A wrong key id is reported first, as GitHub does.
-        if state.public_key_of(scope).0 != key_id {
-            return Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id"));
-        }
         return Err(validation_failed(
             "Secret",
             "encrypted_value",
@@ -190,10 +180,9 @@ fn open(
             "is not valid base64",
         ));
     };
-    match state.unseal(scope, key_id, &ciphertext) {
-        Ok(plaintext) => Ok((ciphertext, plaintext)),
-        Err("Bad key_id") => Err(github_error(StatusCode::UNPROCESSABLE_ENTITY, "Bad key_id")),
-        Err(_) => Err(validation_failed(
+    match state.unseal(scope, &ciphertext) {
+        Some(plaintext) => Ok((ciphertext, plaintext)),
+        None => Err(validation_failed(
             "Secret",
             "encrypted_value",
             "invalid",

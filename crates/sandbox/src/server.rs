@@ -4,8 +4,9 @@
 use super::faults::{self, After, Plan};
 use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
-use super::routes::{route, Route};
+use super::routes::{route, Collection, Route};
 use super::*;
+use http::request::Parts;
 
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
@@ -28,6 +29,11 @@ pub(super) async fn serve(
 pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Request) -> Response {
     // Counted from arrival to answer, latency included.
     let _in_flight = InFlight::enter(&shared);
+    let arrival = (
+        request.method().to_string(),
+        request.uri().path().to_owned(),
+    );
+    lock(&shared).arrivals.push(arrival);
     let latency = lock(&shared).latency;
     if !latency.is_zero() {
         // The lock is not held here, so concurrent requests sleep concurrently.
@@ -36,48 +42,36 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let (parts, body) = request.into_parts();
     // Read before locking: the lock is never held across an await.
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().unwrap_or("").to_owned();
+    let path = parts.uri.path();
 
-    let holds = lock(&shared).faults.arrive(&parts.method, &path);
+    let holds = lock(&shared).faults.arrive(&parts.method, path);
     for hold in holds {
         hold.wait().await;
     }
     // Scripted faults come first; those that replace the answer skip everything else.
     let plan = lock(&shared)
         .faults
-        .plan(&parts.method, &path, bearer_token(&parts.headers));
+        .plan(&parts.method, path, bearer_token(&parts.headers));
+    let scripted = |status: u16| record(&mut lock(&shared), &parts, status, true);
     let after = match plan {
         Plan::Pass => None,
         Plan::After(after) => Some(after),
         Plan::Replace(response) => {
-            log(
-                &shared,
-                &parts.method,
-                path,
-                query,
-                response.status().as_u16(),
-            );
+            scripted(response.status().as_u16());
             return response;
         }
         Plan::Reset => {
-            log(&shared, &parts.method, path, query, 0);
+            scripted(0);
             return dropped_connection();
         }
         Plan::Hang(wait) => {
             let response = faults::hung();
-            log(
-                &shared,
-                &parts.method,
-                path,
-                query,
-                response.status().as_u16(),
-            );
+            scripted(response.status().as_u16());
             tokio::time::sleep(wait).await;
             return response;
         }
     };
-    let Some(response) = respond(&shared, &parts, path, query, body) else {
+    let Some(response) = respond(&shared, &parts, body) else {
         return dropped_connection();
     };
     match after {
@@ -88,35 +82,16 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection.
-fn respond(
-    shared: &Shared,
-    parts: &http::request::Parts,
-    path: String,
-    query: String,
-    body: Option<Bytes>,
-) -> Option<Response> {
+fn respond(shared: &Shared, parts: &Parts, body: Option<Bytes>) -> Option<Response> {
     let mut state = lock(shared);
     let now = Instant::now();
     let response = match state.limits.gate(&parts.method, now) {
         Gate::Drop => None,
         Gate::Respond(response) => Some(response),
-        Gate::Pass => Some(answer(
-            &mut state,
-            &parts.method,
-            &path,
-            &query,
-            &parts.headers,
-            body,
-        )),
+        Gate::Pass => Some(answer(&mut state, parts, body)),
     };
     let status = response.as_ref().map_or(0, |r| r.status().as_u16());
-    tracing::debug!(method = %parts.method, path = %path, status, "sandbox request");
-    state.requests.push(RequestRecord {
-        method: parts.method.to_string(),
-        path,
-        query,
-        status,
-    });
+    record(&mut state, parts, status, false);
     let mut response = response?;
     for (name, value) in state.limits.headers(now) {
         response.headers_mut().insert(name, value);
@@ -124,18 +99,20 @@ fn respond(
     Some(response)
 }
 
-/// Records a request that a scripted fault answered (status 0: no answer).
-fn log(shared: &Shared, method: &Method, path: String, query: String, status: u16) {
-    tracing::debug!(method = %method, path = %path, status, "sandbox request (scripted fault)");
-    lock(shared).requests.push(RequestRecord {
+/// Logs and keeps one answered request (status 0: no answer), by names and status only: a
+/// request's body, where values travel, is never logged.
+fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool) {
+    let (method, path) = (&parts.method, parts.uri.path());
+    tracing::debug!(method = %method, path = %path, status, scripted, "sandbox request");
+    state.requests.push(RequestRecord {
         method: method.to_string(),
-        path,
-        query,
+        path: path.to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
         status,
     });
 }
 
-pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let known_scheme =
@@ -145,32 +122,20 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// The checks, in the order GitHub's behaviour needs them, then the endpoint itself. Classic
 /// tokens' answers all carry `X-OAuth-Scopes`.
-pub(super) fn answer(
-    state: &mut State,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: Option<Bytes>,
-) -> Response {
-    let Some(caller) = bearer_token(headers).and_then(|token| Caller::of(state, token)) else {
+fn answer(state: &mut State, parts: &Parts, body: Option<Bytes>) -> Response {
+    let token = bearer_token(&parts.headers);
+    let Some(caller) = token.and_then(|token| Caller::of(state, token)) else {
         return github_error(StatusCode::UNAUTHORIZED, "Bad credentials");
     };
-    let mut response = answer_as(state, &caller, method, path, query, headers, body);
+    let mut response = answer_as(state, &caller, parts, body);
     caller.mark(&mut response);
     response
 }
 
-fn answer_as(
-    state: &mut State,
-    caller: &Caller,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: Option<Bytes>,
-) -> Response {
-    let route = match admit(state, caller, method, headers, route(method, path)) {
+fn answer_as(state: &mut State, caller: &Caller, parts: &Parts, body: Option<Bytes>) -> Response {
+    let (method, path) = (&parts.method, parts.uri.path());
+    let query = parts.uri.query().unwrap_or("");
+    let route = match admit(state, caller, method, &parts.headers, route(method, path)) {
         Ok(route) => route,
         Err(refused) => return refused,
     };
@@ -205,8 +170,8 @@ fn admit(
 ) -> Result<Route, Response> {
     let needs = route.as_ref().and_then(|r| match caller.access {
         TokenAccess::Full => None,
-        TokenAccess::NoSecrets => r.secrets_permission(method),
-        TokenAccess::NoVariables => r.variables_permission(method),
+        TokenAccess::NoSecrets => r.permission(method, Collection::Secrets),
+        TokenAccess::NoVariables => r.permission(method, Collection::Variables),
     });
     if let Some(needs) = needs {
         let mut response = github_error(StatusCode::FORBIDDEN, caller.not_accessible());

@@ -136,6 +136,8 @@ pub(super) struct State {
     /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
     pub(super) clock: i64,
     pub(super) requests: Vec<RequestRecord>,
+    /// (method, path) of every request as it arrives, before any latency or answer.
+    pub(super) arrivals: Vec<(String, String)>,
     /// Keyed by (lower-cased repo/org or "*", upper-cased name or "*").
     pub(super) write_failures: HashMap<(String, String), Injected>,
     /// Keyed by lower-cased repo/org or "*".
@@ -197,6 +199,7 @@ impl State {
             variables: HashMap::new(),
             clock: 0,
             requests: Vec::new(),
+            arrivals: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
             public_key_override: None,
@@ -364,24 +367,13 @@ impl State {
         &self.scope_keys[&scope]
     }
 
-    /// Checks the key id and opens the sealed value with the scope's private key.
-    pub(super) fn unseal(
-        &mut self,
-        scope: &Scope,
-        key_id: &str,
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, &'static str> {
-        let (expected, secret) = match scope {
-            Scope::Repo(_) => (KEY_ID, &self.secret_key),
-            _ => {
-                let key = self.keypair(scope);
-                (key.key_id.as_str(), &key.secret)
-            }
+    /// Opens a sealed value with the scope's private key; `None` if it does not open.
+    pub(super) fn unseal(&mut self, scope: &Scope, ciphertext: &[u8]) -> Option<Vec<u8>> {
+        let secret = match scope {
+            Scope::Repo(_) => &self.secret_key,
+            _ => &self.keypair(scope).secret,
         };
-        if key_id != expected {
-            return Err("Bad key_id");
-        }
-        secret.unseal(ciphertext).map_err(|_| "undecryptable")
+        secret.unseal(ciphertext).ok()
     }
 
     pub(super) fn secrets_of(&self, scope: &Scope) -> Option<&BTreeMap<String, Secret>> {

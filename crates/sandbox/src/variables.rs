@@ -133,20 +133,16 @@ fn create(state: &mut State, scope: &Scope, body: Option<Bytes>) -> Response {
     if state.variable(scope, &name).is_some() {
         return github_error(StatusCode::CONFLICT, ALREADY_EXISTS);
     }
-    let access = if is_org_scope(scope) {
-        match parse_access(
-            state,
-            scope,
-            &fields,
-            None,
-            AccessRule::Required,
-            "Variable",
-        ) {
-            Ok(access) => access,
-            Err(response) => return response,
-        }
-    } else {
-        None
+    let access = match parse_access(
+        state,
+        scope,
+        &fields,
+        None,
+        AccessRule::Required,
+        "Variable",
+    ) {
+        Ok(access) => access,
+        Err(response) => return response,
     };
     state.store_variable(scope, &name, Some(value), access);
     created()
@@ -177,21 +173,11 @@ fn update(state: &mut State, scope: &Scope, name: &str, body: Option<Bytes>) -> 
     if let Some(Err(response)) = value.as_deref().map(check_value) {
         return response;
     }
-    let access = if is_org_scope(scope) {
-        let rule = AccessRule::Optional;
-        match parse_access(
-            state,
-            scope,
-            &fields,
-            current_access.as_ref(),
-            rule,
-            "Variable",
-        ) {
-            Ok(access) => access,
-            Err(response) => return response,
-        }
-    } else {
-        None
+    let current = current_access.as_ref();
+    let rule = AccessRule::Optional;
+    let access = match parse_access(state, scope, &fields, current, rule, "Variable") {
+        Ok(access) => access,
+        Err(response) => return response,
     };
     if new_name != name {
         if state.variable(scope, &new_name).is_some() {

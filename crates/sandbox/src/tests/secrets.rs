@@ -337,3 +337,29 @@ async fn a_hold_answers_no_request_until_all_have_arrived() {
     let third = tokio::time::timeout(Duration::from_secs(30), put_value(&sandbox, "A", b"3")).await;
     assert_eq!(third.map(|r| r.status).ok(), Some(204));
 }
+
+#[tokio::test]
+async fn a_request_has_arrived_before_it_is_answered() {
+    let sandbox = started().await;
+    // Held at a barrier for two, the first PUT is in flight until the second comes.
+    sandbox.hold("PUT", "/actions/secrets/A", 2, Duration::from_secs(60));
+    let first = put_value(&sandbox, "A", b"1");
+    tokio::pin!(first);
+    let seen = async {
+        while sandbox.arrived("PUT", "/actions/secrets/A") == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        _ = &mut first => panic!("answered before the second arrived"),
+        () = seen => {}
+    }
+    assert!(sandbox.requests().is_empty(), "arrived, not answered");
+    assert_eq!(sandbox.arrived("GET", "/actions/secrets/A"), 0, "only PUTs");
+    let (first, second) = tokio::join!(first, put_value(&sandbox, "A", b"2"));
+    assert_eq!([first.status / 100, second.status / 100], [2, 2]);
+    assert_eq!(sandbox.arrived("put", "/secrets/A"), 2);
+    assert_eq!(sandbox.requests().len(), 2);
+    sandbox.clear_requests();
+    assert_eq!(sandbox.arrived("PUT", ""), 0);
+}
