@@ -404,7 +404,6 @@ fn say(line: &str) {
     let _ = writeln!(err, "{clear}{line}");
 }
 
-/// octocrab's errors nest their cause; the innermost says what went wrong.
 /// The most of one answer's body read: GitHub's largest pages (100 repositories) are well under
 /// a megabyte, so anything this big is not GitHub.
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
@@ -449,6 +448,7 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// octocrab's errors nest their cause; the innermost says what went wrong.
 fn describe(error: &octocrab::Error) -> String {
     clean(&innermost(error))
 }

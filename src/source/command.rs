@@ -319,7 +319,7 @@ fn watch_signals() {
 }
 
 /// The last few lines of a command's stderr, on one line and short enough for a message.
-pub(super) fn stderr_tail(stderr: &[u8]) -> String {
+fn stderr_tail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text
         .lines()

@@ -105,7 +105,7 @@ fn failure(error: keyring_core::Error, secret: &str, service: &str, user: &str) 
 
 /// A message for a keyring error that never includes the bytes some variants carry: their
 /// `Debug`, and `Display` of `Ambiguous`, can show stored secrets.
-pub(super) fn describe_keyring_error(error: keyring_core::Error) -> String {
+fn describe_keyring_error(error: keyring_core::Error) -> String {
     use keyring_core::Error as E;
     match error {
         E::PlatformFailure(platform) => one_line(&platform.to_string()),
