@@ -98,7 +98,7 @@ fn classify(reply: &Reply) -> Option<Limit> {
         let reset = header_u64(&reply.headers, "x-ratelimit-reset").unwrap_or(now + 60);
         // One second more: GitHub's reset is a whole second that may not have ended yet.
         return Some(Limit::Primary(Duration::from_secs(
-            reset.saturating_sub(now) + 1,
+            reset.saturating_sub(now).saturating_add(1),
         )));
     }
     let retry_after = header_u64(&reply.headers, "retry-after").map(Duration::from_secs);
@@ -346,8 +346,16 @@ impl Transport {
         op: &Op,
     ) -> Result<(), GithubError> {
         let now = Instant::now();
-        let until = now + wait;
         let mut pause = self.pause.lock().expect("pause lock");
+        let refused = |waited: Duration| GithubError::RateLimited {
+            target: target.to_string(),
+            op: op.clone(),
+            waited_secs: waited.as_secs(),
+        };
+        // The wait is the server's number: one the clock cannot count is past any --max-wait.
+        let Some(until) = now.checked_add(wait) else {
+            return Err(refused(pause.waited));
+        };
         let current = pause.until.filter(|u| *u > now).unwrap_or(now);
         // Requests already in flight when the limit hit come back limited too; within a pause
         // they change nothing worth a word.
@@ -356,19 +364,19 @@ impl Transport {
         }
         let extra = until - current;
         if pause.waited + extra > self.pacing.max_wait {
-            return Err(GithubError::RateLimited {
-                target: target.to_string(),
-                op: op.clone(),
-                waited_secs: pause.waited.as_secs(),
-            });
+            return Err(refused(pause.waited));
         }
         pause.waited += extra;
         pause.until = Some(until);
-        let wall = chrono::Utc::now()
-            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        let wall = chrono::Duration::from_std(wait)
+            .ok()
+            .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+            .map_or_else(
+                || "far in the future".to_owned(),
+                |wall| wall.format("%H:%M:%S UTC").to_string(),
+            );
         let line = format!(
-            "GitHub's {why} was hit while {op} on `{target}`: waiting until {} ({} s)",
-            wall.format("%H:%M:%S UTC"),
+            "GitHub's {why} was hit while {op} on `{target}`: waiting until {wall} ({} s)",
             wait.as_secs_f64().ceil()
         );
         // Waiting is news for whoever runs this, not a diagnostic: a plain line at any
