@@ -235,9 +235,8 @@ impl Transport {
                 self.pause_for(wait, "secondary rate limit", target, op)?;
             }
             None if reply.status.is_server_error() && tries.failures < self.pacing.retries => {
-                let delay = self.next_delay(tries);
-                tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
-                tokio::time::sleep(delay).await;
+                let reason = format!("a server error ({})", reply.status);
+                self.back_off(tries, &reason, target, op).await;
             }
             None if reply.status.is_success() => {
                 return self.checked(reply, tries, target, op, check).await;
@@ -264,9 +263,8 @@ impl Transport {
         match check(&reply) {
             Ok(()) => Ok(Some(reply)),
             Err(reason) if tries.failures < self.pacing.retries => {
-                let delay = self.next_delay(tries);
-                tracing::info!(%reason, %target, %op, ?delay, "retrying after an answer that makes no sense");
-                tokio::time::sleep(delay).await;
+                let reason = format!("an answer that makes no sense ({})", clean(&reason));
+                self.back_off(tries, &reason, target, op).await;
                 Ok(None)
             }
             Err(reason) => Err(GithubError::Malformed {
@@ -292,16 +290,17 @@ impl Transport {
                 reason,
             });
         }
-        let delay = self.next_delay(tries);
-        tracing::info!(%reason, %target, %op, ?delay, "retrying after a connection failure");
-        tokio::time::sleep(delay).await;
+        let reason = format!("a connection failure ({reason})");
+        self.back_off(tries, &reason, target, op).await;
         Ok(())
     }
 
-    /// Counts one more failure and says how long to back off before the next try.
-    fn next_delay(&self, tries: &mut Tries) -> Duration {
+    /// Counts one more failure and backs off before the next try; `reason` is for `-v` logs.
+    async fn back_off(&self, tries: &mut Tries, reason: &str, target: &str, op: &Op) {
         tries.failures += 1;
-        jitter(self.pacing.backoff, tries.failures - 1)
+        let delay = jitter(self.pacing.backoff, tries.failures - 1);
+        tracing::info!(%target, %op, ?delay, "retrying after {reason}");
+        tokio::time::sleep(delay).await;
     }
 
     async fn once(
