@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::{CheckDecl, Config, Template};
 use crate::error::{ChecksFailed, Error, UsageError};
-use crate::registry::{self, shown, Filled, Probe, StepOutcome};
+use crate::registry::{self, shown, Filled, Probe, ProbeReport, StepOutcome};
 use crate::source::{self, PromptMode, Resolution};
 
 fn label(check: &CheckDecl) -> String {
@@ -52,25 +52,23 @@ struct JsonDoc {
     checks: Vec<JsonCheck>,
 }
 
-/// One check's results, with the repositories as the config wrote them (the report's own names
-/// for them are their shown forms).
+/// One check and what its probe found (the registry and repositories in their shown forms).
 struct CheckResult {
     check: CheckDecl,
-    login: StepOutcome,
-    repositories: Vec<(String, StepOutcome)>,
+    report: ProbeReport,
 }
 
 impl CheckResult {
     fn ok(&self) -> bool {
-        self.login.is_ok() && self.repositories.iter().all(|(_, o)| o.is_ok())
+        self.report.is_ok()
     }
 
     fn failures(&self) -> Vec<String> {
-        let registry = shown(&self.check.registry);
-        std::iter::once(&self.login)
-            .chain(self.repositories.iter().map(|(_, o)| o))
-            .filter(|o| !o.is_ok())
-            .map(|o| format!("{}: {}", label(&self.check), o.explain(&registry)))
+        let label = label(&self.check);
+        self.report
+            .problems()
+            .into_iter()
+            .map(|problem| format!("{label}: {problem}"))
             .collect()
     }
 }
@@ -122,11 +120,9 @@ async fn run_all(
                 .unwrap_or_else(|| SecretString::from("")),
             push: check.push.iter().map(|t| fill(t, values)).collect(),
         };
-        let report = registry::check(&probe).await;
         CheckResult {
             check: (*check).clone(),
-            login: report.login,
-            repositories: report.repositories,
+            report: registry::check(&probe).await,
         }
     });
     futures::future::join_all(runs).await
@@ -150,22 +146,25 @@ fn push_message(outcome: &StepOutcome, registry: &str, repository: &str) -> Stri
 
 impl JsonCheck {
     fn of(r: &CheckResult) -> JsonCheck {
-        let registry = shown(&r.check.registry);
+        let ProbeReport {
+            registry,
+            login,
+            repositories,
+        } = &r.report;
         JsonCheck {
             line: r.check.line,
             registry: registry.clone(),
             username: shown(&r.check.username),
             login: JsonOutcome {
-                code: r.login.code(),
-                message: login_message(&r.login, &registry),
+                code: login.code(),
+                message: login_message(login, registry),
             },
-            repositories: r
-                .repositories
+            repositories: repositories
                 .iter()
                 .map(|(repository, o)| JsonRepository {
                     repository: repository.clone(),
                     code: o.code(),
-                    message: push_message(o, &registry, repository),
+                    message: push_message(o, registry, repository),
                 })
                 .collect(),
         }
@@ -193,16 +192,16 @@ fn render_json(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error
 
 fn render_text(out: &mut dyn Write, results: &[CheckResult]) -> Result<(), Error> {
     for r in results {
-        let registry = shown(&r.check.registry);
+        let registry = &r.report.registry;
         writeln!(out, "{}", label(&r.check))?;
         let mark = |o: &StepOutcome| if o.is_ok() { "ok  " } else { "FAIL" };
-        let login = login_message(&r.login, &registry);
-        match r.login.is_ok() {
-            true => writeln!(out, "  {} {login}", mark(&r.login))?,
-            false => writeln!(out, "  {} login: {login}", mark(&r.login))?,
+        let login = login_message(&r.report.login, registry);
+        match r.report.login.is_ok() {
+            true => writeln!(out, "  {} {login}", mark(&r.report.login))?,
+            false => writeln!(out, "  {} login: {login}", mark(&r.report.login))?,
         }
-        for (repository, o) in &r.repositories {
-            let push = push_message(o, &registry, repository);
+        for (repository, o) in &r.report.repositories {
+            let push = push_message(o, registry, repository);
             match o.is_ok() {
                 true => writeln!(out, "  {} {push}", mark(o))?,
                 false => writeln!(out, "  {} push {repository}: {push}", mark(o))?,

@@ -143,11 +143,6 @@ fn is_workflow_name(name: &str) -> bool {
 /// Declared secrets, except those only Dependabot targets carry: Dependabot's registries use
 /// them, not workflows.
 fn declared(config: &Config) -> BTreeMap<String, usize> {
-    let dependabot = |place: &Place| match place {
-        Place::Scope(Scope::Repo { app, .. } | Scope::Org { app, .. }) => *app == App::Dependabot,
-        Place::Scope(Scope::Environment { .. }) => false,
-        Place::Match { app, .. } => *app == App::Dependabot,
-    };
     config
         .secrets
         .iter()
@@ -157,7 +152,7 @@ fn declared(config: &Config) -> BTreeMap<String, usize> {
                 .iter()
                 .filter(|t| t.secrets.contains(name))
                 .peekable();
-            carriers.peek().is_none() || !carriers.all(|t| dependabot(&t.place))
+            carriers.peek().is_none() || !carriers.all(|t| t.place.app() == App::Dependabot)
         })
         .map(|(name, decl)| (name.clone(), decl.line))
         .collect()
@@ -215,22 +210,7 @@ async fn list(
 
 /// The Actions scopes of one target; Dependabot's secrets are not given to workflows' own runs.
 async fn actions_scopes(client: &Client, place: &Place) -> Result<Vec<Scope>, Error> {
-    let dependabot = matches!(
-        place,
-        Place::Scope(
-            Scope::Repo {
-                app: App::Dependabot,
-                ..
-            } | Scope::Org {
-                app: App::Dependabot,
-                ..
-            }
-        ) | Place::Match {
-            app: App::Dependabot,
-            ..
-        }
-    );
-    if dependabot {
+    if place.app() == App::Dependabot {
         return Ok(Vec::new());
     }
     Ok(client.scopes(place).await?)

@@ -27,41 +27,37 @@ pub fn text(out: &mut dyn Write, summary: &Summary<'_>, findings: &Findings) -> 
         names.len(),
         summary.uses.len()
     )?;
-    if !findings.missing.is_empty() {
-        let heading = match summary.offline {
-            false => "Missing: used, but neither declared nor on GitHub; the workflow will see an empty string",
-            true => "Missing: used, but not declared (GitHub not asked); the workflow may see an empty string",
-        };
-        writeln!(out, "{heading}")?;
-        let w = width(findings.missing.iter().map(|m| m.name.as_str()));
-        for m in &findings.missing {
-            let places: Vec<String> = m
-                .uses
-                .iter()
-                .map(|u| format!("{}:{}", u.file, u.line))
-                .collect();
-            writeln!(out, "  {:<w$}  {}", cell(&m.name), places.join(", "))?;
-        }
-    }
-    if !findings.declared_unused.is_empty() {
-        writeln!(out, "Declared in the config, never used by a workflow")?;
-        let w = width(findings.declared_unused.iter().map(|d| d.name.as_str()));
-        for d in &findings.declared_unused {
-            writeln!(
-                out,
-                "  {:<w$}  config line {}",
-                cell(&d.name),
-                d.config_line
-            )?;
-        }
-    }
-    if !findings.present_unused.is_empty() {
-        writeln!(out, "On GitHub, never used by a workflow")?;
-        let w = width(findings.present_unused.iter().map(|p| p.name.as_str()));
-        for p in &findings.present_unused {
-            writeln!(out, "  {:<w$}  {}", cell(&p.name), p.targets.join(", "))?;
-        }
-    }
+    let heading = match summary.offline {
+        false => "Missing: used, but neither declared nor on GitHub; the workflow will see an empty string",
+        true => "Missing: used, but not declared (GitHub not asked); the workflow may see an empty string",
+    };
+    let missing = findings.missing.iter().map(|m| {
+        let places: Vec<String> = m
+            .uses
+            .iter()
+            .map(|u| format!("{}:{}", u.file, u.line))
+            .collect();
+        (m.name.as_str(), places.join(", "))
+    });
+    table(out, heading, missing.collect())?;
+    let declared = findings
+        .declared_unused
+        .iter()
+        .map(|d| (d.name.as_str(), format!("config line {}", d.config_line)));
+    table(
+        out,
+        "Declared in the config, never used by a workflow",
+        declared.collect(),
+    )?;
+    let present = findings
+        .present_unused
+        .iter()
+        .map(|p| (p.name.as_str(), p.targets.join(", ")));
+    table(
+        out,
+        "On GitHub, never used by a workflow",
+        present.collect(),
+    )?;
     if !findings.unresolved.is_empty() {
         writeln!(
             out,
@@ -90,6 +86,20 @@ pub fn text(out: &mut dyn Write, summary: &Summary<'_>, findings: &Findings) -> 
             writeln!(out, "{line}")
         }
     }
+}
+
+/// A heading, then a row per name: the name in a column as wide as the longest, then its detail.
+/// Nothing at all without rows.
+fn table(out: &mut dyn Write, heading: &str, rows: Vec<(&str, String)>) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{heading}")?;
+    let w = width(rows.iter().map(|(name, _)| *name));
+    for (name, detail) in &rows {
+        writeln!(out, "  {:<w$}  {detail}", cell(name))?;
+    }
+    Ok(())
 }
 
 /// A workflow may name a secret of any length: long names are cut, and do not widen the column.

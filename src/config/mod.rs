@@ -679,7 +679,7 @@ impl Validator<'_> {
         }
     }
 
-    /// A declaration's sources: its `from` chain, or its one shorthand source; never both.
+    /// The `from` chain, or the single source written in the declaration itself.
     fn chain(
         &mut self,
         from: Option<Vec<Spanned<RawSource>>>,
@@ -687,33 +687,31 @@ impl Validator<'_> {
         what: &str,
         at: Option<usize>,
     ) -> Vec<Source> {
-        match from {
-            Some(from) => {
-                if !shorthand.is_empty() {
-                    self.problem(
-                        at,
-                        format!("{what} has both `from` and a single source; keep one"),
-                    );
-                }
-                if from.is_empty() {
-                    self.problem(at, format!("{what} has an empty `from`; list a source"));
-                }
-                from.into_iter()
-                    .filter_map(|s| {
-                        let at = Some(s.span().start);
-                        self.source(s.into_inner(), at, what)
-                    })
-                    .collect()
-            }
-            None if shorthand.is_empty() => {
+        let Some(from) = from else {
+            if shorthand.is_empty() {
                 self.problem(
                     at,
                     format!("{what} has no source; add one of {SOURCE_KEYS}, or `from = [...]`"),
                 );
-                Vec::new()
+                return Vec::new();
             }
-            None => self.source(shorthand, at, what).into_iter().collect(),
+            return self.source(shorthand, at, what).into_iter().collect();
+        };
+        if !shorthand.is_empty() {
+            self.problem(
+                at,
+                format!("{what} has both `from` and a single source; keep one"),
+            );
         }
+        if from.is_empty() {
+            self.problem(at, format!("{what} has an empty `from`; list a source"));
+        }
+        from.into_iter()
+            .filter_map(|s| {
+                let at = Some(s.span().start);
+                self.source(s.into_inner(), at, what)
+            })
+            .collect()
     }
 
     fn source(&mut self, raw: RawSource, at: Option<usize>, what: &str) -> Option<Source> {
@@ -750,22 +748,12 @@ impl Validator<'_> {
             found.push(Source::File(self.base.join(file)));
         }
         if let Some(argv) = raw.command {
-            if argv.first().is_none_or(|p| p.is_empty()) {
-                self.problem(
-                    at,
-                    format!("{what}: `command` needs a program, as in `command = [\"pass\", \"show\", \"x\"]`"),
-                );
-                return None;
-            }
-            let mut command = CommandSource::new(argv);
-            if let Some(text) = raw.timeout {
-                match parse_timeout(&text) {
-                    Ok(timeout) => command.timeout = timeout,
-                    Err(message) => self.problem(at, format!("{what}: {message}")),
-                }
-            }
-            command.hidden_env = self.token_vars.clone();
-            found.push(Source::Command(command));
+            found.push(Source::Command(self.command(
+                argv,
+                raw.timeout,
+                at,
+                what,
+            )?));
         }
         match found.len() {
             1 => found.pop(),
@@ -786,6 +774,32 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// `command = [...]`, with its `timeout`, kept from the variables the token comes from.
+    fn command(
+        &mut self,
+        argv: Vec<String>,
+        timeout: Option<String>,
+        at: Option<usize>,
+        what: &str,
+    ) -> Option<CommandSource> {
+        if argv.first().is_none_or(|p| p.is_empty()) {
+            self.problem(
+                at,
+                format!("{what}: `command` needs a program, as in `command = [\"pass\", \"show\", \"x\"]`"),
+            );
+            return None;
+        }
+        let mut command = CommandSource::new(argv);
+        if let Some(text) = timeout {
+            match parse_timeout(&text) {
+                Ok(timeout) => command.timeout = timeout,
+                Err(message) => self.problem(at, format!("{what}: {message}")),
+            }
+        }
+        command.hidden_env = self.token_vars.clone();
+        Some(command)
     }
 }
 

@@ -72,6 +72,17 @@ pub enum Place {
     },
 }
 
+impl Place {
+    /// Whose secrets the place holds: Actions' or Dependabot's (an environment's are Actions').
+    pub fn app(&self) -> App {
+        match self {
+            Place::Scope(Scope::Repo { app, .. } | Scope::Org { app, .. })
+            | Place::Match { app, .. } => *app,
+            Place::Scope(Scope::Environment { .. }) => App::Actions,
+        }
+    }
+}
+
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -61,37 +61,7 @@ pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> 
         }
     };
     match probe.status {
-        200 => {
-            let Some(login) = probe.field("login") else {
-                let message = format!(
-                    "GitHub's answer to GET /user has no `login`: is `[github] api_url` ({api}) GitHub's REST API? (GitHub Enterprise Server: https://HOST/api/v3)"
-                );
-                return identity(true, false, token(false, None, message));
-            };
-            let (kind, what) = match &probe.oauth_scopes {
-                Some(scopes) if scopes.is_empty() => (
-                    TokenKind::Classic,
-                    "a classic token with no scopes".to_string(),
-                ),
-                Some(scopes) => (
-                    TokenKind::Classic,
-                    format!("a classic token with scopes {}", scopes.join(", ")),
-                ),
-                None => (
-                    TokenKind::FineGrained,
-                    "a fine-grained token (its permissions are checked per target)".to_string(),
-                ),
-            };
-            let message = format!("the token from {origin} works: `{login}`, {what}");
-            let report = TokenReport {
-                ok: true,
-                login: Some(login),
-                kind: Some(kind),
-                scopes: probe.oauth_scopes.clone(),
-                message,
-            };
-            identity(true, true, report)
-        }
+        200 => user(&probe, api, origin),
         401 => {
             let message = format!(
                 "GitHub rejected the token from {origin} (401 {}): it is mistyped, expired or revoked; replace it with a new one (https://github.com/settings/tokens), or run `gh auth login`",
@@ -121,6 +91,39 @@ pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> 
             token(false, None, advice::answered("GET /user", &probe)),
         ),
     }
+}
+
+/// `GET /user` answered: a user's token, classic (with its scopes) or fine-grained.
+fn user(probe: &Probe, api: &str, origin: &str) -> Identity {
+    let Some(login) = probe.field("login") else {
+        let message = format!(
+            "GitHub's answer to GET /user has no `login`: is `[github] api_url` ({api}) GitHub's REST API? (GitHub Enterprise Server: https://HOST/api/v3)"
+        );
+        return identity(true, false, token(false, None, message));
+    };
+    let (kind, what) = match &probe.oauth_scopes {
+        Some(scopes) if scopes.is_empty() => (
+            TokenKind::Classic,
+            "a classic token with no scopes".to_string(),
+        ),
+        Some(scopes) => (
+            TokenKind::Classic,
+            format!("a classic token with scopes {}", scopes.join(", ")),
+        ),
+        None => (
+            TokenKind::FineGrained,
+            "a fine-grained token (its permissions are checked per target)".to_string(),
+        ),
+    };
+    let message = format!("the token from {origin} works: `{login}`, {what}");
+    let report = TokenReport {
+        ok: true,
+        login: Some(login),
+        kind: Some(kind),
+        scopes: probe.oauth_scopes.clone(),
+        message,
+    };
+    identity(true, true, report)
 }
 
 /// A GitHub App installation token: its installation's repositories must be listable.

@@ -98,7 +98,7 @@ fn classify(reply: &Reply) -> Option<Limit> {
         let reset = header_u64(&reply.headers, "x-ratelimit-reset").unwrap_or(now + 60);
         // One second more: GitHub's reset is a whole second that may not have ended yet.
         return Some(Limit::Primary(Duration::from_secs(
-            reset.saturating_sub(now) + 1,
+            reset.saturating_sub(now).saturating_add(1),
         )));
     }
     let retry_after = header_u64(&reply.headers, "retry-after").map(Duration::from_secs);
@@ -235,9 +235,8 @@ impl Transport {
                 self.pause_for(wait, "secondary rate limit", target, op)?;
             }
             None if reply.status.is_server_error() && tries.failures < self.pacing.retries => {
-                let delay = self.next_delay(tries);
-                tracing::info!(status = reply.status.as_u16(), %target, %op, ?delay, "retrying after a server error");
-                tokio::time::sleep(delay).await;
+                let reason = format!("a server error ({})", reply.status);
+                self.back_off(tries, &reason, target, op).await;
             }
             None if reply.status.is_success() => {
                 return self.checked(reply, tries, target, op, check).await;
@@ -264,9 +263,8 @@ impl Transport {
         match check(&reply) {
             Ok(()) => Ok(Some(reply)),
             Err(reason) if tries.failures < self.pacing.retries => {
-                let delay = self.next_delay(tries);
-                tracing::info!(%reason, %target, %op, ?delay, "retrying after an answer that makes no sense");
-                tokio::time::sleep(delay).await;
+                let reason = format!("an answer that makes no sense ({})", clean(&reason));
+                self.back_off(tries, &reason, target, op).await;
                 Ok(None)
             }
             Err(reason) => Err(GithubError::Malformed {
@@ -292,16 +290,17 @@ impl Transport {
                 reason,
             });
         }
-        let delay = self.next_delay(tries);
-        tracing::info!(%reason, %target, %op, ?delay, "retrying after a connection failure");
-        tokio::time::sleep(delay).await;
+        let reason = format!("a connection failure ({reason})");
+        self.back_off(tries, &reason, target, op).await;
         Ok(())
     }
 
-    /// Counts one more failure and says how long to back off before the next try.
-    fn next_delay(&self, tries: &mut Tries) -> Duration {
+    /// Counts one more failure and backs off before the next try; `reason` is for `-v` logs.
+    async fn back_off(&self, tries: &mut Tries, reason: &str, target: &str, op: &Op) {
         tries.failures += 1;
-        jitter(self.pacing.backoff, tries.failures - 1)
+        let delay = jitter(self.pacing.backoff, tries.failures - 1);
+        tracing::info!(%target, %op, ?delay, "retrying after {reason}");
+        tokio::time::sleep(delay).await;
     }
 
     async fn once(
@@ -346,8 +345,16 @@ impl Transport {
         op: &Op,
     ) -> Result<(), GithubError> {
         let now = Instant::now();
-        let until = now + wait;
         let mut pause = self.pause.lock().expect("pause lock");
+        let refused = |waited: Duration| GithubError::RateLimited {
+            target: target.to_string(),
+            op: op.clone(),
+            waited_secs: waited.as_secs(),
+        };
+        // The wait is the server's number: one the clock cannot count is past any --max-wait.
+        let Some(until) = now.checked_add(wait) else {
+            return Err(refused(pause.waited));
+        };
         let current = pause.until.filter(|u| *u > now).unwrap_or(now);
         // Requests already in flight when the limit hit come back limited too; within a pause
         // they change nothing worth a word.
@@ -356,19 +363,19 @@ impl Transport {
         }
         let extra = until - current;
         if pause.waited + extra > self.pacing.max_wait {
-            return Err(GithubError::RateLimited {
-                target: target.to_string(),
-                op: op.clone(),
-                waited_secs: pause.waited.as_secs(),
-            });
+            return Err(refused(pause.waited));
         }
         pause.waited += extra;
         pause.until = Some(until);
-        let wall = chrono::Utc::now()
-            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        let wall = chrono::Duration::from_std(wait)
+            .ok()
+            .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+            .map_or_else(
+                || "far in the future".to_owned(),
+                |wall| wall.format("%H:%M:%S UTC").to_string(),
+            );
         let line = format!(
-            "GitHub's {why} was hit while {op} on `{target}`: waiting until {} ({} s)",
-            wall.format("%H:%M:%S UTC"),
+            "GitHub's {why} was hit while {op} on `{target}`: waiting until {wall} ({} s)",
             wait.as_secs_f64().ceil()
         );
         // Waiting is news for whoever runs this, not a diagnostic: a plain line at any
@@ -404,7 +411,6 @@ fn say(line: &str) {
     let _ = writeln!(err, "{clear}{line}");
 }
 
-/// octocrab's errors nest their cause; the innermost says what went wrong.
 /// The most of one answer's body read: GitHub's largest pages (100 repositories) are well under
 /// a megabyte, so anything this big is not GitHub.
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
@@ -449,6 +455,7 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// octocrab's errors nest their cause; the innermost says what went wrong.
 fn describe(error: &octocrab::Error) -> String {
     clean(&innermost(error))
 }

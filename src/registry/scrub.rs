@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
+use zeroize::Zeroizing;
 
 use super::{encode, endpoint, Filled, Probe, ProbeReport};
 
@@ -17,39 +18,41 @@ pub(super) const SCRUB_MIN: usize = 3;
 
 impl Scrubber {
     pub(super) fn for_probe(probe: &Probe) -> Scrubber {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        // Each value is a secret's (or the password's) copy: it is kept only as a SecretString,
+        // and the texts made on the way are zeroised.
+        let mut pairs: Vec<(SecretString, String)> = Vec::new();
+        let mut add = |value: &str, name: String| {
+            if value.len() >= SCRUB_MIN {
+                pairs.push((SecretString::from(value), name));
+            }
+        };
         let fields = [&probe.registry, &probe.username]
             .into_iter()
             .chain(probe.push.iter());
         for (value, name) in fields.filter_map(Filled::secret) {
-            pairs.push((value.to_string(), name.to_string()));
-            pairs.push((encode(value), name.to_string()));
+            add(value, name.to_string());
+            add(&Zeroizing::new(encode(value)), name.to_string());
         }
         if probe.registry.is_secret() {
             if let Ok(e) = endpoint(&probe.registry) {
                 let host = e
                     .authority
                     .parse::<http::uri::Authority>()
-                    .map(|a| a.host().to_string())
+                    .map(|a| Zeroizing::new(a.host().to_string()))
                     .unwrap_or_default();
-                for part in [e.authority, host] {
-                    pairs.push((part, probe.registry.to_string()));
-                }
+                add(&Zeroizing::new(e.authority), probe.registry.to_string());
+                add(&host, probe.registry.to_string());
             }
         }
         let password = probe.password.expose_secret();
-        let raw = zeroize::Zeroizing::new(format!("{}:{password}", probe.username.expose()));
-        for secret in [STANDARD.encode(raw.as_bytes()), password.to_string()] {
-            pairs.push((secret, "[REDACTED]".into()));
-        }
-        pairs.retain(|(value, _)| value.len() >= SCRUB_MIN);
-        pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
-        Scrubber(
-            pairs
-                .into_iter()
-                .map(|(value, name)| (SecretString::from(value), name))
-                .collect(),
-        )
+        let raw = Zeroizing::new(format!("{}:{password}", probe.username.expose()));
+        add(
+            &Zeroizing::new(STANDARD.encode(raw.as_bytes())),
+            "[REDACTED]".into(),
+        );
+        add(password, "[REDACTED]".into());
+        pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.expose_secret().len()));
+        Scrubber(pairs)
     }
 
     /// `text` with every value replaced, ignoring ASCII case (host names, percent-encoding).

@@ -21,6 +21,11 @@ use super::{one_line, strip_newline, Outcome, SourceError, STDERR_MAX_CHARS, STD
 /// Long enough for a password manager that asks for its passphrase through pinentry.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest `timeout` accepted. A command still running after a day waits for something that
+/// will not come; and the deadline, now plus the timeout, must stay within what the clock counts
+/// (past it, adding panics).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// GitHub's limit for a value, plus the line break that is stripped from the output.
 const STDOUT_CAP: usize = crate::source::MAX_VALUE_BYTES + 2;
 
@@ -79,6 +84,11 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     };
     if duration.is_zero() {
         return Err(format!("`timeout = \"{text}\"` is zero; {fix}"));
+    }
+    if duration > MAX_TIMEOUT {
+        return Err(format!(
+            "`timeout = \"{text}\"` is longer than a day; give the command at most \"24h\""
+        ));
     }
     Ok(duration)
 }
@@ -319,7 +329,7 @@ fn watch_signals() {
 }
 
 /// The last few lines of a command's stderr, on one line and short enough for a message.
-pub(super) fn stderr_tail(stderr: &[u8]) -> String {
+fn stderr_tail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text
         .lines()

@@ -104,7 +104,7 @@ pub enum SourceError {
     CommandNotUtf8 { secret: String, program: String },
 }
 
-pub(super) fn or_nothing(tried: &str) -> &str {
+fn or_nothing(tried: &str) -> &str {
     if tried.is_empty() {
         "its `from` chain is empty"
     } else {

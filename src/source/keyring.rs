@@ -47,26 +47,11 @@ pub fn store_in_keyring(
         secret: secret.to_owned(),
         detail,
     })?;
-    let stored = keyring_core::Entry::new(service, user)
-        .and_then(|entry| entry.set_password(value.expose_secret()));
-    match stored {
-        Ok(()) => {
-            tracing::info!(secret, service, user, "stored in the keyring");
-            Ok(())
-        }
-        Err(keyring_core::Error::NoStorageAccess(platform)) => Err(SourceError::KeyringLocked {
-            secret: secret.to_owned(),
-            service: service.to_owned(),
-            user: user.to_owned(),
-            detail: one_line(&platform.to_string()),
-        }),
-        Err(other) => Err(SourceError::Keyring {
-            secret: secret.to_owned(),
-            service: service.to_owned(),
-            user: user.to_owned(),
-            detail: describe_keyring_error(other),
-        }),
-    }
+    keyring_core::Entry::new(service, user)
+        .and_then(|entry| entry.set_password(value.expose_secret()))
+        .map_err(|error| failure(error, secret, service, user))?;
+    tracing::info!(secret, service, user, "stored in the keyring");
+    Ok(())
 }
 
 pub(super) fn from_keyring(
@@ -79,20 +64,22 @@ pub(super) fn from_keyring(
         detail,
     })?;
     let found = keyring_core::Entry::new(service, user).and_then(|entry| entry.get_password());
-    let error = match found {
+    match found {
         Ok(password) => {
             let password = Zeroizing::new(password);
-            return Ok(Outcome::Value(SecretString::from(password.as_str())));
+            Ok(Outcome::Value(SecretString::from(password.as_str())))
         }
-        Err(keyring_core::Error::NoEntry) => {
-            return Ok(Outcome::Nothing(format!(
-                "no keyring entry for service `{service}`, user `{user}`"
-            )));
-        }
-        Err(error) => error,
-    };
+        Err(keyring_core::Error::NoEntry) => Ok(Outcome::Nothing(format!(
+            "no keyring entry for service `{service}`, user `{user}`"
+        ))),
+        Err(error) => Err(failure(error, secret, service, user)),
+    }
+}
+
+/// A keyring error on reading or storing `secret`'s entry, as the error to show.
+fn failure(error: keyring_core::Error, secret: &str, service: &str, user: &str) -> SourceError {
     let (secret, service, user) = (secret.to_owned(), service.to_owned(), user.to_owned());
-    Err(match error {
+    match error {
         keyring_core::Error::NoStorageAccess(platform) => SourceError::KeyringLocked {
             secret,
             service,
@@ -113,12 +100,12 @@ pub(super) fn from_keyring(
             user,
             detail: describe_keyring_error(other),
         },
-    })
+    }
 }
 
 /// A message for a keyring error that never includes the bytes some variants carry: their
 /// `Debug`, and `Display` of `Ambiguous`, can show stored secrets.
-pub(super) fn describe_keyring_error(error: keyring_core::Error) -> String {
+fn describe_keyring_error(error: keyring_core::Error) -> String {
     use keyring_core::Error as E;
     match error {
         E::PlatformFailure(platform) => one_line(&platform.to_string()),

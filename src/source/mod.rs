@@ -35,7 +35,6 @@ pub enum Source {
     Env(String),
     /// `keyring = { service = "...", user = "..." }`
     Keyring { service: String, user: String },
-    /// `prompt = "Label"`, optionally `confirm = true`
     /// `prompt = "Label"`, optionally `confirm = true`, and `remember = true` to offer storing
     /// the typed value in the chain's keyring source.
     Prompt {
@@ -134,11 +133,11 @@ pub enum Resolution {
     Deferred,
 }
 
-/// How the GitHub token is named in error messages.
 /// GitHub's limit on a secret's plaintext: 48 KB. Sources stop reading a little past it, and the
 /// value rules report a value over it.
 pub const MAX_VALUE_BYTES: usize = 48 * 1024;
 
+/// How the GitHub token is named in error messages.
 const TOKEN_NAME: &str = "[github] token";
 const CONFIRM_ATTEMPTS: usize = 3;
 const STDERR_MAX_LINES: usize = 3;

@@ -647,7 +647,18 @@ fn timeouts_parse_with_units() {
     assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
     assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
     assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
-    for bad in ["", "30", "s", "0s", "1.5s", "-1s", "3 days"] {
+    assert_eq!(parse_timeout("24h"), Ok(Duration::from_secs(24 * 3600)));
+    for bad in [
+        "",
+        "30",
+        "s",
+        "0s",
+        "1.5s",
+        "-1s",
+        "3 days",
+        "25h",
+        "18446744073709551615s",
+    ] {
         assert!(parse_timeout(bad).is_err(), "{bad}");
     }
 }

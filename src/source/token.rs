@@ -26,13 +26,6 @@ pub struct Token {
 /// skipped), then GH_TOKEN, GITHUB_TOKEN (empty counts as unset), then `gh auth token`.
 pub fn resolve_token(configured: &[Source]) -> Result<Token, SourceError> {
     let token = resolve_token_with(configured, &process_env, &gh_auth_token)?;
-    for source in configured {
-        if let Source::File(path) = source {
-            if token.origin == config_origin(source) {
-                warn_if_others_can_read(path);
-            }
-        }
-    }
     tracing::info!(origin = %token.origin, "using a GitHub token");
     Ok(token)
 }
@@ -51,11 +44,15 @@ pub(super) fn resolve_token_with(
                     source,
                     Source::Env(_) | Source::Keyring { .. } | Source::Value(_)
                 );
-                return token_from(
+                let token = token_from(
                     value.expose_secret().as_bytes(),
                     strip,
                     config_origin(source),
-                );
+                )?;
+                if let Source::File(path) = source {
+                    warn_if_others_can_read(path);
+                }
+                return Ok(token);
             }
             Outcome::Nothing(why) => tried.push(format!("config {why}")),
             Outcome::Deferred => tried.push("config prompt skipped".to_owned()),

@@ -570,6 +570,8 @@ fn cases() -> Vec<Case> {
             &["secretsync.toml:5:", "`timeout` goes only with `command`"]),
         case("a misspelt timeout", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimout = \"5s\"")),
             &["secretsync.toml:6:", "`timeout`"]),
+        case("a timeout past what the clock counts", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimeout = \"18446744073709551615s\"")),
+            &["secretsync.toml:4:", "is longer than a day", "at most \"24h\""]),
         // ---- sandbox flags parsed by clap (issue 9) ------------------------------------------------
         case("sandbox --repo that is not a repository", Keep, &["'not a repo'", "--repo <OWNER/NAME>", "of the form owner/name"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--repo", "not a repo"]])

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use secretsync_sandbox::{PrimaryLimit, Transient};
+use secretsync_sandbox::{PrimaryLimit, SecondaryLimit, Transient};
 
 use crate::support::{Env, ALIYUN, REPO};
 
@@ -53,6 +53,31 @@ fn waiting_past_max_wait_is_a_clear_error_and_a_rerun_converges() {
     env.sandbox.clear_requests();
     env.apply_with_password("p").assert_code(0);
     assert_eq!(env.counts(), (1, 0, 0, 0));
+}
+
+#[test]
+fn a_retry_after_past_any_clock_is_refused_like_a_long_wait() {
+    let env = Env::new();
+    env.config(ALIYUN);
+    // The server's number of seconds, whatever it is, must not crash the run.
+    env.sandbox.set_secondary_limit(Some(SecondaryLimit {
+        writes: 0,
+        window: Duration::from_secs(60),
+        retry_after: Some(u64::MAX),
+    }));
+    let out = env
+        .cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run();
+    out.assert_code(1);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(out.stdout.contains("past --max-wait"), "{}", out.stdout);
+    env.sandbox.set_secondary_limit(None);
+    env.cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "p")
+        .run()
+        .assert_code(0);
+    assert_eq!(env.sandbox.names(REPO).len(), 4);
 }
 
 #[test]
