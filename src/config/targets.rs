@@ -83,6 +83,41 @@ impl Place {
     }
 }
 
+impl Place {
+    /// The scopes this place is, among an organization's repositories `names` (a `Match`'s
+    /// pattern picks them; a `Scope` is itself whatever the names).
+    pub fn scopes_among(&self, names: Vec<String>) -> Vec<Scope> {
+        let (org, pattern, app, environment) = match self {
+            Place::Scope(scope) => return vec![scope.clone()],
+            Place::Match {
+                org,
+                pattern,
+                app,
+                environment,
+            } => (org, pattern, *app, environment),
+        };
+        // The pattern was validated when the config was read.
+        let glob = glob::Pattern::new(pattern).unwrap_or_default();
+        names
+            .into_iter()
+            .filter(|name| glob.matches(name))
+            .map(|name| {
+                let repo = Repo {
+                    owner: org.clone(),
+                    name,
+                };
+                match environment {
+                    Some(environment) => Scope::Environment {
+                        repo,
+                        environment: environment.clone(),
+                    },
+                    None => Scope::Repo { repo, app },
+                }
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -23,6 +23,7 @@ use crate::config::{Config, Store};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::github::{Client, Pacing};
+use crate::scope::Scope;
 use crate::source;
 
 /// The `--json` document (docs/doctor.md).
@@ -104,6 +105,9 @@ pub struct TargetReport {
     /// Called `checks` in the JSON document, as it always was.
     #[serde(rename = "checks")]
     pub probes: Vec<ProbeResult>,
+    /// The scopes the target reached (a match's repositories), for the shared record's probes.
+    #[serde(skip)]
+    pub scopes: Vec<Scope>,
 }
 
 #[derive(Debug, Serialize)]

@@ -187,13 +187,21 @@ impl Probes {
 
 pub(super) async fn target(cx: &Context<'_>, target: &Target) -> TargetReport {
     let mut probes = Probes::default();
-    let _ = match &target.place {
-        Place::Scope(scope) => scope_chain(cx, target, scope, &mut probes).await,
-        Place::Match { org, pattern, .. } => match_chain(cx, org, pattern, &mut probes).await,
+    let scopes = match &target.place {
+        Place::Scope(scope) => {
+            let _ = scope_chain(cx, target, scope, &mut probes).await;
+            vec![scope.clone()]
+        }
+        Place::Match { org, pattern, .. } => {
+            match_chain(cx, &target.place, (org, pattern), &mut probes)
+                .await
+                .unwrap_or_default()
+        }
     };
     TargetReport {
         target: target.place.to_string(),
         probes: probes.0,
+        scopes,
     }
 }
 
@@ -513,8 +521,13 @@ async fn list(cx: &Context<'_>, scope: &Scope, items: Items, probes: &mut Probes
 }
 
 /// `repos = { org, match }`: the organization's repository list must be readable, and something
-/// in it must match.
-async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, probes: &mut Probes) -> Step {
+/// in it must match. The scopes matched, when it does.
+async fn match_chain(
+    cx: &Context<'_>,
+    place: &Place,
+    (org, pattern): (&str, &str),
+    probes: &mut Probes,
+) -> Result<Vec<Scope>, Stop> {
     scopes_probe(cx, &["repo"], probes)?;
     let names = match cx.client.org_repositories(org).await {
         Ok(names) => names,
@@ -539,31 +552,21 @@ async fn match_chain(cx: &Context<'_>, org: &str, pattern: &str, probes: &mut Pr
             return Err(probes.fail("repositories", advice::no_answer(&e, &doing)));
         }
     };
-    let matching = match glob::Pattern::new(pattern) {
-        Ok(glob) => names.iter().filter(|n| glob.matches(n)).count(),
-        Err(e) => {
-            return Err(probes.fail(
-                "repositories",
-                format!("`{pattern}` is not a valid pattern ({e}); fix `match` in the target"),
-            ))
-        }
-    };
+    let count = names.len();
+    let scopes = place.scopes_among(names);
+    let matching = scopes.len();
     if matching == 0 {
         return Err(probes.fail(
             "repositories",
             format!(
-                "none of the {} repositories of `{org}` that the token can see matches `{pattern}`; check the pattern, and {}",
-                names.len(),
+                "none of the {count} repositories of `{org}` that the token can see matches `{pattern}`; check the pattern, and {}",
                 advice::see_repository(cx.kind, true)
             ),
         ));
     }
     probes.pass(
         "repositories",
-        format!(
-            "can list the repositories of `{org}`: {matching} of {} match `{pattern}`",
-            names.len()
-        ),
+        format!("can list the repositories of `{org}`: {matching} of {count} match `{pattern}`"),
     );
-    Ok(())
+    Ok(scopes)
 }

@@ -5,7 +5,6 @@
 //! whether it came from its source.
 
 use crate::config::{Config, Decl, Place, Target, STATE_VARIABLE};
-use crate::github::Client;
 use crate::scope::{Repo, Scope};
 use crate::shared_state::{self, LoadError};
 use crate::state::Fingerprinter;
@@ -43,7 +42,7 @@ pub(super) async fn record(
     key: KeyProbe,
 ) -> SharedReport {
     let (key_probe, key) = key;
-    let homes = homes(cx.client, config, targets).await;
+    let homes = homes(config, targets);
     let scopes =
         futures::future::join_all(homes.iter().map(|h| home_probes(cx, h, key.as_ref()))).await;
     SharedReport {
@@ -68,19 +67,14 @@ fn reached(target: &Target, report: &TargetReport) -> bool {
 }
 
 /// Where the reached targets' scopes keep their records, each once, in config order.
-async fn homes(client: &Client, config: &Config, targets: &[TargetReport]) -> Vec<Scope> {
+fn homes(config: &Config, targets: &[TargetReport]) -> Vec<Scope> {
     let mut homes: Vec<Scope> = Vec::new();
     for (target, report) in config.targets.iter().zip(targets) {
         if !reached(target, report) {
             continue;
         }
-        // A match listed a moment ago, when its target was probed; should the listing fail
-        // now, its scopes are left out.
-        let Ok(scopes) = client.scopes(&target.place).await else {
-            continue;
-        };
-        for scope in scopes {
-            let home = shared_state::home(&scope);
+        for scope in &report.scopes {
+            let home = shared_state::home(scope);
             if !homes.contains(&home) {
                 homes.push(home);
             }

@@ -521,35 +521,10 @@ impl Client {
     /// The scopes a target's place stands for: itself, or for `repos = { org, match }` every
     /// repository of the organization whose name matches, as GitHub lists them now.
     pub async fn scopes(&self, place: &Place) -> Result<Vec<Scope>, GithubError> {
-        let (org, pattern, app, environment) = match place {
-            Place::Scope(scope) => return Ok(vec![scope.clone()]),
-            Place::Match {
-                org,
-                pattern,
-                app,
-                environment,
-            } => (org, pattern, *app, environment),
-        };
-        // The pattern was validated when the config was read.
-        let glob = glob::Pattern::new(pattern).unwrap_or_default();
-        let names = self.org_repositories(org).await?;
-        Ok(names
-            .into_iter()
-            .filter(|name| glob.matches(name))
-            .map(|name| {
-                let repo = Repo {
-                    owner: org.clone(),
-                    name,
-                };
-                match environment {
-                    Some(environment) => Scope::Environment {
-                        repo,
-                        environment: environment.clone(),
-                    },
-                    None => Scope::Repo { repo, app },
-                }
-            })
-            .collect())
+        match place {
+            Place::Scope(scope) => Ok(vec![scope.clone()]),
+            Place::Match { org, .. } => Ok(place.scopes_among(self.org_repositories(org).await?)),
+        }
     }
 
     /// The names of every repository of an organization.

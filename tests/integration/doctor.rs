@@ -645,8 +645,15 @@ fn each_matched_repository_has_its_shared_record_checked() {
         &env,
         "[[targets]]\nrepos = { org = \"acme\", match = \"*\" }\n",
     );
+    env.sandbox.clear_requests();
     let out = shared_doctor(&env, TOKEN, Some(TEAM_KEY), &[]);
     out.assert_code(1);
+    let listings = env
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/orgs/acme/repos")
+        .count();
+    assert_eq!(listings, 1, "the match's repositories are listed once");
     assert_contains(&out, "shared record of acme/shop");
     assert_contains(&out, "shared record of acme/web");
     let problems = problems(&out);
