@@ -16,6 +16,8 @@
 //! line names them as the config wrote them (`secret:NAME`). Whatever the servers answer (their
 //! errors, a token service's URL) may echo any of these, and is scrubbed of all of them.
 
+// A query component is percent-encoded as a path segment is: everything but RFC 3986's unreserved.
+use crate::scope::encode_segment as encode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
@@ -720,19 +722,6 @@ fn show_uri(uri: &Uri) -> String {
         uri.authority().map(|a| a.as_str()).unwrap_or(""),
         uri.path()
     )
-}
-
-/// Percent-encoding for a query value: everything but RFC 3986 unreserved characters.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
