@@ -66,6 +66,15 @@ pub enum Written {
     Updated,
 }
 
+/// A write GitHub accepted, and when at the latest it took effect: the answer's `Date` (RFC
+/// 3339, whole seconds; `None` when the answer had none GitHub's way). GitHub sets the item's
+/// `updated_at` before it answers, on the same clock, so `updated_at` is at or before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    pub written: Written,
+    pub at_latest: Option<String>,
+}
+
 impl Client {
     /// Must be called inside a tokio runtime.
     pub fn new(api: &ApiUrl, token: SecretString, pacing: Pacing) -> Result<Client, GithubError> {
@@ -326,7 +335,7 @@ impl Client {
         body: Option<Value>,
         target: &str,
         op: Op,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let check = |reply: &Reply| match reply.status {
             StatusCode::CREATED | StatusCode::NO_CONTENT => Ok(()),
             other => Err(format!(
@@ -337,11 +346,17 @@ impl Client {
             .transport
             .send(method, uri, body.as_ref(), target, &op, &check)
             .await?;
-        match reply.status {
-            StatusCode::CREATED => Ok(Written::Created),
-            StatusCode::NO_CONTENT => Ok(Written::Updated),
-            _ => Err(status_error(target, op, &reply)),
-        }
+        let written = match reply.status {
+            StatusCode::CREATED => Written::Created,
+            StatusCode::NO_CONTENT => Written::Updated,
+            _ => return Err(status_error(target, op, &reply)),
+        };
+        let at_latest = reply
+            .headers
+            .get(http::header::DATE)
+            .and_then(|date| date.to_str().ok())
+            .and_then(wire::http_date);
+        Ok(Landed { written, at_latest })
     }
 
     /// PUT a secret. Without `sealed`, only an organization secret's access changes.
@@ -351,7 +366,7 @@ impl Client {
         name: &str,
         sealed: Option<&Sealed>,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let mut fields = Vec::new();
         if let Some(sealed) = sealed {
             fields.push(("encrypted_value", json!(sealed.encrypted_value)));
@@ -371,7 +386,7 @@ impl Client {
         name: &str,
         variable: bool,
         repositories: &[u64],
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let uri = format!("{}/repositories", self.item_path(scope, name, variable));
         let body = json!({ "selected_repository_ids": repositories });
         let op = Op::Access(name.to_string());
@@ -379,14 +394,14 @@ impl Client {
             .await
     }
 
-    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<Landed, GithubError> {
         let uri = self.item_path(scope, name, false);
         let op = Op::Delete(name.to_string());
         self.write(Method::DELETE, &uri, None, &target_of(scope), op)
             .await
     }
 
-    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<Landed, GithubError> {
         let uri = self.item_path(scope, name, true);
         let op = Op::DeleteVariable(name.to_string());
         self.write(Method::DELETE, &uri, None, &target_of(scope), op)
@@ -401,7 +416,7 @@ impl Client {
         name: &str,
         value: &str,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let op = Op::WriteVariable(name.to_string());
         let target = target_of(scope);
         let Some(path) = scope.variables_path() else {
@@ -425,14 +440,17 @@ impl Client {
         name: &str,
         value: &str,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let body = item_body(vec![("name", json!(name)), ("value", json!(value))], access);
         let uri = self.item_path(scope, name, true);
         let op = Op::WriteVariable(name.to_string());
         // GitHub answers a PATCH with 204; it never creates.
         self.write(Method::PATCH, &uri, Some(body), &target_of(scope), op)
             .await
-            .map(|_| Written::Updated)
+            .map(|landed| Landed {
+                written: Written::Updated,
+                ..landed
+            })
     }
 
     /// Whether the environment exists; `create` makes it when it does not.

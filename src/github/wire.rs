@@ -75,6 +75,18 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
         })
 }
 
+/// An HTTP `Date` (RFC 9110's IMF-fixdate, or the older forms RFC 2822 reads) as GitHub writes
+/// `updated_at`: RFC 3339, UTC, whole seconds.
+pub fn http_date(text: &str) -> Option<String> {
+    let parsed = chrono::DateTime::parse_from_rfc2822(text.trim()).ok()?;
+    Some(
+        parsed
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +136,15 @@ mod tests {
             None
         );
         assert_eq!(same_origin("https://h", "https://h.evil/x"), None);
+    }
+
+    #[test]
+    fn an_http_date_reads_as_githubs_updated_at() {
+        assert_eq!(
+            http_date("Tue, 01 Dec 2026 18:00:07 GMT").as_deref(),
+            Some("2026-12-01T18:00:07Z")
+        );
+        assert_eq!(http_date("yesterday"), None);
+        assert_eq!(http_date(""), None);
     }
 }

@@ -97,7 +97,7 @@ pub fn run(
         state,
         prune: options.prune,
         only: only.as_deref(),
-        adopt: command == Command::Apply,
+        applying: command == Command::Apply,
     };
     runtime.block_on(steps(&scan, values, command, options, out))
 }

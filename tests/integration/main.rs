@@ -28,6 +28,7 @@ mod prompt_pty;
 mod real_keyring;
 mod registry;
 mod registry_support;
+mod round_trips;
 mod sandbox_cli;
 mod scopes;
 mod shared_state;
