@@ -172,10 +172,7 @@ impl Client {
             .get_if_none_match(uri, etag, target, op, &check)
             .await?;
         match (reply.status, kept) {
-            (StatusCode::NOT_MODIFIED, Some((entry, items))) => {
-                tracing::debug!(path = uri.split('?').next().unwrap_or(uri), "not modified");
-                Ok((items, entry.next))
-            }
+            (StatusCode::NOT_MODIFIED, Some((entry, items))) => Ok((items, entry.next)),
             (StatusCode::OK, _) => {
                 let items: Vec<T> = wire::page_items(&reply.body, key)
                     .map_err(|reason| malformed(target, op, &reason))?;

@@ -140,7 +140,7 @@ async fn steps(
 }
 
 /// The key that fingerprints values: the team's `[state] key` for a shared record; else this
-/// machine's. `plan` never writes, so it never makes the local key; without a key nothing
+/// machine's. `plan` writes no state, so it never makes the local key; without a key nothing
 /// recorded can match.
 fn fingerprint_key(
     config: &Config,
