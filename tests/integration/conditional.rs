@@ -167,3 +167,31 @@ fn a_cache_that_cannot_be_written_is_only_logged() {
     assert!(out.stdout.contains("In sync:"), "{}", out.stdout);
     assert_eq!(listings(&requests, "/actions/secrets"), [200]);
 }
+
+#[test]
+fn a_repository_added_behind_a_full_last_page_is_found() {
+    // Exactly one full page of 100: a repository named after them all makes a second page and
+    // leaves the first as it was, so a 304 for the first would hide it.
+    let env = Env::new();
+    env.sandbox.add_org("full");
+    for i in 0..100 {
+        env.sandbox.add_repo(&format!("full/svc-{i:03}"));
+    }
+    env.config(
+        "[secrets.A]\nvalue = \"a\"\n\n[[targets]]\nrepos = { org = \"full\", match = \"svc-*\" }\n",
+    );
+    env.apply();
+    let (out, requests, _) = run(&env, &["apply", "--yes"]);
+    out.assert_code(0);
+    assert_eq!(
+        listings(&requests, "/orgs/full/repos"),
+        [200],
+        "a full last page is not kept"
+    );
+
+    env.sandbox.add_repo("full/svc-zzz");
+    let (out, requests, _) = run(&env, &["plan", "--detailed-exitcode"]);
+    out.assert_code(2);
+    assert!(out.stdout.contains("full/svc-zzz"), "{}", out.stdout);
+    assert_eq!(listings(&requests, "/orgs/full/repos"), [200, 200]);
+}
