@@ -3,6 +3,7 @@
 //! organization items. Every status is mapped to an error that says what it means for the user;
 //! nothing above this module sees HTTP.
 
+pub mod cache;
 mod error;
 pub mod identity;
 mod transport;
@@ -19,6 +20,7 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+pub use cache::HttpCache;
 pub use error::{GithubError, Op};
 pub use transport::Pacing;
 
@@ -36,6 +38,8 @@ const MAX_PAGES: usize = 1000;
 pub struct Client {
     transport: Transport,
     keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
+    /// Listings' ETags and pages, for conditional GETs; `None` sends every GET plain.
+    cache: Option<HttpCache>,
 }
 
 /// The async runtime every command that talks to GitHub runs on, and a client on it: two
@@ -96,7 +100,14 @@ impl Client {
         Ok(Client {
             transport: Transport::new(octo, api.clone(), pacing),
             keys: tokio::sync::Mutex::new(HashMap::new()),
+            cache: None,
         })
+    }
+
+    /// Keep listings in `cache` and ask GitHub for each only if it changed since.
+    pub fn with_cache(mut self, cache: Option<HttpCache>) -> Client {
+        self.cache = cache;
+        self
     }
 
     /// A flag that, once set, makes every write not yet sent fail as interrupted.
@@ -133,19 +144,9 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(malformed(target, op, "too many pages"));
             }
-            // A garbled page (cut short, or a proxy's HTML) is fetched again.
-            let check = |reply: &Reply| wire::page_items::<Value>(&reply.body, key).map(|_| ());
-            let reply = self
-                .transport
-                .send(Method::GET, &uri, None, target, op, &check)
-                .await?;
-            if reply.status != StatusCode::OK {
-                return Err(status_error(target, op.clone(), &reply));
-            }
-            let items: Vec<T> = wire::page_items(&reply.body, key)
-                .map_err(|reason| malformed(target, op, &reason))?;
+            let (items, link) = self.page(&uri, key, target, op).await?;
             all.extend(items);
-            next = wire::next_link(&reply.headers)
+            next = link
                 .map(|link| {
                     wire::same_origin(self.transport.api().as_str(), &link).ok_or_else(|| {
                         malformed(target, op, "a paging link points to another host")
@@ -154,6 +155,65 @@ impl Client {
                 .transpose()?;
         }
         Ok(all)
+    }
+
+    /// One page's items and its `next` link: asked for with the cached page's ETag, if one is
+    /// kept, and taken from the cache when GitHub answers 304.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+        key: Option<&str>,
+        target: &str,
+        op: &Op,
+    ) -> Result<(Vec<T>, Option<String>), GithubError> {
+        let url = format!("{}{uri}", self.transport.api().as_str());
+        // A kept page that no longer reads as one is not worth a 304.
+        let kept = self.cache.as_ref().and_then(|cache| {
+            let entry = cache.get(&url)?;
+            let items = wire::page_items::<T>(&entry.body, key).ok()?;
+            Some((entry, items))
+        });
+        // A garbled page (cut short, or a proxy's HTML) is fetched again.
+        let check = |reply: &Reply| wire::page_items::<Value>(&reply.body, key).map(|_| ());
+        let etag = kept.as_ref().map(|(entry, _)| entry.etag.as_str());
+        let reply = self
+            .transport
+            .get_if_none_match(uri, etag, target, op, &check)
+            .await?;
+        match (reply.status, kept) {
+            (StatusCode::NOT_MODIFIED, Some((entry, items))) => Ok((items, entry.next)),
+            (StatusCode::OK, _) => {
+                let items: Vec<T> = wire::page_items(&reply.body, key)
+                    .map_err(|reason| malformed(target, op, &reason))?;
+                let next = wire::next_link(&reply.headers);
+                self.keep(&url, reply, next.clone(), items.len());
+                Ok((items, next))
+            }
+            _ => Err(status_error(target, op.clone(), &reply)),
+        }
+    }
+
+    /// Keep a page answered in full, with its ETag. A full last page is not kept: an item added
+    /// after it can make a next page while this one stays the same, and a 304 would hide it.
+    fn keep(&self, url: &str, reply: Reply, next: Option<String>, count: usize) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let etag = reply
+            .headers
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok());
+        match etag {
+            Some(etag) if next.is_some() || count < wire::per_page(url) => {
+                let entry = cache::Entry {
+                    etag: etag.to_owned(),
+                    body: reply.body,
+                    next,
+                };
+                cache.put(url, &entry);
+            }
+            _ => cache.forget(url),
+        }
     }
 
     /// Every secret of `scope`; for organizations with who may use each.

@@ -53,6 +53,15 @@ pub fn same_origin(api: &str, link: &str) -> Option<String> {
         .then(|| link[api.len()..].to_string())
 }
 
+/// The page size a list URL asks for: its `per_page`, else GitHub's default of 30.
+pub fn per_page(url: &str) -> usize {
+    url.split_once('?')
+        .map_or("", |(_, query)| query)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("per_page=")?.parse().ok())
+        .unwrap_or(30)
+}
+
 /// The `rel="next"` target of a `Link` header.
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
@@ -108,6 +117,14 @@ mod tests {
         last_only.insert(LINK, "<https://x/y?page=1>; rel=\"prev\"".parse().unwrap());
         assert_eq!(next_link(&last_only), None);
         assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn page_sizes() {
+        assert_eq!(per_page("http://h/orgs/o/repos?per_page=100"), 100);
+        assert_eq!(per_page("http://h/x?page=2&per_page=7"), 7);
+        assert_eq!(per_page("http://h/x?page=2"), 30);
+        assert_eq!(per_page("http://h/x?per_page=lots"), 30);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod audit;
 mod bad_input;
 mod cli_help;
 mod concurrency;
+mod conditional;
 mod confirm;
 mod doctor;
 mod errors;

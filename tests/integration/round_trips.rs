@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Env, ALIYUN, REPO};
+use crate::support::{Env, ALIYUN, OTHER, REPO};
 
 const LATENCY: Duration = Duration::from_millis(100);
 
@@ -91,4 +91,44 @@ fn a_write_by_someone_else_after_ours_is_still_drift() {
     );
     let same = reasons.iter().filter(|(_, code)| code == "same").count();
     assert_eq!(same, 3, "{reasons:?}");
+}
+
+fn many(count: usize, changed: Option<usize>) -> String {
+    let value = |i: usize| match changed {
+        Some(c) if c == i => format!("new{i}"),
+        _ => format!("v{i}"),
+    };
+    (0..count)
+        .map(|i| format!("[secrets.S{i:03}]\nvalue = \"{}\"\n", value(i)))
+        .collect()
+}
+
+#[test]
+fn a_rotation_of_one_of_a_hundred_is_two_round_trips_and_three_requests() {
+    let env = Env::new();
+    env.config_for_repo(&many(100, None));
+    env.apply();
+    env.config_for_repo(&many(100, Some(42)));
+    let (requests, round_trips) = measured_apply(&env, "unused", &[]);
+    assert_eq!((requests, round_trips), (3, 2), "{:#?}", env.requests());
+    assert_eq!(env.counts(), (1, 1, 1, 0));
+}
+
+#[test]
+fn a_no_op_over_several_scopes_is_one_round_trip_and_answered_304_once_warm() {
+    let env = Env::new();
+    env.config(&format!(
+        "[secrets.A]\nvalue = \"a\"\n[variables.V]\nvalue = \"v\"\n\n\
+         [[targets]]\nrepos = [\"{REPO}\", \"{OTHER}\"]\n"
+    ));
+    env.apply();
+    // The first no-op lists in full (the writes changed every listing's ETag)...
+    let (requests, round_trips) = measured_apply(&env, "unused", &[]);
+    assert_eq!(round_trips, 1, "{:#?}", env.requests());
+    // ...and keeps the ETags, so the next is answered 304 throughout: the secrets and the
+    // variables of both repositories, in one round.
+    let (requests_warm, round_trips) = measured_apply(&env, "unused", &[]);
+    assert_eq!((requests_warm, round_trips), (requests, 1));
+    let statuses: Vec<u16> = env.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [304; 4], "{:#?}", env.requests());
 }
