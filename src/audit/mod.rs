@@ -163,7 +163,7 @@ fn declared(config: &Config) -> BTreeMap<String, usize> {
 /// scopes that hold each.
 fn present(config: &Config, pacing: Pacing) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let token = crate::source::resolve_token(&config.token)?;
-    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let (runtime, client) = crate::github::connect(config, token.value, pacing)?;
     runtime.block_on(async {
         let mut scopes: Vec<(Scope, bool)> = Vec::new();
         for target in &config.targets {

@@ -128,7 +128,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let token = source::resolve_token(&config.token)?;
-    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let (runtime, client) = crate::github::connect(config, token.value, pacing)?;
     let report = runtime.block_on(diagnose(config, &client, &token.origin));
     if json {
         render::json(out, &report)?;

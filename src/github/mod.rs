@@ -5,6 +5,7 @@
 
 mod error;
 pub mod identity;
+mod pacer;
 mod transport;
 pub mod wire;
 
@@ -20,9 +21,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 pub use error::{GithubError, Op};
+pub use pacer::Budget;
 pub use transport::Pacing;
 
-use crate::config::{ApiUrl, Place};
+use crate::config::{ApiUrl, Config, Place};
 use crate::plan::{OrgAccess, Remote, RemoteVariable};
 use crate::scope::{encode_segment, Repo, Scope, Visibility};
 use crate::seal::{PublicKey, Sealed};
@@ -38,14 +40,18 @@ pub struct Client {
     keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
 }
 
-/// The async runtime every command that talks to GitHub runs on, and a client on it: two
-/// workers, as on the machines this runs on; requests in flight are bounded by `Pacing`, not by
-/// threads.
+/// The async runtime every command that talks to GitHub runs on, and a client on it for the
+/// GitHub the config names, within its `[github.limits]`: two workers, as on the machines this
+/// runs on; requests in flight are bounded by `Pacing`, not by threads.
 pub fn connect(
-    api: &ApiUrl,
+    config: &Config,
     token: SecretString,
     pacing: Pacing,
 ) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
+    let pacing = Pacing {
+        budget: config.limits,
+        ..pacing
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -54,7 +60,7 @@ pub fn connect(
     // The client's connector is made on the runtime it will run on.
     let client = {
         let _entered = runtime.enter();
-        Client::new(api, token, pacing)?
+        Client::new(&config.api_url, token, pacing)?
     };
     Ok((runtime, client))
 }

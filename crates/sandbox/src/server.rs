@@ -33,7 +33,13 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         request.method().to_string(),
         request.uri().path().to_owned(),
     );
-    lock(&shared).arrivals.push(arrival);
+    let arrived = Instant::now();
+    let limited = {
+        let mut state = lock(&shared);
+        state.arrivals.push(arrival);
+        let (method, path) = (request.method(), request.uri().path());
+        state.limits.arrive(method, path, arrived)
+    };
     let latency = lock(&shared).latency;
     if !latency.is_zero() {
         // The lock is not held here, so concurrent requests sleep concurrently.
@@ -71,7 +77,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
             return response;
         }
     };
-    let Some(response) = respond(&shared, &parts, body) else {
+    let Some(response) = respond(&shared, &parts, body, (arrived, limited)) else {
         return dropped_connection();
     };
     match after {
@@ -82,10 +88,15 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection.
-fn respond(shared: &Shared, parts: &Parts, body: Option<Bytes>) -> Option<Response> {
+fn respond(
+    shared: &Shared,
+    parts: &Parts,
+    body: Option<Bytes>,
+    arrival: (Instant, Option<Response>),
+) -> Option<Response> {
     let mut state = lock(shared);
     let now = Instant::now();
-    let response = match state.limits.gate(&parts.method, now) {
+    let response = match state.limits.gate(&parts.method, arrival, now) {
         Gate::Drop => None,
         Gate::Respond(response) => Some(response),
         Gate::Pass => Some(answer(&mut state, parts, body)),
