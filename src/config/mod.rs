@@ -472,6 +472,7 @@ fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
         ("expected usize", "must be a whole number, 0 or more"),
         ("expected u32", "must be a whole number, 0 or more"),
         ("expected u64", "must be a whole number, 0 or more"),
+        ("expected i64", "must be a whole number, e.g. `100`"),
     ];
     if let Some((_, fix)) = wanted.iter().find(|(needle, _)| message.contains(needle)) {
         return format!("{named}{fix}");
