@@ -144,8 +144,11 @@ pub(super) struct Pacer {
     slots: Semaphore,
     budget: Budget,
     book: Mutex<Book>,
-    /// Woken whenever points are released or start counting down.
-    changed: Notify,
+    /// Woken when points come back at once: a refund, or an admission never sent.
+    freed: Notify,
+    /// Woken on every answer, for requests waiting on points still in flight. Those waiting on
+    /// a time need not wake: an answer's points expire after every earlier answer's.
+    answered: Notify,
 }
 
 /// A request admitted: its points reserved and a slot in flight held until dropped.
@@ -174,7 +177,8 @@ impl Pacer {
             slots: Semaphore::new(in_flight.max(1)),
             budget,
             book: Mutex::new(Book::default()),
-            changed: Notify::new(),
+            freed: Notify::new(),
+            answered: Notify::new(),
         }
     }
 
@@ -211,9 +215,11 @@ impl Pacer {
 
     async fn reserve(&self, endpoint: &str, cost: u32) {
         loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
+            let freed = self.freed.notified();
+            let answered = self.answered.notified();
+            tokio::pin!(freed, answered);
+            freed.as_mut().enable();
+            answered.as_mut().enable();
             let wait = {
                 let mut book = self.book.lock().expect("pacer lock");
                 let configured = self.budget.points;
@@ -231,13 +237,14 @@ impl Pacer {
                 }
             };
             match wait {
-                Some(until) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(until) => {}
-                        () = &mut changed => {}
-                    }
-                }
-                None => changed.await,
+                Some(until) => tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    () = &mut freed => {}
+                },
+                None => tokio::select! {
+                    () = &mut answered => {}
+                    () = &mut freed => {}
+                },
             }
         }
     }
@@ -253,7 +260,7 @@ impl Pacer {
             }
         }
         drop(book);
-        self.changed.notify_waiters();
+        self.answered.notify_waiters();
     }
 
     /// What a secondary-limit answer to `sent` teaches: it was not counted, so its points come
@@ -273,7 +280,7 @@ impl Pacer {
             }
         }
         drop(book);
-        self.changed.notify_waiters();
+        self.freed.notify_waiters();
     }
 
     #[cfg(test)]
@@ -284,7 +291,7 @@ impl Pacer {
 }
 
 impl Admitted<'_> {
-    /// The request goes out now: its reserved points start counting down the window.
+    /// The request goes out now: its reserved points are spent, until a window after its answer.
     pub(super) fn start(&mut self) -> Sent {
         let pacer = self.pacer;
         let mut book = pacer.book.lock().expect("pacer lock");
@@ -306,7 +313,6 @@ impl Admitted<'_> {
         });
         self.started = true;
         drop(book);
-        pacer.changed.notify_waiters();
         Sent {
             endpoint: self.endpoint.clone(),
             id,
@@ -327,7 +333,7 @@ impl Drop for Admitted<'_> {
                 spending.reserved = spending.reserved.saturating_sub(self.cost);
             }
         }
-        self.pacer.changed.notify_waiters();
+        self.pacer.freed.notify_waiters();
     }
 }
 

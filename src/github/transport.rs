@@ -1,18 +1,20 @@
 //! Sending one request to GitHub, politely: started when the pacer says GitHub's secondary
-//! limits allow it, GitHub's rate limits waited out (and every other request paused meanwhile), transient failures retried with
-//! jittered backoff a bounded number of times, and all waiting bounded by `max_wait`.
+//! limits allow it, GitHub's rate limits waited out (and every other request paused meanwhile),
+//! transient failures retried with jittered backoff a bounded number of times, and all waiting
+//! bounded by `max_wait`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::error::{clean, GithubError, Op};
-use super::pacer::{Budget, Pacer, Sent};
-use crate::config::ApiUrl;
 use http::header::HeaderMap;
 use http::StatusCode;
 use octocrab::Octocrab;
 use rand_core::{OsRng, RngCore};
+
+use super::error::{clean, GithubError, Op};
+use super::pacer::{Budget, Pacer, Sent};
+use crate::config::ApiUrl;
 
 /// How hard secretsync may push GitHub, and how long it may wait on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

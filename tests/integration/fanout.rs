@@ -17,8 +17,8 @@ fn fan_env() -> Env {
         env.sandbox.add_repo(&format!("fan/svc-{i:03}"));
     }
     env.sandbox.add_repo("fan/website");
-    // The sandbox is not github.com: a thousand writes a minute go through it at once.
-    let mut body = String::from("[github.limits]\npoints = 1000000\n");
+    // The sandbox is not github.com: its one limit, when set, counts writes per second.
+    let mut body = String::from("[github.limits]\npoints = 1000000\nwindow_secs = 1\n");
     for name in NAMES {
         body.push_str(&format!("[secrets.{name}]\nvalue = \"v-{name}\"\n"));
     }
