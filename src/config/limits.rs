@@ -31,13 +31,24 @@ impl Validator<'_> {
         let Some(raw) = raw else {
             return default;
         };
+        let points_at = raw.points.as_ref().map(|p| p.span().start);
         let points = self.limit_value(raw.points, "points", MAX_POINTS, default.points.into());
-        let max_cost = points.min(MAX_POINTS);
         let cost = |v: &mut Self, value, key, default: u32| {
-            v.limit_value(value, key, max_cost, default.into())
+            v.limit_value(value, key, points, default.into())
         };
         let read_points = cost(self, raw.read_points, "read_points", default.read_points);
         let write_points = cost(self, raw.write_points, "write_points", default.write_points);
+        // A cost left at its default can still be above a small `points`: no such request
+        // could ever be sent.
+        let dearest = read_points.max(write_points);
+        if dearest > points {
+            let message = format!(
+                "`[github.limits] points = {points}` is below what one request costs \
+                 (`write_points` is {write_points}, `read_points` {read_points}); raise `points`, \
+                 or set the costs too"
+            );
+            self.problem(points_at, message);
+        }
         let in_flight = self.limit_value(
             raw.in_flight,
             "in_flight",

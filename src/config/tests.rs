@@ -541,6 +541,14 @@ fn github_limits_out_of_range_name_their_line() {
         assert_eq!(p[0].line, Some(line), "{body}: {p:?}");
         assert!(p[0].message.contains(needle), "{body}: {p:?}");
     }
+    // The default write cost (5) is above 3 points: no write could ever go.
+    let p = problems(&format!("[github.limits]\npoints = 3\n{MINIMAL}"));
+    assert_eq!(p[0].line, Some(2), "{p:?}");
+    assert!(
+        p[0].message
+            .contains("`[github.limits] points = 3` is below what one request costs"),
+        "{p:?}"
+    );
     let p = problems(&format!("[github.limits]\nin_flights = 20\n{MINIMAL}"));
     assert!(p[0].message.contains("did you mean `in_flight`"), "{p:?}");
     assert_eq!(p[0].line, Some(2), "{p:?}");

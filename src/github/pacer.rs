@@ -186,11 +186,13 @@ impl Pacer {
         self.budget.window
     }
 
+    /// Never above the budget, which a request costing more could never fit.
     fn cost(&self, method: &Method) -> u32 {
-        match *method {
+        let cost = match *method {
             Method::GET | Method::HEAD | Method::OPTIONS => self.budget.read_points,
             _ => self.budget.write_points,
-        }
+        };
+        cost.min(self.budget.points)
     }
 
     /// Waits until the request's points fit its endpoint's window, then for a slot in flight.
