@@ -199,16 +199,7 @@ pub async fn apply_target(
     let secret_writes = writes.iter().any(|c| c.kind == ItemKind::Secret);
     let sent = send::send_all(client, &writes, &work, &outgoing).await;
     report.results = sent.results;
-    // A refused token is the one failure to fix before anything else: the target says so in
-    // full, beyond each write's short line.
-    let token_refused = report.results.values().find_map(|r| {
-        r.as_ref()
-            .err()
-            .filter(|e| matches!(e, GithubError::BadToken { .. }))
-    });
-    if let (None, Some(refused)) = (&report.error, token_refused) {
-        report.error = Some(refused.clone());
-    }
+    report.error = report.error.take().or_else(|| token_refused(&report));
     let mut missing = record::absent_variables(&report, &work.remote_variables);
     if let (true, Some(locked)) = (secret_writes, locked) {
         let known = record::known_after(&report, &work.remote_secrets, &sent.at_latest);
@@ -224,6 +215,17 @@ pub async fn apply_target(
     }
     report.missing = missing;
     report
+}
+
+/// A refused token is the one failure to fix before anything else: the target says so in full,
+/// beyond each write's short line.
+fn token_refused(report: &ScopeReport) -> Option<GithubError> {
+    report
+        .results
+        .values()
+        .filter_map(|r| r.as_ref().err())
+        .find(|e| matches!(e, GithubError::BadToken { .. }))
+        .cloned()
 }
 
 /// Before anything is sealed: the lock that secret writes need must be held, and a missing

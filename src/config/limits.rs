@@ -7,7 +7,33 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Validator;
-use crate::github::Budget;
+
+/// GitHub's secondary limits, as a server states them (`[github.limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests in flight at once.
+    pub in_flight: usize,
+    /// Points one endpoint may spend within any `window`.
+    pub points: u32,
+    pub window: Duration,
+    /// What a GET costs.
+    pub read_points: u32,
+    /// What a PUT, POST, PATCH or DELETE costs.
+    pub write_points: u32,
+}
+
+impl Default for Budget {
+    /// github.com's documented secondary limits.
+    fn default() -> Budget {
+        Budget {
+            in_flight: 100,
+            points: 900,
+            window: Duration::from_secs(60),
+            read_points: 1,
+            write_points: 5,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,6 +16,7 @@ pub use crate::scope::{App, Repo, Scope, Visibility};
 
 mod checks;
 mod limits;
+pub use limits::Budget;
 mod rules;
 mod store;
 mod targets;
@@ -45,7 +46,7 @@ pub struct Config {
     /// Where the record of applied values is kept (`[state]`).
     pub store: Store,
     /// The server's secondary limits (`[github.limits]`).
-    pub limits: crate::github::Budget,
+    pub limits: Budget,
 }
 
 /// A declared secret or variable: its name and where its value comes from.

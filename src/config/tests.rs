@@ -494,14 +494,14 @@ fn loopback_hosts() {
 
 #[test]
 fn github_limits_default_to_githubs_and_can_be_set() {
-    assert_eq!(parse_ok(MINIMAL).limits, crate::github::Budget::default());
+    assert_eq!(parse_ok(MINIMAL).limits, crate::config::Budget::default());
     let text = format!(
         "[github.limits]\nin_flight = 20\npoints = 200\nwindow_secs = 1\nread_points = 2\nwrite_points = 10\n{MINIMAL}"
     );
     let limits = parse_ok(&text).limits;
     assert_eq!(
         limits,
-        crate::github::Budget {
+        crate::config::Budget {
             in_flight: 20,
             points: 200,
             window: std::time::Duration::from_secs(1),

@@ -21,9 +21,9 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+pub use crate::config::Budget;
 pub use cache::HttpCache;
 pub use error::{GithubError, Op};
-pub use pacer::Budget;
 pub use transport::Pacing;
 
 use crate::config::{ApiUrl, Config, Place};

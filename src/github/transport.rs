@@ -13,8 +13,9 @@ use octocrab::Octocrab;
 use rand_core::{OsRng, RngCore};
 
 use super::error::{clean, GithubError, Op};
-use super::pacer::{Budget, Pacer, Sent};
+use super::pacer::{Pacer, Sent};
 use crate::config::ApiUrl;
+use crate::config::Budget;
 
 /// How hard secretsync may push GitHub, and how long it may wait on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
