@@ -187,7 +187,9 @@ fn secrets(u: &mut Unstructured) -> Result<()> {
         let same = match (r, recorded.get(&d.name), &d.fingerprint) {
             (Some(r), Some(rec), Some(fp)) => {
                 rec.fingerprint == *fp
-                    && rec.updated_at.as_ref().is_none_or(|t| *t == r.updated_at)
+                    // The record is our write's time or a bound after it: GitHub's time at or
+                    // before it is ours (TIMES share one format, so text order is time order).
+                    && rec.updated_at.as_ref().is_none_or(|t| r.updated_at <= *t)
                     && r.access == d.access
             }
             _ => false,
@@ -195,7 +197,8 @@ fn secrets(u: &mut Unstructured) -> Result<()> {
         assert_eq!(
             c.action == Action::Unchanged,
             same,
-            "unchanged exactly when recorded fingerprint, updated_at (when known) and access match: \
+            "unchanged exactly when the recorded fingerprint and access match and updated_at is not \
+             after the record (when known): \
              {c:?}\ndesired {d:?}\nremote {r:?}\nrecord {:?}",
             recorded.get(&d.name)
         );
