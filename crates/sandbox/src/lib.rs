@@ -226,6 +226,7 @@ mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+mod traffic;
 mod variables;
 
 pub use faults::{Fault, FaultKind};
@@ -324,6 +325,13 @@ impl Sandbox {
         lock(&self.state).requests.clone()
     }
 
+    /// Each request's headers and body as it arrived, in arrival order, but its `Authorization`
+    /// header and a sealed `encrypted_value`: what a leak test searches for secrets. Taken, so
+    /// the next call returns only what came since (each run's requests searched once).
+    pub fn take_traffic(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut lock(&self.state).traffic)
+    }
+
     /// The round trips on the critical path of the requests answered so far: the longest chain
     /// of requests each of which arrived after the one before it was answered. Requests sent
     /// together (arriving before any of them is answered) are one round trip; a request that
@@ -336,6 +344,7 @@ impl Sandbox {
     pub fn clear_requests(&self) {
         let mut state = lock(&self.state);
         state.requests.clear();
+        state.traffic.clear();
         state.spans.clear();
         state.arrivals.clear();
     }

@@ -48,6 +48,8 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let (parts, body) = request.into_parts();
     // Read before locking: the lock is never held across an await.
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
+    let kept = super::traffic::kept(&parts.headers, body.as_deref());
+    lock(&shared).traffic.push(kept);
     let path = parts.uri.path();
 
     let holds = lock(&shared).faults.arrive(&parts.method, path);

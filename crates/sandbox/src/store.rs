@@ -136,6 +136,8 @@ pub(super) struct State {
     /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
     pub(super) clock: i64,
     pub(super) requests: Vec<RequestRecord>,
+    /// Every request's headers and body as it arrived (see `Sandbox::take_traffic`).
+    pub(super) traffic: Vec<Vec<u8>>,
     /// When each of `requests` arrived and was answered, at the same index.
     pub(super) spans: Vec<(Instant, Instant)>,
     /// (method, path) of every request as it arrives, before any latency or answer.
@@ -201,6 +203,7 @@ impl State {
             variables: HashMap::new(),
             clock: 0,
             requests: Vec::new(),
+            traffic: Vec::new(),
             spans: Vec::new(),
             arrivals: Vec::new(),
             write_failures: HashMap::new(),
