@@ -302,9 +302,19 @@ impl Sandbox {
         lock(&self.state).requests.clone()
     }
 
+    /// The round trips on the critical path of the requests answered so far: the longest chain
+    /// of requests each of which arrived after the one before it was answered. Requests sent
+    /// together (arriving before any of them is answered) are one round trip; a request that
+    /// needed an earlier answer is a round trip more. Meaningful under injected latency, which
+    /// keeps requests sent together from being answered before the last of them arrives.
+    pub fn round_trips(&self) -> usize {
+        round_trips(&lock(&self.state).spans)
+    }
+
     pub fn clear_requests(&self) {
         let mut state = lock(&self.state);
         state.requests.clear();
+        state.spans.clear();
         state.arrivals.clear();
     }
 
@@ -412,5 +422,45 @@ fn reachable(local: SocketAddr) -> SocketAddr {
             SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
         }
         _ => local,
+    }
+}
+
+/// The longest chain of `(arrived, answered)` spans, each arriving at or after the answer of the
+/// one before.
+fn round_trips(spans: &[(Instant, Instant)]) -> usize {
+    let mut spans = spans.to_vec();
+    spans.sort();
+    let mut depth = vec![0usize; spans.len()];
+    for i in 0..spans.len() {
+        let before = (0..i)
+            .filter(|&j| spans[j].1 <= spans[i].0)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth[i] = before + 1;
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod round_trip_tests {
+    use super::*;
+
+    #[test]
+    fn requests_sent_together_are_one_round_trip_and_each_dependent_one_more() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(round_trips(&[]), 0);
+        // Three at once: one round trip.
+        let together = [(at(0), at(100)), (at(1), at(101)), (at(2), at(102))];
+        assert_eq!(round_trips(&together), 1);
+        // Then one after the first answer, and one after that: three round trips.
+        let mut chain = together.to_vec();
+        chain.push((at(101), at(201)));
+        chain.push((at(202), at(302)));
+        assert_eq!(round_trips(&chain), 3);
+        // A late request that overlapped the others is no extra round trip.
+        chain.push((at(150), at(250)));
+        assert_eq!(round_trips(&chain), 3);
     }
 }

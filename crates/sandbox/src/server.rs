@@ -61,6 +61,7 @@ where
 pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Request) -> Response {
     // Counted from arrival to answer, latency included.
     let _in_flight = InFlight::enter(&shared);
+    let arrived = Instant::now();
     let arrival = (
         request.method().to_string(),
         request.uri().path().to_owned(),
@@ -84,7 +85,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let plan = lock(&shared)
         .faults
         .plan(&parts.method, path, bearer_token(&parts.headers));
-    let scripted = |status: u16| record(&mut lock(&shared), &parts, status, true);
+    let scripted = |status: u16| record(&mut lock(&shared), &parts, status, true, arrived);
     let after = match plan {
         Plan::Pass => None,
         Plan::After(after) => Some(after),
@@ -103,7 +104,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
             return response;
         }
     };
-    let Some(response) = respond(&shared, &parts, body) else {
+    let Some(response) = respond(&shared, &parts, body, arrived) else {
         return dropped_connection();
     };
     match after {
@@ -114,7 +115,12 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection.
-fn respond(shared: &Shared, parts: &Parts, body: Option<Bytes>) -> Option<Response> {
+fn respond(
+    shared: &Shared,
+    parts: &Parts,
+    body: Option<Bytes>,
+    arrived: Instant,
+) -> Option<Response> {
     let mut state = lock(shared);
     let now = Instant::now();
     let response = match state.limits.gate(&parts.method, now) {
@@ -123,17 +129,20 @@ fn respond(shared: &Shared, parts: &Parts, body: Option<Bytes>) -> Option<Respon
         Gate::Pass => Some(answer(&mut state, parts, body)),
     };
     let status = response.as_ref().map_or(0, |r| r.status().as_u16());
-    record(&mut state, parts, status, false);
+    record(&mut state, parts, status, false, arrived);
     let mut response = response?;
     for (name, value) in state.limits.headers(now) {
         response.headers_mut().insert(name, value);
     }
+    response
+        .headers_mut()
+        .insert(http::header::DATE, state.date());
     Some(response)
 }
 
 /// Logs and keeps one answered request (status 0: no answer), by names and status only: a
 /// request's body, where values travel, is never logged.
-fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool) {
+fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool, arrived: Instant) {
     let (method, path) = (&parts.method, parts.uri.path());
     tracing::debug!(method = %method, path = %path, status, scripted, "sandbox request");
     state.requests.push(RequestRecord {
@@ -142,6 +151,7 @@ fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool) {
         query: parts.uri.query().unwrap_or("").to_owned(),
         status,
     });
+    state.spans.push((arrived, Instant::now()));
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {

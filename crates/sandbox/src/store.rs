@@ -136,6 +136,8 @@ pub(super) struct State {
     /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
     pub(super) clock: i64,
     pub(super) requests: Vec<RequestRecord>,
+    /// When each of `requests` arrived and was answered, at the same index.
+    pub(super) spans: Vec<(Instant, Instant)>,
     /// (method, path) of every request as it arrives, before any latency or answer.
     pub(super) arrivals: Vec<(String, String)>,
     /// Keyed by (lower-cased repo/org or "*", upper-cased name or "*").
@@ -199,6 +201,7 @@ impl State {
             variables: HashMap::new(),
             clock: 0,
             requests: Vec::new(),
+            spans: Vec::new(),
             arrivals: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
@@ -211,6 +214,18 @@ impl State {
             state.ensure_repo(repo);
         }
         state
+    }
+
+    /// The `Date` of an answer sent now, on the clock `updated_at` is read from: as GitHub's,
+    /// never earlier than any write already answered, so a client may take it as an upper bound
+    /// on its own write's `updated_at`.
+    pub(super) fn date(&self) -> HeaderValue {
+        let now = chrono::Utc::now().timestamp().max(self.clock);
+        let text = chrono::DateTime::from_timestamp(now, 0)
+            .expect("a timestamp near now is representable")
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        HeaderValue::from_str(&text).expect("an HTTP date is a valid header value")
     }
 
     pub(super) fn tick(&mut self) -> String {
