@@ -197,3 +197,13 @@ async fn max_in_flight_counts_concurrent_requests_during_latency() {
     call(&sandbox, "GET", &path, "").await;
     assert_eq!(sandbox.max_in_flight(), 1);
 }
+
+#[tokio::test]
+async fn rate_limit_used_is_the_budget_the_answers_report() {
+    let sandbox = started().await;
+    assert_eq!(sandbox.rate_limit_used(), 0);
+    call(&sandbox, "GET", &list_path(), "").await;
+    let last = call(&sandbox, "GET", &list_path(), "").await;
+    assert_eq!(sandbox.rate_limit_used(), 2);
+    assert_eq!(header_u64(&last, "x-ratelimit-used"), 2);
+}
