@@ -201,7 +201,7 @@ fn seconds(text: &str) -> Result<u64, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show what apply would change; writes nothing
+    /// Show what apply would change; writes nothing to GitHub
     Plan(PlanArgs),
     /// Make GitHub match the config
     Apply(ApplyArgs),

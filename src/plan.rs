@@ -150,7 +150,8 @@ pub struct RemoteVariable {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub fingerprint: Fingerprint,
-    /// GitHub's `updated_at` after the write. `None` when the listing after the write failed:
+    /// GitHub's `updated_at` for the write, or the `Date` of its answer, which is at or after it
+    /// (see `later`). `None` when neither could be read (a listing after the writes failed):
     /// the fingerprint is trusted, and the next apply fills the time in from its listing.
     #[serde(default)]
     pub updated_at: Option<String>,
@@ -225,6 +226,19 @@ pub fn fill_times(records: &mut Recorded, remote: &[Remote]) -> Vec<String> {
         }
     }
     filled
+}
+
+/// Whether GitHub's `updated_at` is after the recorded time: someone wrote after us. The record
+/// holds our write's `updated_at`, or the `Date` of its answer, which is at or after it; either
+/// way a later write by anyone else is later, unless it fell within the same second (GitHub's
+/// times have whole seconds), which no client can tell apart. Times that do not parse are
+/// compared as text: any difference is drift.
+fn later(remote: &str, recorded: &str) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (parse(remote), parse(recorded)) {
+        (Some(remote), Some(recorded)) => remote > recorded,
+        _ => remote != recorded,
+    }
 }
 
 fn at_or_after(time: &str, since: &str) -> bool {
@@ -582,7 +596,7 @@ fn decide_value(
         return (Action::Update, Reason::Unrecorded);
     };
     if let Some(recorded) = &record.updated_at {
-        if remote.updated_at != *recorded {
+        if later(&remote.updated_at, recorded) {
             return (
                 Action::Update,
                 Reason::Drift {
@@ -720,6 +734,37 @@ mod tests {
 
     /// Every combination of: declared or not, value known/unknown and same/changed, present on
     /// GitHub or not, recorded or not, remote updated at/after the record; with and without prune.
+    #[test]
+    fn a_time_at_or_before_the_recorded_bound_is_ours_and_a_later_one_is_drift() {
+        let desired = [Desired {
+            name: "A".into(),
+            fingerprint: Some(fp("a")),
+            source: None,
+            access: None,
+        }];
+        // Recorded: the `Date` of our write's answer, a bound on its `updated_at`.
+        let recorded = Recorded::from([(
+            "A".to_string(),
+            Record {
+                fingerprint: fp("a"),
+                updated_at: Some("2026-01-01T00:00:05Z".into()),
+            },
+        )]);
+        let reason = |updated_at: &str| {
+            let remote = [Remote {
+                name: "A".into(),
+                updated_at: updated_at.into(),
+                access: None,
+            }];
+            plan(&desired, &remote, &recorded, false)[0].reason.code()
+        };
+        assert_eq!(reason("2026-01-01T00:00:04Z"), "same");
+        assert_eq!(reason("2026-01-01T00:00:05Z"), "same");
+        assert_eq!(reason("2026-01-01T00:00:06Z"), "drift");
+        // Not a time GitHub writes: any difference is drift.
+        assert_eq!(reason("garbage"), "drift");
+    }
+
     #[test]
     fn every_combination() {
         let mut seen = BTreeSet::new();

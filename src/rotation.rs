@@ -138,6 +138,7 @@ secrets = ["A"]
                 pacing: Pacing::default(),
                 progress: false,
                 skip_checks: false,
+                http_cache: false,
             },
             state: &state,
         };

@@ -2,6 +2,7 @@
 //! fingerprint of each value and the `updated_at` GitHub listed for it afterwards; never a
 //! value), the write-ahead intents, the locks, and the fingerprint keys. With `[state] store =
 //! "github"` the records live in GitHub instead (`shared_state`); intents and locks stay here.
+//! Its `http_cache/` folder belongs to `github::cache` (listings' ETags), not to this module.
 //!
 //! Fingerprints are HMAC-SHA256 under a 32-byte random key kept in a separate file (`key`, mode
 //! 0600) beside the state files. Someone who reads a state file alone cannot test a guessed value;
@@ -158,7 +159,7 @@ impl StateDir {
         self.root.join(host).join(scope.legacy_state_file())
     }
 
-    /// The fingerprint key, if one exists. `plan` uses this: it never creates files. A key
+    /// The fingerprint key, if one exists. `plan` uses this: it never makes a key. A key
     /// others may read is refused, as ssh refuses such a private key.
     pub fn existing_key(&self) -> Result<Option<Fingerprinter>, StateError> {
         let path = self.root.join(KEY_FILE);

@@ -1,6 +1,6 @@
 //! Carrying out one scope's plan: create a missing environment if asked, fetch the public key only
-//! when a value is sealed, write each change (concurrently, within the client's bound), list
-//! again, and record what succeeded. It decides nothing itself: what to write comes from the
+//! when a value is sealed (the client keeps it if the listing's round fetched it), write each
+//! change (concurrently, within the client's bound), and record what succeeded. It decides nothing itself: what to write comes from the
 //! plan. A failed write never stops the others, but a rejected token stops all further writes.
 //! Each secret's write is announced in the state (an intent) before it is sent, and nothing is
 //! sent when that fails; a record that fails after the writes is told in the target's report.
@@ -33,7 +33,7 @@ pub struct ScopeReport {
     pub results: BTreeMap<(ItemKind, String), Result<Written, GithubError>>,
     /// Declared names absent on GitHub (after the writes, for `apply`).
     pub missing: Vec<String>,
-    /// A failure of the target as a whole (listing, public key, final listing).
+    /// A failure of the target as a whole (listing, public key, a listing after the writes).
     pub error: Option<GithubError>,
 }
 
@@ -163,7 +163,7 @@ fn seal_all(
     outgoing
 }
 
-/// Carry out one scope's plan: prepare, seal, announce the intents, send, list again and record.
+/// Carry out one scope's plan: prepare, seal, announce the intents, send, record.
 pub async fn apply_target(
     client: &Client,
     mut report: ScopeReport,
@@ -197,22 +197,30 @@ pub async fn apply_target(
         }
     }
     let secret_writes = writes.iter().any(|c| c.kind == ItemKind::Secret);
-    let variable_writes = writes.iter().any(|c| c.kind == ItemKind::Variable);
-    report.results = send::send_all(client, &writes, &work, &outgoing).await;
-    let mut missing = Vec::new();
+    let sent = send::send_all(client, &writes, &work, &outgoing).await;
+    report.results = sent.results;
+    // A refused token is the one failure to fix before anything else: the target says so in
+    // full, beyond each write's short line.
+    let token_refused = report.results.values().find_map(|r| {
+        r.as_ref()
+            .err()
+            .filter(|e| matches!(e, GithubError::BadToken { .. }))
+    });
+    if let (None, Some(refused)) = (&report.error, token_refused) {
+        report.error = Some(refused.clone());
+    }
+    let mut missing = record::absent_variables(&report, &work.remote_variables);
     if let (true, Some(locked)) = (secret_writes, locked) {
-        record::list_and_record(
+        let known = record::known_after(&report, &work.remote_secrets, &sent.at_latest);
+        record::record_writes(
             client,
             &mut report,
-            &work.scope,
+            (&work.scope, known),
             &outgoing,
             (locked, recorder.shared),
             &mut missing,
         )
         .await;
-    }
-    if variable_writes {
-        record::list_variables(client, &mut report, &work.scope, &mut missing).await;
     }
     report.missing = missing;
     report

@@ -1,13 +1,14 @@
-//! After the writes: announce each secret's write in the state before it is sent (an intent),
-//! list the scope again, and record what was written with GitHub's time, so the next plan tells
-//! our writes from drift.
+//! Around the writes: announce each secret's write in the state before it is sent (an intent),
+//! then record what was written with GitHub's time for it, so the next plan tells our writes from
+//! drift. The time is the write's answer's `Date`, an upper bound on the `updated_at` GitHub gave
+//! it; only when an answer lacks one is the scope listed again for the exact times.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::STATE_VARIABLE;
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{
-    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote,
+    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote, RemoteVariable,
 };
 use crate::scope::Scope;
 use crate::shared_state;
@@ -15,13 +16,49 @@ use crate::state::{Fingerprinter, Locked, StateError};
 
 use super::{ScopeReport, SealedSecrets};
 
-/// List the secrets again and record what was written; the secrets GitHub does not list go to
-/// `missing`. With a shared record, its variable is re-read in the same round, merged per name
-/// and written back before the local intents are let go.
-pub(super) async fn list_and_record(
+/// What the scope holds after the writes, without listing it again: the listing before, with each
+/// secret written at its answer's `Date` and each deleted one gone. A write GitHub refused leaves
+/// the name as it was listed. `None` when only a listing can tell: an accepted write's answer
+/// had no `Date`, or a write's fate is unknown (its answer lost or garbled).
+pub(super) fn known_after(
+    report: &ScopeReport,
+    before: &[Remote],
+    at_latest: &BTreeMap<String, Option<String>>,
+) -> Option<Vec<Remote>> {
+    let mut now: BTreeMap<&str, Remote> = before
+        .iter()
+        .map(|r| (r.name.as_str(), r.clone()))
+        .collect();
+    for change in report.secret_writes() {
+        match report.result(change) {
+            Some(Ok(_)) => {}
+            unknown if !intent_done(unknown) => return None,
+            _ => continue,
+        }
+        if change.action == Action::Delete {
+            now.remove(change.name.as_str());
+            continue;
+        }
+        let time = at_latest.get(&change.name).cloned().flatten()?;
+        let access = now.get(change.name.as_str()).and_then(|r| r.access.clone());
+        let landed = Remote {
+            name: change.name.clone(),
+            updated_at: time,
+            access,
+        };
+        now.insert(change.name.as_str(), landed);
+    }
+    Some(now.into_values().collect())
+}
+
+/// Record what was written; the declared secrets GitHub does not hold go to `missing`. What the
+/// scope holds now is `known` from the answers, or else listed again. With a shared record, its
+/// variable is re-read (in the listing's round), merged per name and written back before the
+/// local intents are let go.
+pub(super) async fn record_writes(
     client: &Client,
     report: &mut ScopeReport,
-    scope: &Scope,
+    (scope, known): (&Scope, Option<Vec<Remote>>),
     outgoing: &SealedSecrets,
     recorder: (&Locked, Option<&SharedRecorder<'_>>),
     missing: &mut Vec<String>,
@@ -39,8 +76,13 @@ pub(super) async fn list_and_record(
             None => None,
         }
     };
-    // GitHub's `updated_at` after our writes is what the next plan compares against.
-    let (listing, reread) = tokio::join!(client.list_secrets(scope), reread);
+    let listing = async {
+        match known {
+            Some(known) => Ok(known),
+            None => client.list_secrets(scope).await,
+        }
+    };
+    let (listing, reread) = tokio::join!(listing, reread);
     let remote = listed_after(report, listing, missing);
     let listed: Option<BTreeMap<&str, &str>> = remote.as_ref().map(|remote| {
         remote
@@ -75,8 +117,8 @@ pub(super) async fn list_and_record(
     }
 }
 
-/// The listing after the writes; the declared secrets it lacks go to `missing`. Without it there
-/// is no timestamp to record. The values did reach GitHub, so their fingerprints are recorded
+/// What the scope holds after the writes; the declared secrets it lacks go to `missing`. Without
+/// it there is no timestamp to record. The values did reach GitHub, so their fingerprints are recorded
 /// with the time left open: the next apply trusts the fingerprint and fills the time in,
 /// instead of sending every value again.
 fn listed_after(
@@ -123,23 +165,22 @@ impl<'a> SharedRecorder<'a> {
     }
 }
 
-/// List the variables again: those GitHub does not list go to `missing`.
-pub(super) async fn list_variables(
-    client: &Client,
-    report: &mut ScopeReport,
-    scope: &Scope,
-    missing: &mut Vec<String>,
-) {
-    match client.list_variables(scope).await {
-        Ok(remote) => missing.extend(absent(
-            &report.changes,
-            ItemKind::Variable,
-            remote.iter().map(|r| r.name.as_str()),
-        )),
-        Err(e) => {
-            report.error.get_or_insert(e);
-        }
+/// The declared variables GitHub does not hold after the writes: those listed before or written
+/// now (each write's 201 or 204 says it holds it), less those deleted.
+pub(super) fn absent_variables(report: &ScopeReport, before: &[RemoteVariable]) -> Vec<String> {
+    let mut held: BTreeSet<&str> = before.iter().map(|r| r.name.as_str()).collect();
+    let variable_writes = report
+        .changes
+        .iter()
+        .filter(|c| c.kind == ItemKind::Variable && c.action.writes());
+    for change in variable_writes {
+        match (report.result(change), change.action) {
+            (Some(Ok(_)), Action::Delete) => held.remove(change.name.as_str()),
+            (Some(Ok(_)), _) => held.insert(change.name.as_str()),
+            _ => false,
+        };
     }
+    absent(&report.changes, ItemKind::Variable, held.into_iter())
 }
 
 /// The writes were sent but could not be recorded (in the shared record, or in the state
@@ -276,7 +317,7 @@ fn absent<'a>(
     kind: ItemKind,
     listed: impl Iterator<Item = &'a str>,
 ) -> Vec<String> {
-    let listed: std::collections::BTreeSet<&str> = listed.collect();
+    let listed: BTreeSet<&str> = listed.collect();
     changes
         .iter()
         .filter(|c| c.kind == kind && !matches!(c.action, Action::Extra | Action::Delete))
@@ -327,5 +368,77 @@ mod tests {
             op: crate::github::Op::Put("A".into()),
             message: "Bad credentials".into(),
         }))));
+    }
+
+    fn remote(name: &str, updated_at: &str) -> Remote {
+        Remote {
+            name: name.into(),
+            updated_at: updated_at.into(),
+            access: None,
+        }
+    }
+
+    #[test]
+    fn what_the_scope_holds_after_the_writes_is_known_from_their_answers() {
+        let changes = vec![
+            change("NEW", Action::Create),
+            change("CHANGED", Action::Update),
+            change("GONE", Action::Delete),
+            change("FAILED", Action::Update),
+        ];
+        let mut report = ScopeReport::planned("o/r".into(), changes);
+        for name in ["NEW", "CHANGED", "GONE"] {
+            let written = Ok(Written::Updated);
+            report
+                .results
+                .insert((ItemKind::Secret, name.into()), written);
+        }
+        let refused = GithubError::BadToken {
+            target: "o/r".into(),
+            op: crate::github::Op::Put("FAILED".into()),
+            message: "Bad credentials".into(),
+        };
+        report
+            .results
+            .insert((ItemKind::Secret, "FAILED".into()), Err(refused));
+        let before = [
+            remote("CHANGED", "2026-01-01T00:00:00Z"),
+            remote("GONE", "2026-01-01T00:00:00Z"),
+            remote("FAILED", "2026-01-01T00:00:00Z"),
+            remote("OTHER", "2026-01-01T00:00:00Z"),
+        ];
+        let date = Some("2026-01-02T00:00:00Z".to_string());
+        let at_latest = BTreeMap::from([
+            ("NEW".to_string(), date.clone()),
+            ("CHANGED".to_string(), date.clone()),
+        ]);
+        let known = known_after(&report, &before, &at_latest).expect("every answer had a Date");
+        let times: Vec<(&str, &str)> = known
+            .iter()
+            .map(|r| (r.name.as_str(), r.updated_at.as_str()))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                ("CHANGED", "2026-01-02T00:00:00Z"),
+                ("FAILED", "2026-01-01T00:00:00Z"),
+                ("NEW", "2026-01-02T00:00:00Z"),
+                ("OTHER", "2026-01-01T00:00:00Z"),
+            ]
+        );
+        // A write whose answer was lost may have landed: only a listing can tell.
+        let mut lost = ScopeReport::planned("o/r".into(), vec![change("NEW", Action::Create)]);
+        let network = GithubError::Network {
+            api: "https://api.github.com".into(),
+            target: "o/r".into(),
+            op: crate::github::Op::Put("NEW".into()),
+            reason: "connection reset".into(),
+        };
+        lost.results
+            .insert((ItemKind::Secret, "NEW".into()), Err(network));
+        assert_eq!(known_after(&lost, &before, &BTreeMap::new()), None);
+        // An accepted write whose answer had no Date: only a listing can tell its time.
+        let undated = BTreeMap::from([("NEW".to_string(), date), ("CHANGED".to_string(), None)]);
+        assert_eq!(known_after(&report, &before, &undated), None);
     }
 }

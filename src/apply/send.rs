@@ -4,11 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use crate::github::{Client, GithubError, Written};
+use crate::github::{Client, GithubError, Landed, Written};
 use crate::plan::{Action, Change, ItemKind, OrgAccess, Reason};
 use crate::scope::Scope;
 
 use super::{ScopeWrites, SealedSecrets};
+
+/// How each write went, and for each secret GitHub accepted, when at the latest it landed.
+#[derive(Default)]
+pub(super) struct Sent {
+    pub results: BTreeMap<(ItemKind, String), Result<Written, GithubError>>,
+    pub at_latest: BTreeMap<String, Option<String>>,
+}
 
 /// Send every write concurrently (within the client's bound).
 pub(super) async fn send_all(
@@ -16,17 +23,27 @@ pub(super) async fn send_all(
     writes: &[&Change],
     work: &ScopeWrites,
     outgoing: &SealedSecrets,
-) -> BTreeMap<(ItemKind, String), Result<Written, GithubError>> {
+) -> Sent {
     let scope = &work.scope;
     let outcomes = futures::future::join_all(writes.iter().map(|change| async move {
         let result = write(client, change, work, outgoing).await?;
-        if let Ok(written) = &result {
+        if let Ok(landed) = &result {
+            let written = landed.written;
             tracing::info!(target = %scope, name = %change.name, kind = ?change.kind, ?written, "written");
         }
         Some(((change.kind, change.name.clone()), result))
     }))
     .await;
-    outcomes.into_iter().flatten().collect()
+    let mut sent = Sent::default();
+    for (key, result) in outcomes.into_iter().flatten() {
+        if let (ItemKind::Secret, Ok(landed)) = (key.0, &result) {
+            sent.at_latest
+                .insert(key.1.clone(), landed.at_latest.clone());
+        }
+        sent.results
+            .insert(key, result.map(|landed| landed.written));
+    }
+    sent
 }
 
 /// One write. `None` when it was not attempted (no key: the target's error says why).
@@ -35,7 +52,7 @@ async fn write(
     change: &Change,
     work: &ScopeWrites,
     outgoing: &SealedSecrets,
-) -> Option<Result<Written, GithubError>> {
+) -> Option<Result<Landed, GithubError>> {
     let scope = &work.scope;
     let name = change.name.as_str();
     let access_only = matches!(change.reason, Reason::AccessChanged { .. });
@@ -76,7 +93,7 @@ async fn change_access(
     want: &OrgAccess,
     have: Option<&OrgAccess>,
     work: &ScopeWrites,
-) -> Result<Written, GithubError> {
+) -> Result<Landed, GithubError> {
     if have.is_some_and(|h| h.visibility == want.visibility) {
         return client
             .set_selected(scope, name, kind == ItemKind::Variable, &want.repositories)

@@ -23,7 +23,7 @@ pub use scan::{scan_text, Scan, Unresolved, Use};
 use crate::config::{App, Config, Place};
 use crate::error::{Error, LocalError, UsageError};
 use crate::exit::ExitStatus;
-use crate::github::{Client, GithubError, Pacing};
+use crate::github::{Client, GithubError, HttpCache, Pacing};
 use crate::scope::Scope;
 
 /// `secretsync audit`'s options, free of clap.
@@ -42,6 +42,7 @@ pub fn run(
     config: &Config,
     options: &Options,
     pacing: Pacing,
+    cache: Option<HttpCache>,
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let folder = options.checkout.join(WORKFLOWS);
@@ -61,7 +62,7 @@ pub fn run(
     }
     let present = match options.offline {
         true => None,
-        false => Some(present(config, pacing)?),
+        false => Some(present(config, pacing, cache)?),
     };
     let inventory = Inventory {
         declared: declared(config),
@@ -161,9 +162,14 @@ fn declared(config: &Config) -> BTreeMap<String, usize> {
 /// The secrets GitHub holds in every Actions scope the config targets (repositories,
 /// environments, organizations, and each repository a `repos = { org, match }` finds), with the
 /// scopes that hold each.
-fn present(config: &Config, pacing: Pacing) -> Result<BTreeMap<String, Vec<String>>, Error> {
+fn present(
+    config: &Config,
+    pacing: Pacing,
+    cache: Option<HttpCache>,
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let token = crate::source::resolve_token(&config.token)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let client = client.with_cache(cache);
     runtime.block_on(async {
         let mut scopes: Vec<(Scope, bool)> = Vec::new();
         for target in &config.targets {

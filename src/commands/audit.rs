@@ -14,5 +14,5 @@ pub fn run(args: AuditArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
         offline: args.offline,
     };
     let pacing = cx.pacing(args.network);
-    crate::audit::run(&config, &options, pacing, cx.out)
+    crate::audit::run(&config, &options, pacing, cx.http_cache(), cx.out)
 }

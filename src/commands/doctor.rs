@@ -8,5 +8,5 @@ use crate::error::Error;
 pub fn run(args: DoctorArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
     let config = cx.config(args.config)?;
     let pacing = cx.pacing(args.network);
-    crate::doctor::run(&config, args.json, pacing, cx.out)
+    crate::doctor::run(&config, args.json, pacing, cx.http_cache(), cx.out)
 }

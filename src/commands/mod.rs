@@ -23,7 +23,7 @@ use crate::cli::{ConfigArgs, NetworkArgs, StateArgs, Ui};
 use crate::config::{self, Config};
 use crate::error::Error;
 pub use crate::exit::ExitStatus;
-use crate::github::Pacing;
+use crate::github::{HttpCache, Pacing};
 use crate::source::PromptMode;
 use crate::state::StateDir;
 use crate::sync::{self, RunOptions};
@@ -80,7 +80,21 @@ impl Context<'_> {
             pacing: self.pacing(network),
             progress: self.ui.progress(json),
             skip_checks: true,
+            http_cache: true,
         }
+    }
+
+    /// The default state folder's conditional-GET cache, for the commands that take no
+    /// `--state-dir` (doctor, audit); none when there is no such folder to name.
+    fn http_cache(&self) -> Option<HttpCache> {
+        let state = StateDir::locate(
+            None,
+            std::env::var_os("XDG_STATE_HOME"),
+            std::env::var_os("HOME"),
+        );
+        state
+            .ok()
+            .map(|state| HttpCache::in_state_folder(state.root()))
     }
 
     /// Plan or apply with the config and state the flags point at.

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::config::{Config, Store};
 use crate::error::Error;
 use crate::exit::ExitStatus;
-use crate::github::{Client, Pacing};
+use crate::github::{Client, HttpCache, Pacing};
 use crate::scope::Scope;
 use crate::source;
 
@@ -125,10 +125,12 @@ pub fn run(
     config: &Config,
     json: bool,
     pacing: Pacing,
+    cache: Option<HttpCache>,
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let token = source::resolve_token(&config.token)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let client = client.with_cache(cache);
     let report = runtime.block_on(diagnose(config, &client, &token.origin));
     if json {
         render::json(out, &report)?;

@@ -3,6 +3,7 @@
 //! organization items. Every status is mapped to an error that says what it means for the user;
 //! nothing above this module sees HTTP.
 
+pub mod cache;
 mod error;
 pub mod identity;
 mod transport;
@@ -19,6 +20,7 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+pub use cache::HttpCache;
 pub use error::{GithubError, Op};
 pub use transport::Pacing;
 
@@ -36,6 +38,8 @@ const MAX_PAGES: usize = 1000;
 pub struct Client {
     transport: Transport,
     keys: tokio::sync::Mutex<HashMap<Scope, PublicKey>>,
+    /// Listings' ETags and pages, for conditional GETs; `None` sends every GET plain.
+    cache: Option<HttpCache>,
 }
 
 /// The async runtime every command that talks to GitHub runs on, and a client on it: two
@@ -66,6 +70,15 @@ pub enum Written {
     Updated,
 }
 
+/// A write GitHub accepted, and when at the latest it took effect: the answer's `Date` (RFC
+/// 3339, whole seconds; `None` when the answer had none GitHub's way). GitHub sets the item's
+/// `updated_at` before it answers, on the same clock, so `updated_at` is at or before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    pub written: Written,
+    pub at_latest: Option<String>,
+}
+
 impl Client {
     /// Must be called inside a tokio runtime.
     pub fn new(api: &ApiUrl, token: SecretString, pacing: Pacing) -> Result<Client, GithubError> {
@@ -87,7 +100,14 @@ impl Client {
         Ok(Client {
             transport: Transport::new(octo, api.clone(), pacing),
             keys: tokio::sync::Mutex::new(HashMap::new()),
+            cache: None,
         })
+    }
+
+    /// Keep listings in `cache` and ask GitHub for each only if it changed since.
+    pub fn with_cache(mut self, cache: Option<HttpCache>) -> Client {
+        self.cache = cache;
+        self
     }
 
     /// A flag that, once set, makes every write not yet sent fail as interrupted.
@@ -124,19 +144,9 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(malformed(target, op, "too many pages"));
             }
-            // A garbled page (cut short, or a proxy's HTML) is fetched again.
-            let check = |reply: &Reply| wire::page_items::<Value>(&reply.body, key).map(|_| ());
-            let reply = self
-                .transport
-                .send(Method::GET, &uri, None, target, op, &check)
-                .await?;
-            if reply.status != StatusCode::OK {
-                return Err(status_error(target, op.clone(), &reply));
-            }
-            let items: Vec<T> = wire::page_items(&reply.body, key)
-                .map_err(|reason| malformed(target, op, &reason))?;
+            let (items, link) = self.page(&uri, key, target, op).await?;
             all.extend(items);
-            next = wire::next_link(&reply.headers)
+            next = link
                 .map(|link| {
                     wire::same_origin(self.transport.api().as_str(), &link).ok_or_else(|| {
                         malformed(target, op, "a paging link points to another host")
@@ -145,6 +155,65 @@ impl Client {
                 .transpose()?;
         }
         Ok(all)
+    }
+
+    /// One page's items and its `next` link: asked for with the cached page's ETag, if one is
+    /// kept, and taken from the cache when GitHub answers 304.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+        key: Option<&str>,
+        target: &str,
+        op: &Op,
+    ) -> Result<(Vec<T>, Option<String>), GithubError> {
+        let url = format!("{}{uri}", self.transport.api().as_str());
+        // A kept page that no longer reads as one is not worth a 304.
+        let kept = self.cache.as_ref().and_then(|cache| {
+            let entry = cache.get(&url)?;
+            let items = wire::page_items::<T>(&entry.body, key).ok()?;
+            Some((entry, items))
+        });
+        // A garbled page (cut short, or a proxy's HTML) is fetched again.
+        let check = |reply: &Reply| wire::page_items::<Value>(&reply.body, key).map(|_| ());
+        let etag = kept.as_ref().map(|(entry, _)| entry.etag.as_str());
+        let reply = self
+            .transport
+            .get_if_none_match(uri, etag, target, op, &check)
+            .await?;
+        match (reply.status, kept) {
+            (StatusCode::NOT_MODIFIED, Some((entry, items))) => Ok((items, entry.next)),
+            (StatusCode::OK, _) => {
+                let items: Vec<T> = wire::page_items(&reply.body, key)
+                    .map_err(|reason| malformed(target, op, &reason))?;
+                let next = wire::next_link(&reply.headers);
+                self.keep(&url, reply, next.clone(), items.len());
+                Ok((items, next))
+            }
+            _ => Err(status_error(target, op.clone(), &reply)),
+        }
+    }
+
+    /// Keep a page answered in full, with its ETag. A full last page is not kept: an item added
+    /// after it can make a next page while this one stays the same, and a 304 would hide it.
+    fn keep(&self, url: &str, reply: Reply, next: Option<String>, count: usize) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let etag = reply
+            .headers
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok());
+        match etag {
+            Some(etag) if next.is_some() || count < wire::per_page(url) => {
+                let entry = cache::Entry {
+                    etag: etag.to_owned(),
+                    body: reply.body,
+                    next,
+                };
+                cache.put(url, &entry);
+            }
+            _ => cache.forget(url),
+        }
     }
 
     /// Every secret of `scope`; for organizations with who may use each.
@@ -326,7 +395,7 @@ impl Client {
         body: Option<Value>,
         target: &str,
         op: Op,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let check = |reply: &Reply| match reply.status {
             StatusCode::CREATED | StatusCode::NO_CONTENT => Ok(()),
             other => Err(format!(
@@ -337,11 +406,17 @@ impl Client {
             .transport
             .send(method, uri, body.as_ref(), target, &op, &check)
             .await?;
-        match reply.status {
-            StatusCode::CREATED => Ok(Written::Created),
-            StatusCode::NO_CONTENT => Ok(Written::Updated),
-            _ => Err(status_error(target, op, &reply)),
-        }
+        let written = match reply.status {
+            StatusCode::CREATED => Written::Created,
+            StatusCode::NO_CONTENT => Written::Updated,
+            _ => return Err(status_error(target, op, &reply)),
+        };
+        let at_latest = reply
+            .headers
+            .get(http::header::DATE)
+            .and_then(|date| date.to_str().ok())
+            .and_then(wire::http_date);
+        Ok(Landed { written, at_latest })
     }
 
     /// PUT a secret. Without `sealed`, only an organization secret's access changes.
@@ -351,7 +426,7 @@ impl Client {
         name: &str,
         sealed: Option<&Sealed>,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let mut fields = Vec::new();
         if let Some(sealed) = sealed {
             fields.push(("encrypted_value", json!(sealed.encrypted_value)));
@@ -371,7 +446,7 @@ impl Client {
         name: &str,
         variable: bool,
         repositories: &[u64],
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let uri = format!("{}/repositories", self.item_path(scope, name, variable));
         let body = json!({ "selected_repository_ids": repositories });
         let op = Op::Access(name.to_string());
@@ -379,14 +454,14 @@ impl Client {
             .await
     }
 
-    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+    pub async fn delete_secret(&self, scope: &Scope, name: &str) -> Result<Landed, GithubError> {
         let uri = self.item_path(scope, name, false);
         let op = Op::Delete(name.to_string());
         self.write(Method::DELETE, &uri, None, &target_of(scope), op)
             .await
     }
 
-    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<Written, GithubError> {
+    pub async fn delete_variable(&self, scope: &Scope, name: &str) -> Result<Landed, GithubError> {
         let uri = self.item_path(scope, name, true);
         let op = Op::DeleteVariable(name.to_string());
         self.write(Method::DELETE, &uri, None, &target_of(scope), op)
@@ -401,7 +476,7 @@ impl Client {
         name: &str,
         value: &str,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let op = Op::WriteVariable(name.to_string());
         let target = target_of(scope);
         let Some(path) = scope.variables_path() else {
@@ -425,14 +500,17 @@ impl Client {
         name: &str,
         value: &str,
         access: Option<&OrgAccess>,
-    ) -> Result<Written, GithubError> {
+    ) -> Result<Landed, GithubError> {
         let body = item_body(vec![("name", json!(name)), ("value", json!(value))], access);
         let uri = self.item_path(scope, name, true);
         let op = Op::WriteVariable(name.to_string());
         // GitHub answers a PATCH with 204; it never creates.
         self.write(Method::PATCH, &uri, Some(body), &target_of(scope), op)
             .await
-            .map(|_| Written::Updated)
+            .map(|landed| Landed {
+                written: Written::Updated,
+                ..landed
+            })
     }
 
     /// Whether the environment exists; `create` makes it when it does not.

@@ -152,10 +152,40 @@ impl Transport {
         op: &Op,
         check: Check<'_>,
     ) -> Result<Reply, GithubError> {
+        self.send_with(method, uri, body, None, target, op, check)
+            .await
+    }
+
+    /// A GET with `If-None-Match: etag`: a 304 comes back as the answer, with no body.
+    pub(super) async fn get_if_none_match(
+        &self,
+        uri: &str,
+        etag: Option<&str>,
+        target: &str,
+        op: &Op,
+        check: Check<'_>,
+    ) -> Result<Reply, GithubError> {
+        self.send_with(http::Method::GET, uri, None, etag, target, op, check)
+            .await
+    }
+
+    // The request's parts, then whom it is for and how to judge its answer, as in `send`.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_with(
+        &self,
+        method: http::Method,
+        uri: &str,
+        body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
+        target: &str,
+        op: &Op,
+        check: Check<'_>,
+    ) -> Result<Reply, GithubError> {
         let mut tries = Tries::default();
         loop {
             self.wait_out_pause().await;
-            let Some(result) = self.attempt(&method, uri, body, target, op).await? else {
+            let sent = self.attempt(&method, uri, body, if_none_match, target, op);
+            let Some(result) = sent.await? else {
                 continue;
             };
             let done = match result {
@@ -178,6 +208,7 @@ impl Transport {
         method: &http::Method,
         uri: &str,
         body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
         target: &str,
         op: &Op,
     ) -> Result<Option<Result<Reply, String>>, GithubError> {
@@ -192,7 +223,7 @@ impl Transport {
         if *method != http::Method::GET {
             self.refuse_write_if_halted(target, op)?;
         }
-        Ok(Some(self.once(method, uri, body).await))
+        Ok(Some(self.once(method, uri, body, if_none_match).await))
     }
 
     fn refuse_write_if_halted(&self, target: &str, op: &Op) -> Result<(), GithubError> {
@@ -241,6 +272,8 @@ impl Transport {
             None if reply.status.is_success() => {
                 return self.checked(reply, tries, target, op, check).await;
             }
+            // Not modified: the caller kept the body. A final answer, never retried.
+            None if reply.status == StatusCode::NOT_MODIFIED => return Ok(Some(reply)),
             None => {
                 if reply.status == http::StatusCode::UNAUTHORIZED {
                     self.token_rejected.store(true, Ordering::SeqCst);
@@ -308,10 +341,15 @@ impl Transport {
         method: &http::Method,
         uri: &str,
         body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
     ) -> Result<Reply, String> {
         let started = Instant::now();
         let result = match *method {
-            http::Method::GET => self.octo._get(uri).await,
+            http::Method::GET => {
+                self.octo
+                    ._get_with_headers(uri, conditional(if_none_match))
+                    .await
+            }
             http::Method::PUT => self.octo._put(uri, body).await,
             http::Method::POST => self.octo._post(uri, body).await,
             http::Method::PATCH => self.octo._patch(uri, body).await,
@@ -401,6 +439,15 @@ impl Transport {
             }
         }
     }
+}
+
+/// The `If-None-Match` header of a conditional GET; `None` for a plain one. The ETag was checked
+/// to be a header value when the cache read it.
+fn conditional(etag: Option<&str>) -> Option<HeaderMap> {
+    let value = http::HeaderValue::from_str(etag?).ok()?;
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::IF_NONE_MATCH, value);
+    Some(headers)
 }
 
 /// A line on stderr, over any progress line being drawn there.

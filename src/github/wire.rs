@@ -53,6 +53,15 @@ pub fn same_origin(api: &str, link: &str) -> Option<String> {
         .then(|| link[api.len()..].to_string())
 }
 
+/// The page size a list URL asks for: its `per_page`, else GitHub's default of 30.
+pub fn per_page(url: &str) -> usize {
+    url.split_once('?')
+        .map_or("", |(_, query)| query)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("per_page=")?.parse().ok())
+        .unwrap_or(30)
+}
+
 /// The `rel="next"` target of a `Link` header.
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
@@ -73,6 +82,18 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
                     .to_string()
             })
         })
+}
+
+/// An HTTP `Date` (RFC 9110's IMF-fixdate, or the older forms RFC 2822 reads) as GitHub writes
+/// `updated_at`: RFC 3339, UTC, whole seconds.
+pub fn http_date(text: &str) -> Option<String> {
+    let parsed = chrono::DateTime::parse_from_rfc2822(text.trim()).ok()?;
+    Some(
+        parsed
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -96,6 +117,14 @@ mod tests {
         last_only.insert(LINK, "<https://x/y?page=1>; rel=\"prev\"".parse().unwrap());
         assert_eq!(next_link(&last_only), None);
         assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn page_sizes() {
+        assert_eq!(per_page("http://h/orgs/o/repos?per_page=100"), 100);
+        assert_eq!(per_page("http://h/x?page=2&per_page=7"), 7);
+        assert_eq!(per_page("http://h/x?page=2"), 30);
+        assert_eq!(per_page("http://h/x?per_page=lots"), 30);
     }
 
     #[test]
@@ -124,5 +153,15 @@ mod tests {
             None
         );
         assert_eq!(same_origin("https://h", "https://h.evil/x"), None);
+    }
+
+    #[test]
+    fn an_http_date_reads_as_githubs_updated_at() {
+        assert_eq!(
+            http_date("Tue, 01 Dec 2026 18:00:07 GMT").as_deref(),
+            Some("2026-12-01T18:00:07Z")
+        );
+        assert_eq!(http_date("yesterday"), None);
+        assert_eq!(http_date(""), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::plan::{self, Change, Desired, DesiredVariable, OrgAccess, Remote, Sum
 use crate::progress::Progress;
 use crate::scope::{Scope, Visibility};
 use crate::shared_state::{self, LoadError};
-use crate::state::{Fingerprinter, StateDir};
+use crate::state::{Fingerprinter, Loaded, StateDir};
 
 use super::expand::Job;
 use super::resolve::Values;
@@ -29,9 +29,9 @@ pub(super) struct RunContext<'a> {
     pub prune: bool,
     /// `rotate`'s secret: every other name is left out of the plan.
     pub only: Option<&'a str>,
-    /// `apply` (not `plan`, which never writes): fill in the times of records written when a
-    /// listing failed, from this run's listing.
-    pub adopt: bool,
+    /// `apply` (not `plan`, which never writes): fetch the key in the listing's round when a
+    /// write is certain, and fill in the times of records left open, from this run's listing.
+    pub applying: bool,
 }
 
 impl RunContext<'_> {
@@ -118,27 +118,12 @@ async fn gather(
     let create_environment = environment_to_create(cx.client, job).await?;
     let access = org_access(cx.client, job).await?;
     let mut writes = ScopeWrites::new(scope.clone());
-    // With the shared store, a scope with nothing listed (an environment to be created) has
-    // an empty record, never this machine's.
-    let mut shared = cx.shared().then(plan::Recorded::new);
-    // A missing environment to be created holds nothing yet: everything is a create.
-    if !job.secrets.is_empty() && !create_environment {
-        let (listed, record) =
-            tokio::join!(cx.client.list_secrets(scope), shared_record(cx, scope));
-        writes.remote_secrets = listed?;
-        if let Some(record) = record? {
-            shared = Some(record);
-        }
-    }
-    if !job.variables.is_empty() && !create_environment {
-        writes.remote_variables = cx.client.list_variables(scope).await?;
-        // secretsync's own record is never an undeclared variable, and never pruned.
-        writes.remote_variables.retain(|v| v.name != STATE_VARIABLE);
-    }
-    tracing::info!(target = %scope, secrets = writes.remote_secrets.len(), variables = writes.remote_variables.len(), "listed");
-    let (recorded, local_records) = recorded(cx, job, &writes.remote_secrets, shared)?;
+    let loaded = local_state(cx, job)?;
     let desired = desired_secrets(cx, values, job, &access, &mut writes.secrets);
     let desired_variables = desired_variables(values, job, &access, &mut writes.variables);
+    let shared = list_round(cx, job, create_environment, &desired, &loaded, &mut writes).await?;
+    tracing::info!(target = %scope, secrets = writes.remote_secrets.len(), variables = writes.remote_variables.len(), "listed");
+    let recorded = recorded(cx, job, &loaded, &writes.remote_secrets, shared)?;
     let mut changes = plan::plan(
         &desired,
         &writes.remote_secrets,
@@ -152,7 +137,7 @@ async fn gather(
     ));
     explain_unselected(cx.config, job, &mut changes);
     if cx.shared() {
-        plan::against_shared_record(&mut changes, &desired, &local_records);
+        plan::against_shared_record(&mut changes, &desired, &loaded.records);
     }
     if let Some(name) = cx.only {
         changes.retain(|c| c.name == name);
@@ -160,6 +145,60 @@ async fn gather(
     writes.access = access;
     writes.create_environment = create_environment;
     Ok((changes, writes))
+}
+
+/// The one round of reads before the plan: the secrets and the shared record, the variables,
+/// and the public key when a write is certain, all at once. Returns the shared record (with the
+/// shared store).
+async fn list_round(
+    cx: &RunContext<'_>,
+    job: &Job,
+    create_environment: bool,
+    desired: &[Desired],
+    loaded: &Loaded,
+    writes: &mut ScopeWrites,
+) -> Result<Option<plan::Recorded>, GatherError> {
+    let scope = &job.scope;
+    // A missing environment to be created holds nothing yet: everything is a create.
+    let listed = |items: &[String]| !items.is_empty() && !create_environment;
+    let secrets = async {
+        match listed(&job.secrets) {
+            true => Some(tokio::join!(
+                cx.client.list_secrets(scope),
+                shared_record(cx, scope)
+            )),
+            false => None,
+        }
+    };
+    let variables = async {
+        match listed(&job.variables) {
+            true => Some(cx.client.list_variables(scope).await),
+            false => None,
+        }
+    };
+    // The key in the same round: the client keeps it for the writes. A wasted fetch costs one
+    // read; a missed one costs a round trip.
+    let key = async {
+        if cx.applying && !create_environment && write_certain(cx, desired, &loaded.records) {
+            let _ = cx.client.public_key(scope).await;
+        }
+    };
+    let (secrets, variables, ()) = tokio::join!(secrets, variables, key);
+    // With the shared store, a scope with nothing listed (an environment to be created) has
+    // an empty record, never this machine's.
+    let mut shared = cx.shared().then(plan::Recorded::new);
+    if let Some((listing, record)) = secrets {
+        writes.remote_secrets = listing?;
+        if let Some(record) = record? {
+            shared = Some(record);
+        }
+    }
+    if let Some(listing) = variables {
+        writes.remote_variables = listing?;
+        // secretsync's own record is never an undeclared variable, and never pruned.
+        writes.remote_variables.retain(|v| v.name != STATE_VARIABLE);
+    }
+    Ok(shared)
 }
 
 /// Whether the job's environment is missing and is to be created by `apply`.
@@ -206,34 +245,52 @@ async fn shared_record(
     }
 }
 
-/// What the state recorded for the scope (the shared record's, when there is one), and this
-/// machine's own records. Writes of an apply of this machine that was cut off before it
-/// recorded them are ours, not drift.
-fn recorded(
-    cx: &RunContext<'_>,
-    job: &Job,
-    remote: &[Remote],
-    shared: Option<plan::Recorded>,
-) -> Result<(plan::Recorded, plan::Recorded), GatherError> {
-    let loaded = match cx.have_key && !job.secrets.is_empty() {
+/// This machine's records and intents for the scope (none without a key or secrets).
+fn local_state(cx: &RunContext<'_>, job: &Job) -> Result<Loaded, GatherError> {
+    match cx.have_key && !job.secrets.is_empty() {
         true => cx
             .state
             .load(cx.host(), &job.scope)
-            .map_err(|e| GatherError::Other(e.into()))?,
-        false => Default::default(),
-    };
+            .map_err(|e| GatherError::Other(e.into())),
+        false => Ok(Loaded::default()),
+    }
+}
+
+/// Whether `apply` will write a value whatever the listing says: one this machine never
+/// recorded, or recorded with another fingerprint. With the shared store only a local record
+/// that differs counts: a name this machine never wrote may well be in the team's record.
+fn write_certain(cx: &RunContext<'_>, desired: &[Desired], local: &plan::Recorded) -> bool {
+    desired
+        .iter()
+        .filter(|d| cx.only.is_none_or(|only| d.name == only))
+        .any(|d| match (&d.fingerprint, local.get(&d.name)) {
+            (None, _) => false,
+            (Some(_), None) => !cx.shared(),
+            (Some(fingerprint), Some(record)) => record.fingerprint != *fingerprint,
+        })
+}
+
+/// What the state recorded for the scope (the shared record's, when there is one). Writes of
+/// an apply of this machine that was cut off before it recorded them are ours, not drift.
+fn recorded(
+    cx: &RunContext<'_>,
+    job: &Job,
+    loaded: &Loaded,
+    remote: &[Remote],
+    shared: Option<plan::Recorded>,
+) -> Result<plan::Recorded, GatherError> {
     let recorded = match shared {
         // A shared record gets its times from the apply that writes it, never from here.
         Some(shared) => plan::settle_shared(&shared, &loaded.intents, remote),
         None => {
             let mut recorded = plan::settle(&loaded.records, &loaded.intents, remote);
-            if cx.adopt {
+            if cx.applying {
                 adopt_times(cx, &job.scope, &mut recorded, remote)?;
             }
             recorded
         }
     };
-    Ok((recorded, loaded.records))
+    Ok(recorded)
 }
 
 /// The job's secrets as the plan sees them (fingerprints, never values); each known value goes

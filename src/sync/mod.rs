@@ -15,7 +15,7 @@ use std::io::Write;
 
 use crate::config::{Config, Store};
 use crate::error::Error;
-use crate::github::Pacing;
+use crate::github::{HttpCache, Pacing};
 use crate::precedence;
 use crate::progress::Progress;
 use crate::render::Style;
@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Do not run `[[checks]]` before writing (`apply --skip-checks`; `plan` never runs them).
     pub skip_checks: bool,
+    /// Keep listings in the state folder's conditional-GET cache (`github::cache`), so a run
+    /// that changes nothing costs no primary rate limit. Off for the demo's throwaway folders.
+    pub http_cache: bool,
 }
 
 impl RunOptions {
@@ -59,6 +62,7 @@ impl RunOptions {
             pacing: Pacing::default(),
             progress: false,
             skip_checks: true,
+            http_cache: false,
         }
     }
 }
@@ -89,6 +93,10 @@ pub fn run(
     }
     let (key, have_key) = fingerprint_key(&config, state, command)?;
     let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
+    let cache = options
+        .http_cache
+        .then(|| HttpCache::in_state_folder(state.root()));
+    let client = client.with_cache(cache);
     let scan = RunContext {
         client: &client,
         config: &config,
@@ -97,7 +105,7 @@ pub fn run(
         state,
         prune: options.prune,
         only: only.as_deref(),
-        adopt: command == Command::Apply,
+        applying: command == Command::Apply,
     };
     runtime.block_on(steps(&scan, values, command, options, out))
 }
@@ -132,7 +140,7 @@ async fn steps(
 }
 
 /// The key that fingerprints values: the team's `[state] key` for a shared record; else this
-/// machine's. `plan` never writes, so it never makes the local key; without a key nothing
+/// machine's. `plan` writes no state, so it never makes the local key; without a key nothing
 /// recorded can match.
 fn fingerprint_key(
     config: &Config,

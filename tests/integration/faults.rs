@@ -1,6 +1,6 @@
 //! The fault matrix: what `apply` does under every fault at each of its stages (the listing, the
-//! public key, a write, the final listing), each fault once clearing within the retries and once
-//! persisting. For every case:
+//! public key, a write), each fault once clearing within the retries and once persisting. (There
+//! is no listing after the writes: each answer's `Date` stands for it.) For every case:
 //!
 //! - a fault that clears within the retries is retried and the run succeeds (exit 0); one that
 //!   persists fails the run (exit 1) with an error naming the stage; a run whose writes all
@@ -14,9 +14,8 @@
 //! the other three (creates). The cases run in parallel threads, each with its own sandbox:
 //! most of their time is backoff and `--timeout 1`.
 //!
-//! Two rules hold by design and shape the expectations: a failed final listing leaves the
-//! records as they were (there is no `updated_at` to record, see `apply_target`), so its writes
-//! are re-sent by the next run; and a rejected token (401) stops the writes not yet started.
+//! One rule holds by design and shapes the expectations: a rejected token (401) stops the writes
+//! not yet started.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -58,8 +57,6 @@ enum Stage {
     Write,
     /// Every `PUT`.
     Writes,
-    /// The second `GET .../actions/secrets`, after the writes.
-    FinalList,
 }
 
 impl Stage {
@@ -69,7 +66,6 @@ impl Stage {
             Stage::Key => "key",
             Stage::Write => "write",
             Stage::Writes => "writes",
-            Stage::FinalList => "final-list",
         }
     }
 
@@ -79,7 +75,6 @@ impl Stage {
             Stage::Key => Fault::new("GET", "/public-key", kind),
             Stage::Write => Fault::new("PUT", &format!("/{VICTIM}"), kind),
             Stage::Writes => Fault::new("PUT", "", kind),
-            Stage::FinalList => Fault::new("GET", "/actions/secrets", kind).skip(1),
         };
         fault.times(times)
     }
@@ -89,16 +84,6 @@ impl Stage {
         let target = format!("on `{REPO}`");
         match self {
             Stage::List => text.contains(&format!("listing secrets {target}")),
-            // The writes did land, and the output says so.
-            Stage::FinalList => {
-                text.contains(&format!("listing secrets {target}"))
-                    && DECLARED.iter().all(|(name, _)| {
-                        text.lines().any(|l| {
-                            l.contains(&format!(" {name} "))
-                                && (l.ends_with("created") || l.ends_with("updated"))
-                        })
-                    })
-            }
             Stage::Key => {
                 text.contains(&format!("fetching the public key {target}"))
                     || text.contains(&format!("the public key GitHub gave for `{REPO}`"))
@@ -141,8 +126,8 @@ enum Want {
 enum Recorded {
     None,
     AllBut(&'static str),
-    /// Exactly the secrets GitHub now holds with their declared value: when the final listing
-    /// fails, what was written is recorded without a time.
+    /// Exactly the secrets GitHub now holds with their declared value: those whose writes were
+    /// answered 201 or 204.
     Written,
 }
 
@@ -212,12 +197,10 @@ fn faults() -> Vec<(&'static str, FaultKind)> {
 /// What each stage ends in when a fault persists. A persistent fault on the listing or the key
 /// stops the target before any write; on one write, the three others land and are recorded (a
 /// write answered 200 with half a JSON body is not GitHub's answer, 201 or 204, so it fails like
-/// the others); on the final listing every write landed and is recorded without its time, which
-/// the next apply takes from its own listing.
+/// the others).
 fn persistent(stage: Stage, _fault: &str) -> Want {
     match stage {
         Stage::List | Stage::Key | Stage::Writes => Want::Fail(Recorded::None),
-        Stage::FinalList => Want::Fail(Recorded::Written),
         Stage::Write => Want::Fail(Recorded::AllBut(VICTIM)),
     }
 }
@@ -225,7 +208,7 @@ fn persistent(stage: Stage, _fault: &str) -> Want {
 /// The whole matrix: every stage × fault, transient and persistent, then the single cases.
 fn matrix() -> Vec<Case> {
     let mut cases = Vec::new();
-    for stage in [Stage::List, Stage::Key, Stage::Write, Stage::FinalList] {
+    for stage in [Stage::List, Stage::Key, Stage::Write] {
         for (fault, kind) in faults() {
             cases.push(case(stage, fault, kind.clone(), TRANSIENT, Want::Ok));
             cases.push(case(stage, fault, kind, FOREVER, persistent(stage, fault)));
@@ -288,7 +271,7 @@ fn matrix() -> Vec<Case> {
         )
     });
     // The token is revoked after the first write: the second is refused, no further write is
-    // sent, and the final listing is refused too, so the first write is recorded without a time.
+    // sent, and the first write is recorded at its answer's time.
     cases.push(Case {
         id: "writes/401-after-first-write/forever".to_owned(),
         stage: Stage::Writes,
@@ -334,7 +317,7 @@ fn fault_matrix() {
 #[test]
 fn the_matrix_covers_every_stage_and_fault() {
     let ids: BTreeSet<String> = matrix().into_iter().map(|c| c.id).collect();
-    for stage in ["list", "key", "write", "final-list"] {
+    for stage in ["list", "key", "write"] {
         for (fault, _) in faults() {
             for tries in ["x2", "forever"] {
                 let id = format!("{stage}/{fault}/{tries}");

@@ -640,6 +640,10 @@ fn no_canary_anywhere() {
     ] {
         assert_eq!(env.plaintext(name).as_deref(), Some(value), "{name}");
     }
+    // The listings' conditional-GET cache was among the files searched.
+    let cache = env.state_dir().join(secretsync::github::cache::FOLDER);
+    let kept = std::fs::read_dir(&cache).map_or(0, |entries| entries.count());
+    assert!(kept > 0, "no cache files in {}", cache.display());
 }
 
 #[test]

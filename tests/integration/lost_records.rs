@@ -57,7 +57,7 @@ fn count(codes: &[String], code: &str) -> usize {
     codes.iter().filter(|c| *c == code).count()
 }
 
-/// The writes land, then the listing after them hangs; meanwhile the state becomes unwritable,
+/// The writes are held in flight (they land after 4 s); meanwhile the state becomes unwritable,
 /// so their record fails.
 fn record_fails_after_the_writes(json: bool) {
     const COUNT: usize = 4;
@@ -65,27 +65,17 @@ fn record_fails_after_the_writes(json: bool) {
     env.config(&body(COUNT, "v"));
     env.apply();
     env.config(&body(COUNT, "w"));
-    env.sandbox.inject_fault(
-        Fault::new(
-            "GET",
-            "/actions/secrets",
-            FaultKind::Hang(Duration::from_secs(4)),
-        )
-        .skip(1),
-    );
+    // One more than will ever come: all are held for the whole 4 s.
+    env.sandbox
+        .hold("PUT", "", COUNT + 1, Duration::from_secs(4));
     env.sandbox.clear_requests();
     let mut args = vec!["apply", "--yes", "--retries", "0"];
     if json {
         args.push("--json");
     }
     let mut child = env.cmd(&args).spawn();
-    wait_until("the listing after the writes", &mut child, || {
-        let lists = env
-            .requests()
-            .iter()
-            .filter(|r| r.method == "GET" && r.path.ends_with("/actions/secrets"))
-            .count();
-        lists == 2
+    wait_until("the writes in flight", &mut child, || {
+        env.sandbox.arrived("PUT", "") == COUNT
     });
     break_state(&env);
     let out = finish(child);

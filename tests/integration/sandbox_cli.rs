@@ -93,8 +93,8 @@ fn very_verbose_logs_each_request_without_values() {
         .lines()
         .filter(|l| l.contains("github request"))
         .collect();
-    // list, public key, four writes, list again
-    assert_eq!(requests.len(), 7, "{}", out.stderr);
+    // list and public key, four writes
+    assert_eq!(requests.len(), 6, "{}", out.stderr);
     assert!(requests
         .iter()
         .any(|l| l.contains("PUT") && l.contains("status=201") && l.contains("elapsed_ms=")));

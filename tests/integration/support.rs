@@ -198,10 +198,13 @@ impl Env {
             .map(|b| String::from_utf8(b).expect("utf-8"))
     }
 
-    /// Every file under the state folder, with its bytes.
+    /// Every file under the state folder, with its bytes, but the conditional-GET cache's: that
+    /// is a cache of GitHub's answers, which any run (`plan` too) may refresh, not state.
     pub fn state_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files = Vec::new();
         walk(&self.state_dir(), &mut files);
+        let cache = self.state_dir().join(secretsync::github::cache::FOLDER);
+        files.retain(|(path, _)| !path.starts_with(&cache));
         files.sort();
         files
     }

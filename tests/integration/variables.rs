@@ -103,7 +103,7 @@ fn a_create_that_finds_the_variable_updates_it() {
         };
         client.create_variable(&scope, "REGION", "new", None).await
     });
-    assert_eq!(written.unwrap(), Written::Updated);
+    assert_eq!(written.unwrap().written, Written::Updated);
     assert_eq!(
         env.sandbox.variable(&sandbox_scope, "REGION").as_deref(),
         Some("new")

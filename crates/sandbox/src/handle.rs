@@ -156,6 +156,12 @@ impl Sandbox {
         lock(&self.state).limits.max_in_flight
     }
 
+    /// Requests counted against the primary budget (the hourly window, or the limit set with
+    /// [`Sandbox::set_primary_limit`], which restarts it). A 304 is not counted, as on GitHub.
+    pub fn primary_used(&self) -> u32 {
+        lock(&self.state).limits.used()
+    }
+
     pub fn reset_max_in_flight(&self) {
         let mut state = lock(&self.state);
         state.limits.max_in_flight = state.limits.in_flight;

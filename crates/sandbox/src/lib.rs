@@ -26,7 +26,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use crypto_box::aead::OsRng;
 use crypto_box::{PublicKey, SecretKey};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, LINK, USER_AGENT};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;

@@ -83,6 +83,8 @@ impl Limits {
     }
 
     /// Faults first, then the primary budget (every request), then the secondary window (writes).
+    /// A request that passes spends its primary unit once answered, unless the answer is a 304
+    /// (`spend_primary`); one refused by the secondary limit spends it here.
     pub(super) fn gate(&mut self, method: &Method, now: Instant) -> Gate {
         match self.next_transient() {
             Some(Transient::Drop) => return Gate::Drop,
@@ -91,26 +93,30 @@ impl Limits {
             }
             None => {}
         }
-        if let Some(response) = self.spend_primary(now) {
+        if let Some(response) = self.primary_refusal(now) {
             return Gate::Respond(response);
         }
         let is_write = [Method::PUT, Method::POST, Method::PATCH, Method::DELETE].contains(method);
         if is_write {
             if let Some(response) = self.spend_secondary(now) {
+                self.spend_primary(now);
                 return Gate::Respond(response);
             }
         }
         Gate::Pass
     }
 
-    fn spend_primary(&mut self, now: Instant) -> Option<Response> {
-        let Some(limit) = self.primary else {
-            if now.duration_since(self.window_start) >= HOUR {
-                self.window_start = now;
-                self.used = 0;
+    /// The 403 of a spent primary budget, once any reset is due has been made.
+    fn primary_refusal(&mut self, now: Instant) -> Option<Response> {
+        let limit = match self.primary {
+            None => {
+                if now.duration_since(self.window_start) >= HOUR {
+                    self.window_start = now;
+                    self.used = 0;
+                }
+                return None;
             }
-            self.used = self.used.saturating_add(1);
-            return None;
+            Some(limit) => limit,
         };
         if let Some(hit) = self.exhausted_at {
             if now.duration_since(hit) >= limit.reset_after {
@@ -123,11 +129,22 @@ impl Limits {
             let body = json!({"message": PRIMARY_MESSAGE, "documentation_url": PRIMARY_DOCS});
             return Some(json_value(StatusCode::FORBIDDEN, &body));
         }
-        self.used += 1;
-        if self.used >= limit.requests {
-            self.exhausted_at = Some(now);
-        }
         None
+    }
+
+    /// Counts one request against the primary budget (after `primary_refusal` let it through).
+    pub(super) fn spend_primary(&mut self, now: Instant) {
+        self.used = self.used.saturating_add(1);
+        if let Some(limit) = self.primary {
+            if self.used >= limit.requests {
+                self.exhausted_at = Some(now);
+            }
+        }
+    }
+
+    /// Requests counted against the current primary budget.
+    pub(super) fn used(&self) -> u32 {
+        self.used
     }
 
     fn spend_secondary(&mut self, now: Instant) -> Option<Response> {

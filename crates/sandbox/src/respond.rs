@@ -1,5 +1,5 @@
-//! Building answers: JSON bodies, GitHub's error shapes, `Link` paging, and a body that breaks
-//! the connection.
+//! Building answers: JSON bodies (each with its strong `ETag`), GitHub's error shapes, `Link`
+//! paging, conditional GETs answered 304, and a body that breaks the connection.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,12 +8,75 @@ use axum::body::HttpBody;
 
 use super::*;
 
+/// Every JSON answer is made here, so every one carries the `ETag` of its body; the server keeps
+/// it only on a GET's success (`conditional`).
 pub(super) fn json_response(status: StatusCode, body: String) -> Response {
+    let etag = etag_of(body.as_bytes());
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(ETAG, etag);
+    }
     response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+}
+
+/// A strong entity tag: the same body always has the same one, a different body another.
+pub(super) fn etag_of(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether an `If-None-Match` value names `etag` (RFC 9110 13.1.2: `*`, or a list of entity
+/// tags compared weakly, so `W/"x"` matches `"x"`).
+pub(super) fn none_match(if_none_match: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(etag);
+    let mut rest = if_none_match.trim();
+    if rest == "*" {
+        return true;
+    }
+    // Tags may hold commas inside their quotes, so the list is read tag by tag.
+    while let Some(start) = rest.find('"') {
+        let Some(len) = rest[start + 1..].find('"') else {
+            return false;
+        };
+        let tag = &rest[start..start + len + 2];
+        if tag == ours {
+            return true;
+        }
+        rest = &rest[start + len + 2..];
+    }
+    false
+}
+
+/// A GET's success keeps its `ETag`, and is answered 304 with no body when the client already
+/// holds it; every other answer drops the `ETag`.
+pub(super) fn conditional(
+    method: &Method,
+    headers: &HeaderMap,
+    mut response: Response,
+) -> Response {
+    let etag = response.headers_mut().remove(ETAG);
+    let etag = match etag {
+        Some(etag) if method == Method::GET && response.status() == StatusCode::OK => etag,
+        _ => return response,
+    };
+    let matched = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| etag.to_str().is_ok_and(|ours| none_match(v, ours)));
+    let mut response = match matched {
+        true => empty(StatusCode::NOT_MODIFIED),
+        false => response,
+    };
+    response.headers_mut().insert(ETAG, etag);
     response
 }
 

@@ -114,7 +114,8 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     }
 }
 
-/// Limits, then routing, under the lock; `None` drops the connection.
+/// Limits, then routing, under the lock; `None` drops the connection. A 304 spends none of the
+/// primary budget, as on GitHub; every other answer that got past the limits spends one.
 fn respond(
     shared: &Shared,
     parts: &Parts,
@@ -126,7 +127,14 @@ fn respond(
     let response = match state.limits.gate(&parts.method, now) {
         Gate::Drop => None,
         Gate::Respond(response) => Some(response),
-        Gate::Pass => Some(answer(&mut state, parts, body)),
+        Gate::Pass => {
+            let answer = answer(&mut state, parts, body);
+            let response = conditional(&parts.method, &parts.headers, answer);
+            if response.status() != StatusCode::NOT_MODIFIED {
+                state.limits.spend_primary(now);
+            }
+            Some(response)
+        }
     };
     let status = response.as_ref().map_or(0, |r| r.status().as_u16());
     record(&mut state, parts, status, false, arrived);

@@ -3,6 +3,7 @@
 
 use super::*;
 
+mod conditional;
 mod faults;
 mod identity;
 mod limits;
