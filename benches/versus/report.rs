@@ -112,9 +112,22 @@ pub fn glance_rows(w: &mut String, results: &[CaseResult]) {
             }
             None => (String::new(), String::new()),
         };
+        let extra = match result.case {
+            Case::NoOp200 => format!(
+                " ({} of the primary budget)",
+                spread(ours, |t| t.rate_limit_used)
+            ),
+            Case::Limited160 => format!(
+                " ({} limit answers, {} of {} values set)",
+                spread(ours, |t| t.limit_answers() as u64),
+                spread(ours, |t| t.values_set as u64),
+                ours.first().map_or(0, |t| t.declared),
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             w,
-            "| 1. {}: secretsync, {} requests, {} round trips | {} | {gh_text}physical limit {} ({} round trips) | {gh_ratio}{} × limit |",
+            "| 1. {}: secretsync, {} requests{extra}, {} round trips | {} | {gh_text}physical limit {} ({} round trips) | {gh_ratio}{} × limit |",
             result.case.title(),
             spread(ours, |t| t.requests.len() as u64),
             spread(ours, |t| t.round_trips as u64),
