@@ -8,13 +8,14 @@ use super::REPO;
 use crate::*;
 
 /// One request over a fresh TLS connection to `sandbox`, verified against `ca` for `host`
-/// (`127.0.0.1` or `localhost`); the status and the body, or the failed handshake's error.
+/// (`127.0.0.1` or `localhost`); the status, the head and the body, or the failed handshake's
+/// error.
 fn try_https(
     sandbox: &Sandbox,
     ca: &TestCa,
     host: &str,
     target: &str,
-) -> std::io::Result<(u16, String)> {
+) -> std::io::Result<(u16, String, String)> {
     let authority = sandbox.api_url();
     let authority = authority
         .trim_start_matches("https://")
@@ -47,11 +48,12 @@ fn try_https(
         .nth(1)
         .and_then(|code| code.parse().ok())
         .expect("status line");
-    Ok((status, body.to_owned()))
+    Ok((status, head.to_owned(), body.to_owned()))
 }
 
 fn https(sandbox: &Sandbox, ca: &TestCa, host: &str, target: &str) -> (u16, String) {
-    try_https(sandbox, ca, host, target).expect("an answer over TLS")
+    let (status, _, body) = try_https(sandbox, ca, host, target).expect("an answer over TLS");
+    (status, body)
 }
 
 #[test]
@@ -72,6 +74,13 @@ fn a_client_trusting_the_test_ca_lists_secrets_under_api_v3() {
     }
     let requests = sandbox.requests();
     assert_eq!(requests[0].path, format!("/repos/{REPO}/actions/secrets"));
+
+    // The next page's link leads back under the prefix, where a client can follow it.
+    sandbox.put_outside(REPO, "OTHER_KEY", b"another value");
+    let first_page = format!("/api/v3/repos/{REPO}/actions/secrets?per_page=1");
+    let (_, head, _) = try_https(&sandbox, &ca, "127.0.0.1", &first_page).expect("an answer");
+    let next = format!("{}/repos/{REPO}/actions/secrets?", sandbox.api_url());
+    assert!(head.contains(&next), "{head}");
 
     // GitHub's paths without the prefix are not the API on an Enterprise host.
     let bare = format!("/repos/{REPO}/actions/secrets");
