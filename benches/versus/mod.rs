@@ -50,7 +50,9 @@ pub const PACER_ON_MAIN: bool = false;
 
 /// The limited case's limit, as the sandbox on main can impose it.
 pub fn sandbox_limit() -> SecondaryLimit {
-    // HOOK(pacer): in_flight: LIMIT_IN_FLIGHT, points: LIMIT_POINTS, read/write costs.
+    // HOOK(pacer): with the pacer's sandbox this becomes GitHub's model, e.g.
+    // `SecondaryLimit::github(LIMIT_IN_FLIGHT as usize, LIMIT_POINTS as u32, LIMIT_WINDOW,
+    // LIMIT_RETRY_AFTER)` (read 1, write 5 points: LIMIT_READ_POINTS, LIMIT_WRITE_POINTS).
     SecondaryLimit {
         writes: u32::try_from(LIMIT_WRITES_PER_WINDOW).unwrap_or(u32::MAX),
         window: LIMIT_WINDOW,
