@@ -257,13 +257,13 @@ fn report(results: &[CaseResult], extras: &Extras) -> String {
 
     let _ = writeln!(w, "# secretsync benchmarks\n");
     let took = total.map_or_else(String::new, |t| {
-        format!(" The last run took {} on the machine below;", minutes(t))
+        format!(" The last run took {} on the machine below.", minutes(t))
     });
     let _ = writeln!(
         w,
         "Every number in this file is written by one command, `{REPRODUCE}`, and none by hand \
          (`benches/sync.rs` writes the file; `benches/micro.rs` holds the criterion \
-         benchmarks).{took} too slow for CI, it is run by hand when a change may have moved a \
+         benchmarks).{took} Too slow for CI, it is run by hand when a change may have moved a \
          figure. Each figure is a median over several runs, and each is set beside a reference \
          outside secretsync's own design: another tool doing the same job, or a physical floor:"
     );
