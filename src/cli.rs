@@ -175,8 +175,9 @@ pub struct StateArgs {
 /// each help line names (a test checks they agree).
 #[derive(Debug, Clone, Default, Args)]
 pub struct NetworkArgs {
-    /// Requests to GitHub in flight at once (GitHub advises few concurrent writes) [default: 4]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// At most this many requests to GitHub in flight at once, below `[github.limits] in_flight`
+    /// [default: 100]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
 
     /// The most seconds, in all, to wait out GitHub's rate limits before failing [default: 900]
@@ -452,7 +453,7 @@ mod tests {
             arg.get_help().expect("help").to_string()
         };
         let expected = [
-            ("concurrency", default.concurrency.to_string()),
+            ("concurrency", default.budget.in_flight.to_string()),
             ("max_wait", default.max_wait.as_secs().to_string()),
             ("timeout", default.timeout.as_secs().to_string()),
             ("retries", default.retries.to_string()),

@@ -42,53 +42,39 @@ pub const LIMIT_RETRY_AFTER: u64 = 1;
 /// Writes the points budget allows in one window.
 pub const LIMIT_WRITES_PER_WINDOW: u64 = LIMIT_POINTS / LIMIT_WRITE_POINTS;
 
-// HOOK(pacer): flip to `true` once main has the pacer (secretsync reads `[github.limits]`, the
-// sandbox's `SecondaryLimit` has an in-flight cap and points), and fill `sandbox_limit` below
-// with every field. Until then the sandbox counts writes per window only and secretsync is not
-// told the budget.
-pub const PACER_ON_MAIN: bool = false;
-
-/// The limited case's limit, as the sandbox on main can impose it.
+/// The limited case's limit: GitHub's model (requests in flight, points per endpoint per window
+/// at 1 a read and 5 a write, 403 with `retry-after`).
 pub fn sandbox_limit() -> SecondaryLimit {
-    // HOOK(pacer): with the pacer's sandbox this becomes GitHub's model, e.g.
-    // `SecondaryLimit::github(LIMIT_IN_FLIGHT as usize, LIMIT_POINTS as u32, LIMIT_WINDOW,
-    // LIMIT_RETRY_AFTER)` (read 1, write 5 points: LIMIT_READ_POINTS, LIMIT_WRITE_POINTS).
     SecondaryLimit {
-        writes: u32::try_from(LIMIT_WRITES_PER_WINDOW).unwrap_or(u32::MAX),
-        window: LIMIT_WINDOW,
-        retry_after: Some(LIMIT_RETRY_AFTER),
+        read_points: u32::try_from(LIMIT_READ_POINTS).unwrap_or(u32::MAX),
+        write_points: u32::try_from(LIMIT_WRITE_POINTS).unwrap_or(u32::MAX),
+        ..SecondaryLimit::github(
+            usize::try_from(LIMIT_IN_FLIGHT).unwrap_or(usize::MAX),
+            u32::try_from(LIMIT_POINTS).unwrap_or(u32::MAX),
+            LIMIT_WINDOW,
+            LIMIT_RETRY_AFTER,
+        )
     }
 }
 
 /// What the sandbox enforces in the limited case, in words, for the report.
 pub fn sandbox_limit_text() -> String {
-    if PACER_ON_MAIN {
-        format!(
-            "{LIMIT_IN_FLIGHT} requests in flight, {LIMIT_POINTS} points per {} s window per \
-             endpoint (read {LIMIT_READ_POINTS}, write {LIMIT_WRITE_POINTS}), `retry-after: \
-             {LIMIT_RETRY_AFTER}` on a limit answer",
-            LIMIT_WINDOW.as_secs()
-        )
-    } else {
-        format!(
-            "{LIMIT_WRITES_PER_WINDOW} writes per {} s window ({LIMIT_POINTS} points at \
-             {LIMIT_WRITE_POINTS} a write), `retry-after: {LIMIT_RETRY_AFTER}` on a limit answer; \
-             the sandbox on this commit has no in-flight cap nor per-endpoint points yet",
-            LIMIT_WINDOW.as_secs()
-        )
-    }
+    format!(
+        "{LIMIT_IN_FLIGHT} requests in flight, {LIMIT_POINTS} points per {} s window per \
+         endpoint (a read {LIMIT_READ_POINTS}, a write {LIMIT_WRITE_POINTS}: \
+         {LIMIT_WRITES_PER_WINDOW} writes), 403 with `retry-after: {LIMIT_RETRY_AFTER}` past them",
+        LIMIT_WINDOW.as_secs()
+    )
 }
 
-/// `[github.limits]` for secretsync's config in the limited case, once it reads that table.
-pub fn secretsync_limits() -> Option<String> {
-    PACER_ON_MAIN.then(|| {
-        format!(
-            "[github.limits]\nin_flight = {LIMIT_IN_FLIGHT}\npoints = {LIMIT_POINTS}\n\
-             window_secs = {}\nread_points = {LIMIT_READ_POINTS}\n\
-             write_points = {LIMIT_WRITE_POINTS}\n",
-            LIMIT_WINDOW.as_secs()
-        )
-    })
+/// `[github.limits]` for secretsync's config in the limited case: the same budget.
+pub fn secretsync_limits() -> String {
+    format!(
+        "[github.limits]\nin_flight = {LIMIT_IN_FLIGHT}\npoints = {LIMIT_POINTS}\n\
+         window_secs = {}\nread_points = {LIMIT_READ_POINTS}\n\
+         write_points = {LIMIT_WRITE_POINTS}\n",
+        LIMIT_WINDOW.as_secs()
+    )
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use secretsync_sandbox::RequestRecord;
 
-use super::{
-    sandbox_limit_text, secretsync_limits, Case, CaseResult, Tool, Trial, GITHUB_MAX_IN_FLIGHT,
-    LATENCY,
-};
+use super::{sandbox_limit_text, Case, CaseResult, Tool, Trial, GITHUB_MAX_IN_FLIGHT, LATENCY};
 use crate::{median, secs};
 
 /// `GET /repos/bench/app/actions/secrets/BENCH_001` → `GET /repos/{owner}/{repo}/actions/secrets/{name}`.
@@ -328,13 +325,7 @@ fn describe(case: Case) -> String {
             }
         ),
         Case::Limited160 => {
-            let told = match secretsync_limits() {
-                Some(_) => "secretsync's `[github.limits]` is set to the same numbers.",
-                None => {
-                    "secretsync is not told the budget (HOOK(pacer) in `benches/versus/mod.rs`: \
-                     `[github.limits]` is set once the pacer is on main)."
-                }
-            };
+            let told = "secretsync's `[github.limits]` is set to the same numbers.";
             format!(
                 "{names} secrets on each of {target} (GitHub holds at most 100 in one), none there \
                  yet: {} writes under secondary limits: {}. gh is run once per repository, one \

@@ -168,7 +168,7 @@ fn present(
     cache: Option<HttpCache>,
 ) -> Result<BTreeMap<String, Vec<String>>, Error> {
     let token = crate::source::resolve_token(&config.token)?;
-    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let (runtime, client) = crate::github::connect(config, token.value, pacing)?;
     let client = client.with_cache(cache);
     runtime.block_on(async {
         let mut scopes: Vec<(Scope, bool)> = Vec::new();

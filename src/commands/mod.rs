@@ -61,7 +61,7 @@ impl Context<'_> {
         let default = Pacing::default();
         let secs = std::time::Duration::from_secs;
         Pacing {
-            concurrency: flags.concurrency.map_or(default.concurrency, usize::from),
+            concurrency: flags.concurrency.map(usize::from),
             max_wait: flags.max_wait.map_or(default.max_wait, secs),
             retries: flags.retries.unwrap_or(default.retries),
             timeout: flags.timeout.map_or(default.timeout, secs),

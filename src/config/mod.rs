@@ -15,6 +15,7 @@ use crate::source::{parse_timeout, CommandSource, Source};
 pub use crate::scope::{App, Repo, Scope, Visibility};
 
 mod checks;
+mod limits;
 mod rules;
 mod store;
 mod targets;
@@ -43,6 +44,8 @@ pub struct Config {
     pub checks: Vec<CheckDecl>,
     /// Where the record of applied values is kept (`[state]`).
     pub store: Store,
+    /// The server's secondary limits (`[github.limits]`).
+    pub limits: crate::github::Budget,
 }
 
 /// A declared secret or variable: its name and where its value comes from.
@@ -257,6 +260,7 @@ struct RawConfig {
 struct RawGithub {
     api_url: Option<Spanned<String>>,
     token: Option<Spanned<RawSource>>,
+    limits: Option<limits::RawLimits>,
 }
 
 // The source keys repeat `RawSource` because serde cannot combine `flatten` with
@@ -468,6 +472,7 @@ fn plain_message(message: &str, named: &str, key: Option<&str>) -> String {
         ("expected usize", "must be a whole number, 0 or more"),
         ("expected u32", "must be a whole number, 0 or more"),
         ("expected u64", "must be a whole number, 0 or more"),
+        ("expected i64", "must be a whole number, e.g. `100`"),
     ];
     if let Some((_, fix)) = wanted.iter().find(|(needle, _)| message.contains(needle)) {
         return format!("{named}{fix}");
@@ -517,7 +522,8 @@ impl Validator<'_> {
         });
     }
 
-    fn validate(mut self, raw: RawConfig, path: &Path) -> Result<Config, Vec<Problem>> {
+    fn validate(mut self, mut raw: RawConfig, path: &Path) -> Result<Config, Vec<Problem>> {
+        let limits = self.github_limits(raw.github.as_mut().and_then(|g| g.limits.take()));
         let (api_url, token) = self.github(raw.github);
         self.token_vars = token
             .iter()
@@ -551,6 +557,7 @@ impl Validator<'_> {
             targets,
             checks,
             store,
+            limits,
         })
     }
 

@@ -491,3 +491,65 @@ fn loopback_hosts() {
         assert!(!is_loopback(no), "{no}");
     }
 }
+
+#[test]
+fn github_limits_default_to_githubs_and_can_be_set() {
+    assert_eq!(parse_ok(MINIMAL).limits, crate::github::Budget::default());
+    let text = format!(
+        "[github.limits]\nin_flight = 20\npoints = 200\nwindow_secs = 1\nread_points = 2\nwrite_points = 10\n{MINIMAL}"
+    );
+    let limits = parse_ok(&text).limits;
+    assert_eq!(
+        limits,
+        crate::github::Budget {
+            in_flight: 20,
+            points: 200,
+            window: std::time::Duration::from_secs(1),
+            read_points: 2,
+            write_points: 10,
+        }
+    );
+    // Keys left out keep github.com's values.
+    let text = format!("[github.limits]\nin_flight = 20\n{MINIMAL}");
+    assert_eq!(parse_ok(&text).limits.points, 900);
+}
+
+#[test]
+fn github_limits_out_of_range_name_their_line() {
+    for (body, line, needle) in [
+        (
+            "in_flight = 0",
+            2,
+            "`[github.limits] in_flight = 0` must be from 1 to 10000",
+        ),
+        (
+            "points = -5",
+            2,
+            "`[github.limits] points = -5` must be from 1 to",
+        ),
+        ("window_secs = 0", 2, "github.com's is 60"),
+        ("window_secs = 99999999999", 2, "must be from 1 to 86400"),
+        ("read_points = 0", 2, "must be from 1 to `points` (900)"),
+        (
+            "points = 10\nwrite_points = 11",
+            3,
+            "`[github.limits] write_points = 11` must be from 1 to `points` (10)",
+        ),
+    ] {
+        let p = problems(&format!("[github.limits]\n{body}\n{MINIMAL}"));
+        assert_eq!(p.len(), 1, "{body}: {p:?}");
+        assert_eq!(p[0].line, Some(line), "{body}: {p:?}");
+        assert!(p[0].message.contains(needle), "{body}: {p:?}");
+    }
+    // The default write cost (5) is above 3 points: no write could ever go.
+    let p = problems(&format!("[github.limits]\npoints = 3\n{MINIMAL}"));
+    assert_eq!(p[0].line, Some(2), "{p:?}");
+    assert!(
+        p[0].message
+            .contains("`[github.limits] points = 3` is below what one request costs"),
+        "{p:?}"
+    );
+    let p = problems(&format!("[github.limits]\nin_flights = 20\n{MINIMAL}"));
+    assert!(p[0].message.contains("did you mean `in_flight`"), "{p:?}");
+    assert_eq!(p[0].line, Some(2), "{p:?}");
+}

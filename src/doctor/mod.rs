@@ -129,7 +129,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let token = source::resolve_token(&config.token)?;
-    let (runtime, client) = crate::github::connect(&config.api_url, token.value, pacing)?;
+    let (runtime, client) = crate::github::connect(config, token.value, pacing)?;
     let client = client.with_cache(cache);
     let report = runtime.block_on(diagnose(config, &client, &token.origin));
     if json {

@@ -6,6 +6,7 @@
 pub mod cache;
 mod error;
 pub mod identity;
+mod pacer;
 mod transport;
 pub mod wire;
 
@@ -22,9 +23,10 @@ use serde_json::{json, Value};
 
 pub use cache::HttpCache;
 pub use error::{GithubError, Op};
+pub use pacer::Budget;
 pub use transport::Pacing;
 
-use crate::config::{ApiUrl, Place};
+use crate::config::{ApiUrl, Config, Place};
 use crate::plan::{OrgAccess, Remote, RemoteVariable};
 use crate::scope::{encode_segment, Repo, Scope, Visibility};
 use crate::seal::{PublicKey, Sealed};
@@ -42,14 +44,18 @@ pub struct Client {
     cache: Option<HttpCache>,
 }
 
-/// The async runtime every command that talks to GitHub runs on, and a client on it: two
-/// workers, as on the machines this runs on; requests in flight are bounded by `Pacing`, not by
-/// threads.
+/// The async runtime every command that talks to GitHub runs on, and a client on it for the
+/// GitHub the config names, within its `[github.limits]`: two workers, as on the machines this
+/// runs on; requests in flight are bounded by `Pacing`, not by threads.
 pub fn connect(
-    api: &ApiUrl,
+    config: &Config,
     token: SecretString,
     pacing: Pacing,
 ) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
+    let pacing = Pacing {
+        budget: config.limits,
+        ..pacing
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -58,7 +64,7 @@ pub fn connect(
     // The client's connector is made on the runtime it will run on.
     let client = {
         let _entered = runtime.enter();
-        Client::new(api, token, pacing)?
+        Client::new(&config.api_url, token, pacing)?
     };
     Ok((runtime, client))
 }

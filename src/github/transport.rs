@@ -1,6 +1,7 @@
-//! Sending one request to GitHub, politely: at most `concurrency` in flight, GitHub's rate limits
-//! waited out (and every other request paused meanwhile), transient failures retried with
-//! jittered backoff a bounded number of times, and all waiting bounded by `max_wait`.
+//! Sending one request to GitHub, politely: started when the pacer says GitHub's secondary
+//! limits allow it, GitHub's rate limits waited out (and every other request paused meanwhile),
+//! transient failures retried with jittered backoff a bounded number of times, and all waiting
+//! bounded by `max_wait`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,16 +11,18 @@ use http::header::HeaderMap;
 use http::StatusCode;
 use octocrab::Octocrab;
 use rand_core::{OsRng, RngCore};
-use tokio::sync::Semaphore;
 
 use super::error::{clean, GithubError, Op};
+use super::pacer::{Budget, Pacer, Sent};
 use crate::config::ApiUrl;
 
 /// How hard secretsync may push GitHub, and how long it may wait on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pacing {
-    /// Requests in flight at once. GitHub allows 100 but advises little concurrency for writes.
-    pub concurrency: usize,
+    /// A ceiling on requests in flight below the budget's (`--concurrency`).
+    pub concurrency: Option<usize>,
+    /// The server's secondary limits (`[github.limits]`).
+    pub budget: Budget,
     /// The most time, in all, spent waiting for rate limits before giving up.
     pub max_wait: Duration,
     /// Retries of a request that failed with a 5xx or a broken connection.
@@ -33,7 +36,8 @@ pub struct Pacing {
 impl Default for Pacing {
     fn default() -> Pacing {
         Pacing {
-            concurrency: 4,
+            concurrency: None,
+            budget: Budget::default(),
             max_wait: Duration::from_secs(15 * 60),
             retries: 3,
             backoff: Duration::from_millis(500),
@@ -57,7 +61,7 @@ struct Pause {
 pub(super) struct Transport {
     octo: Octocrab,
     api: ApiUrl,
-    permits: Semaphore,
+    pacer: Pacer,
     pacing: Pacing,
     pause: Mutex<Pause>,
     /// Set on Ctrl-C: writes not yet sent are refused; reads still go, so what was written can
@@ -127,7 +131,7 @@ impl Transport {
         Transport {
             octo,
             api,
-            permits: Semaphore::new(pacing.concurrency.max(1)),
+            pacer: Pacer::new(pacing.budget, pacing.concurrency),
             pacing,
             pause: Mutex::new(Pause::default()),
             stopped: Arc::new(AtomicBool::new(false)),
@@ -184,12 +188,15 @@ impl Transport {
         let mut tries = Tries::default();
         loop {
             self.wait_out_pause().await;
-            let sent = self.attempt(&method, uri, body, if_none_match, target, op);
-            let Some(result) = sent.await? else {
+            let attempt = self.attempt(&method, uri, body, if_none_match, target, op);
+            let Some((result, sent)) = attempt.await? else {
                 continue;
             };
             let done = match result {
-                Ok(reply) => self.judge(reply, &mut tries, target, op, check).await?,
+                Ok(reply) => {
+                    self.judge(reply, &sent, &mut tries, target, op, check)
+                        .await?
+                }
                 Err(reason) => {
                     self.after_broken_connection(reason, &mut tries, target, op)
                         .await?;
@@ -202,7 +209,7 @@ impl Transport {
         }
     }
 
-    /// Sends once under a permit; `None` when a pause began while this request queued for one.
+    /// Sends once when the pacer admits it; `None` when a pause began while it waited.
     async fn attempt(
         &self,
         method: &http::Method,
@@ -211,19 +218,18 @@ impl Transport {
         if_none_match: Option<&str>,
         target: &str,
         op: &Op,
-    ) -> Result<Option<Result<Reply, String>>, GithubError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+    ) -> Result<Option<(Result<Reply, String>, Sent)>, GithubError> {
+        let mut admitted = self.pacer.admit(method, uri).await;
         if self.paused() {
             return Ok(None);
         }
         if *method != http::Method::GET {
             self.refuse_write_if_halted(target, op)?;
         }
-        Ok(Some(self.once(method, uri, body, if_none_match).await))
+        let sent = admitted.start();
+        let result = self.once(method, uri, body, if_none_match).await;
+        self.pacer.answered(&sent);
+        Ok(Some((result, sent)))
     }
 
     fn refuse_write_if_halted(&self, target: &str, op: &Op) -> Result<(), GithubError> {
@@ -247,6 +253,7 @@ impl Transport {
     async fn judge(
         &self,
         reply: Reply,
+        sent: &Sent,
         tries: &mut Tries,
         target: &str,
         op: &Op,
@@ -257,6 +264,7 @@ impl Transport {
                 self.pause_for(wait, "primary rate limit (the hourly budget)", target, op)?;
             }
             Some(Limit::Secondary(retry_after)) => {
+                self.pacer.limited(sent);
                 tries.secondary_hits += 1;
                 let wait = retry_after.unwrap_or_else(|| {
                     Duration::from_secs(

@@ -92,7 +92,7 @@ pub fn run(
         resolve::check_values(&config, &values, options.json, out)?;
     }
     let (key, have_key) = fingerprint_key(&config, state, command)?;
-    let (runtime, client) = crate::github::connect(&config.api_url, token.value, options.pacing)?;
+    let (runtime, client) = crate::github::connect(&config, token.value, options.pacing)?;
     let cache = options
         .http_cache
         .then(|| HttpCache::in_state_folder(state.root()));

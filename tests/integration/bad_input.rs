@@ -572,6 +572,17 @@ fn cases() -> Vec<Case> {
             &["secretsync.toml:6:", "`timeout`"]),
         case("a timeout past what the clock counts", Body(secret_to_shop!("[secrets.A]\ncommand = [\"true\"]\ntimeout = \"18446744073709551615s\"")),
             &["secretsync.toml:4:", "is longer than a day", "at most \"24h\""]),
+        // ---- [github.limits] ---------------------------------------------------------------------
+        case("a points budget of 0", Body("[github.limits]\npoints = 0\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:5:", "`[github.limits] points = 0` must be from 1 to 1000000", "github.com's is 900"]),
+        case("a write costing more than the budget", Body("[github.limits]\npoints = 10\nwrite_points = 20\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:6:", "`[github.limits] write_points = 20` must be from 1 to `points` (10)"]),
+        case("a negative window", Body("[github.limits]\nwindow_secs = -60\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:5:", "`[github.limits] window_secs = -60` must be from 1 to 86400"]),
+        case("a misspelt limit", Body("[github.limits]\nin_flights = 20\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:5:", "did you mean `in_flight`"]),
+        case("a limit that is not a number", Body("[github.limits]\nin_flight = \"many\"\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:5:", "`in_flight` must be a whole number"]),
         // ---- sandbox flags parsed by clap (issue 9) ------------------------------------------------
         case("sandbox --repo that is not a repository", Keep, &["'not a repo'", "--repo <OWNER/NAME>", "of the form owner/name"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--repo", "not a repo"]])

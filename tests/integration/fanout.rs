@@ -17,7 +17,8 @@ fn fan_env() -> Env {
         env.sandbox.add_repo(&format!("fan/svc-{i:03}"));
     }
     env.sandbox.add_repo("fan/website");
-    let mut body = String::new();
+    // The sandbox is not github.com: its one limit, when set, counts writes per second.
+    let mut body = String::from("[github.limits]\npoints = 1000000\nwindow_secs = 1\n");
     for name in NAMES {
         body.push_str(&format!("[secrets.{name}]\nvalue = \"v-{name}\"\n"));
     }
@@ -81,6 +82,7 @@ fn fan_out_under_a_secondary_limit_finishes_within_the_bound() {
         writes: 300,
         window: Duration::from_secs(1),
         retry_after: Some(1),
+        ..SecondaryLimit::default()
     }));
     env.sandbox.reset_max_in_flight();
     let out = env.cmd(&["apply", "--yes", "--concurrency", "4"]).run();

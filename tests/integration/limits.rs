@@ -64,6 +64,7 @@ fn a_retry_after_past_any_clock_is_refused_like_a_long_wait() {
         writes: 0,
         window: Duration::from_secs(60),
         retry_after: Some(u64::MAX),
+        ..SecondaryLimit::default()
     }));
     let out = env
         .cmd(&["apply", "--yes"])

@@ -24,6 +24,7 @@ mod lost_records;
 mod memory;
 mod onboarding;
 mod output;
+mod pacing;
 mod progress;
 mod prompt_pty;
 mod real_keyring;

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::support::{Env, ALIYUN, OTHER, REPO};
 
-const LATENCY: Duration = Duration::from_millis(100);
+/// Long enough that requests sent together, however loaded the machine, all arrive before the
+/// first of them is answered.
+const LATENCY: Duration = Duration::from_millis(300);
 
 fn aliyun(env: &Env) {
     env.config(ALIYUN);
@@ -131,4 +133,17 @@ fn a_no_op_over_several_scopes_is_one_round_trip_and_answered_304_once_warm() {
     assert_eq!((requests_warm, round_trips), (requests, 1));
     let statuses: Vec<u16> = env.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [304; 4], "{:#?}", env.requests());
+}
+
+#[test]
+fn a_first_apply_of_a_hundred_is_two_round_trips_and_never_over_a_hundred_in_flight() {
+    let env = Env::new();
+    env.config_for_repo(&many(100, None));
+    env.sandbox.reset_max_in_flight();
+    // The writes are answered once all have arrived: however slowly a loaded machine sends
+    // them, none is answered before the last is sent.
+    env.sandbox.hold("PUT", "", 100, Duration::from_secs(30));
+    let (requests, round_trips) = measured_apply(&env, "unused", &[]);
+    assert_eq!((requests, round_trips), (102, 2), "{:#?}", env.counts());
+    assert_eq!(env.sandbox.max_in_flight(), 100);
 }

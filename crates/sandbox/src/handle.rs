@@ -139,10 +139,19 @@ impl Sandbox {
         lock(&self.state).limits.set_primary(limit, Instant::now());
     }
 
-    /// More than `writes` writes within a sliding `window` answer 429 (secondary rate limit);
-    /// `None` lifts it. Rejected writes do not count against the window.
+    /// GitHub's secondary rate limits (see [`SecondaryLimit`]): more than `writes` writes within
+    /// a sliding `window` answer 429; a request arriving while `in_flight` are, or past its
+    /// endpoint's `points` in the window, answers 403. `None` lifts them. Rejected requests do
+    /// not count against a window.
     pub fn set_secondary_limit(&self, limit: Option<SecondaryLimit>) {
         lock(&self.state).limits.set_secondary(limit);
+    }
+
+    /// For each secondary-limit answer since [`Sandbox::set_secondary_limit`], how long after
+    /// the first such answer its request arrived (zero if before): a client that learns from the
+    /// first answer and honours its `retry-after` draws none later than that.
+    pub fn limited_arrivals(&self) -> Vec<Duration> {
+        lock(&self.state).limits.limited_arrivals()
     }
 
     /// The next `count` requests fail with `kind` (after any faults already queued).

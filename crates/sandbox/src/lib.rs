@@ -155,14 +155,53 @@ pub struct PrimaryLimit {
     pub reset_after: Duration,
 }
 
-/// GitHub's secondary rate limit on writes: see [`Sandbox::set_secondary_limit`].
+/// GitHub's secondary rate limits: see [`Sandbox::set_secondary_limit`]. The default limits
+/// nothing; [`SecondaryLimit::github`] is GitHub's model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecondaryLimit {
-    /// Writes (PUT, POST, PATCH, DELETE) allowed within any `window`.
+    /// Writes (PUT, POST, PATCH, DELETE) allowed within any `window`, whatever their endpoint;
+    /// more answer 429.
     pub writes: u32,
     pub window: Duration,
-    /// Seconds sent in `retry-after` on a 429; `None` omits the header.
+    /// Seconds sent in `retry-after` on a 429 or 403; `None` omits the header.
     pub retry_after: Option<u64>,
+    /// Requests in flight at once: one arriving while this many are in flight answers 403.
+    pub in_flight: Option<usize>,
+    /// Points each endpoint (method and path, names replaced) may spend within any `window`,
+    /// counted on arrival; a request past them answers 403.
+    pub points: Option<u32>,
+    /// What a GET costs against `points`.
+    pub read_points: u32,
+    /// What a PUT, POST, PATCH or DELETE costs against `points`.
+    pub write_points: u32,
+}
+
+impl Default for SecondaryLimit {
+    fn default() -> SecondaryLimit {
+        SecondaryLimit {
+            writes: u32::MAX,
+            window: Duration::from_secs(60),
+            retry_after: Some(60),
+            in_flight: None,
+            points: None,
+            read_points: 1,
+            write_points: 5,
+        }
+    }
+}
+
+impl SecondaryLimit {
+    /// GitHub's model, shrunk for tests: `in_flight` at once, and `points` per endpoint per
+    /// `window` at GitHub's costs (a read 1, a write 5), answered 403 with `retry-after`.
+    pub fn github(in_flight: usize, points: u32, window: Duration, retry_after: u64) -> Self {
+        SecondaryLimit {
+            window,
+            retry_after: Some(retry_after),
+            in_flight: Some(in_flight),
+            points: Some(points),
+            ..SecondaryLimit::default()
+        }
+    }
 }
 
 /// A fault for the next requests: see [`Sandbox::inject_transient`].

@@ -26,6 +26,12 @@ pub(super) struct Limits {
     secondary: Option<SecondaryLimit>,
     /// Arrival of each write accepted within the secondary window.
     writes: VecDeque<Instant>,
+    /// Per endpoint: arrival and cost of each request counted within the window.
+    spent: HashMap<String, VecDeque<(Instant, u32)>>,
+    /// When the first secondary-limit answer was given.
+    first_limited: Option<Instant>,
+    /// When each request answered with a secondary limit arrived.
+    limited_arrivals: Vec<Instant>,
     /// Pending faults, oldest first, with how many requests each still takes.
     transient: VecDeque<(Transient, u32)>,
     pub(super) in_flight: usize,
@@ -48,6 +54,9 @@ impl Limits {
             exhausted_at: None,
             secondary: None,
             writes: VecDeque::new(),
+            spent: HashMap::new(),
+            first_limited: None,
+            limited_arrivals: Vec::new(),
             transient: VecDeque::new(),
             in_flight: 0,
             max_in_flight: 0,
@@ -64,6 +73,52 @@ impl Limits {
     pub(super) fn set_secondary(&mut self, limit: Option<SecondaryLimit>) {
         self.secondary = limit;
         self.writes.clear();
+        self.spent.clear();
+        self.first_limited = None;
+        self.limited_arrivals.clear();
+    }
+
+    /// GitHub's secondary limits as a request arrives (counted in flight already): too many in
+    /// flight, or past its endpoint's points, answers 403. Counts the points of one let in.
+    pub(super) fn arrive(&mut self, method: &Method, path: &str, now: Instant) -> Option<Response> {
+        let limit = self.secondary?;
+        if limit.in_flight.is_some_and(|most| self.in_flight > most) {
+            return Some(secondary_answer(StatusCode::FORBIDDEN, limit.retry_after));
+        }
+        let points = limit.points?;
+        let cost = match *method {
+            Method::GET | Method::HEAD | Method::OPTIONS => limit.read_points,
+            _ => limit.write_points,
+        };
+        let spent = self.spent.entry(endpoint(method, path)).or_default();
+        while spent
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) >= limit.window)
+        {
+            spent.pop_front();
+        }
+        let sum: u32 = spent.iter().map(|(_, cost)| cost).sum();
+        if sum.saturating_add(cost) > points {
+            return Some(secondary_answer(StatusCode::FORBIDDEN, limit.retry_after));
+        }
+        spent.push_back((now, cost));
+        None
+    }
+
+    /// A secondary-limit answer is given now to a request that arrived at `arrived`.
+    fn limited(&mut self, arrived: Instant, now: Instant) {
+        self.first_limited.get_or_insert(now);
+        self.limited_arrivals.push(arrived);
+    }
+
+    /// Each secondary-limit answer's request: how long after the first such answer it arrived
+    /// (zero for those that arrived before).
+    pub(super) fn limited_arrivals(&self) -> Vec<Duration> {
+        let Some(first) = self.first_limited else {
+            return Vec::new();
+        };
+        let since = |at: &Instant| at.saturating_duration_since(first);
+        self.limited_arrivals.iter().map(since).collect()
     }
 
     pub(super) fn inject(&mut self, count: u32, kind: Transient) {
@@ -82,10 +137,16 @@ impl Limits {
         Some(kind)
     }
 
-    /// Faults first, then the primary budget (every request), then the secondary window (writes).
-    /// A request that passes spends its primary unit once answered, unless the answer is a 304
-    /// (`spend_primary`); one refused by the secondary limit spends it here.
-    pub(super) fn gate(&mut self, method: &Method, now: Instant) -> Gate {
+    /// Faults first, then the primary budget (every request), then the secondary limits: what
+    /// [`Limits::arrive`] found (`limited`), then the window of writes. A request that passes
+    /// spends its primary unit once answered, unless the answer is a 304 (`spend_primary`); one
+    /// refused by a secondary limit spends it here.
+    pub(super) fn gate(
+        &mut self,
+        method: &Method,
+        (arrived, limited): (Instant, Option<Response>),
+        now: Instant,
+    ) -> Gate {
         match self.next_transient() {
             Some(Transient::Drop) => return Gate::Drop,
             Some(Transient::BadGateway) => {
@@ -97,13 +158,15 @@ impl Limits {
             return Gate::Respond(response);
         }
         let is_write = [Method::PUT, Method::POST, Method::PATCH, Method::DELETE].contains(method);
-        if is_write {
-            if let Some(response) = self.spend_secondary(now) {
+        let limited = limited.or_else(|| is_write.then(|| self.spend_secondary(now)).flatten());
+        match limited {
+            Some(response) => {
                 self.spend_primary(now);
-                return Gate::Respond(response);
+                self.limited(arrived, now);
+                Gate::Respond(response)
             }
+            None => Gate::Pass,
         }
-        Gate::Pass
     }
 
     /// The 403 of a spent primary budget, once any reset is due has been made.
@@ -157,14 +220,10 @@ impl Limits {
             self.writes.pop_front();
         }
         if self.writes.len() >= limit.writes as usize {
-            let body = json!({"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS});
-            let mut response = json_value(StatusCode::TOO_MANY_REQUESTS, &body);
-            if let Some(seconds) = limit.retry_after {
-                response
-                    .headers_mut()
-                    .insert("retry-after", HeaderValue::from(seconds));
-            }
-            return Some(response);
+            return Some(secondary_answer(
+                StatusCode::TOO_MANY_REQUESTS,
+                limit.retry_after,
+            ));
         }
         self.writes.push_back(now);
         None
@@ -193,6 +252,41 @@ impl Limits {
             ),
         ]
     }
+}
+
+fn secondary_answer(status: StatusCode, retry_after: Option<u64>) -> Response {
+    let body = json!({"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS});
+    let mut response = json_value(status, &body);
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// A request's endpoint as GitHub budgets it: the method and the path with every owner,
+/// repository, organization, environment, name or id replaced by `{}`.
+fn endpoint(method: &Method, path: &str) -> String {
+    let mut template = method.to_string();
+    let mut named = 0;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        template.push('/');
+        // `public-key` sits where a secret's name would; names cannot hold a `-`.
+        if named > 0 && segment != "public-key" {
+            template.push_str("{}");
+            named -= 1;
+            continue;
+        }
+        template.push_str(segment);
+        named = match segment {
+            "repos" => 2,
+            "orgs" | "organizations" | "repositories" | "environments" | "secrets"
+            | "variables" | "users" => 1,
+            _ => 0,
+        };
+    }
+    template
 }
 
 /// Unix seconds of `at`, rounded up so that waiting until then is never too early.

@@ -61,12 +61,17 @@ where
 pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Request) -> Response {
     // Counted from arrival to answer, latency included.
     let _in_flight = InFlight::enter(&shared);
-    let arrived = Instant::now();
     let arrival = (
         request.method().to_string(),
         request.uri().path().to_owned(),
     );
-    lock(&shared).arrivals.push(arrival);
+    let arrived = Instant::now();
+    let limited = {
+        let mut state = lock(&shared);
+        state.arrivals.push(arrival);
+        let (method, path) = (request.method(), request.uri().path());
+        state.limits.arrive(method, path, arrived)
+    };
     let latency = lock(&shared).latency;
     if !latency.is_zero() {
         // The lock is not held here, so concurrent requests sleep concurrently.
@@ -104,7 +109,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
             return response;
         }
     };
-    let Some(response) = respond(&shared, &parts, body, arrived) else {
+    let Some(response) = respond(&shared, &parts, body, (arrived, limited)) else {
         return dropped_connection();
     };
     match after {
@@ -120,11 +125,12 @@ fn respond(
     shared: &Shared,
     parts: &Parts,
     body: Option<Bytes>,
-    arrived: Instant,
+    arrival: (Instant, Option<Response>),
 ) -> Option<Response> {
     let mut state = lock(shared);
     let now = Instant::now();
-    let response = match state.limits.gate(&parts.method, now) {
+    let arrived = arrival.0;
+    let response = match state.limits.gate(&parts.method, arrival, now) {
         Gate::Drop => None,
         Gate::Respond(response) => Some(response),
         Gate::Pass => {

@@ -88,6 +88,7 @@ async fn secondary_limit_answers_429_with_and_without_retry_after() {
         writes: 2,
         window: Duration::from_millis(800),
         retry_after: Some(7),
+        ..SecondaryLimit::default()
     }));
     let delete = |name: &'static str| format!("{}/{name}", list_path());
     assert_eq!(call(&sandbox, "DELETE", &delete("A"), "").await.status, 404);
@@ -107,6 +108,7 @@ async fn secondary_limit_answers_429_with_and_without_retry_after() {
         writes: 0,
         window: Duration::from_secs(60),
         retry_after: None,
+        ..SecondaryLimit::default()
     }));
     let limited = call(
         &sandbox,
@@ -196,6 +198,60 @@ async fn max_in_flight_counts_concurrent_requests_during_latency() {
     call(&sandbox, "GET", &path, "").await;
     call(&sandbox, "GET", &path, "").await;
     assert_eq!(sandbox.max_in_flight(), 1);
+}
+
+#[tokio::test]
+async fn githubs_model_limits_points_per_endpoint_and_requests_in_flight() {
+    let sandbox = started().await;
+    sandbox.set_secondary_limit(Some(SecondaryLimit {
+        points: Some(6),
+        retry_after: Some(3),
+        ..SecondaryLimit::default()
+    }));
+    let secret = |repo: &str, name: &str| format!("/repos/{repo}/actions/secrets/{name}");
+    assert_eq!(
+        call(&sandbox, "DELETE", &secret(REPO, "A"), "")
+            .await
+            .status,
+        404
+    );
+    // The same endpoint in another repository shares the budget: 5 + 5 is past 6.
+    let limited = call(&sandbox, "DELETE", &secret("other/repo", "B"), "").await;
+    assert_eq!(limited.status, 403);
+    assert_eq!(limited.header("retry-after"), Some("3"));
+    let message = limited.json()["message"].as_str().unwrap_or("").to_owned();
+    assert!(message.starts_with("You have exceeded a secondary rate limit"));
+    // Another endpoint has its own; a read costs 1.
+    let variable = format!("/repos/{REPO}/actions/variables/V");
+    assert_eq!(call(&sandbox, "DELETE", &variable, "").await.status, 404);
+    for _ in 0..6 {
+        assert_eq!(call(&sandbox, "GET", &list_path(), "").await.status, 200);
+    }
+    assert_eq!(call(&sandbox, "GET", &list_path(), "").await.status, 403);
+    assert_eq!(sandbox.limited_arrivals().len(), 2);
+
+    // Two in flight at most: the third to arrive, while the hold keeps two, answers 403.
+    sandbox.set_secondary_limit(Some(SecondaryLimit::github(
+        2,
+        1000,
+        Duration::from_secs(60),
+        1,
+    )));
+    assert!(
+        sandbox.limited_arrivals().is_empty(),
+        "a new limit starts afresh"
+    );
+    sandbox.hold("GET", "/actions/secrets", 3, Duration::from_secs(60));
+    let path = list_path();
+    let replies = tokio::join!(
+        call(&sandbox, "GET", &path, ""),
+        call(&sandbox, "GET", &path, ""),
+        call(&sandbox, "GET", &path, ""),
+    );
+    let mut statuses = [replies.0.status, replies.1.status, replies.2.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 403]);
+    assert_eq!(sandbox.limited_arrivals(), vec![Duration::ZERO]);
 }
 
 #[tokio::test]
