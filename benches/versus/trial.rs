@@ -54,10 +54,15 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn config(case: Case, api_url: &str, rotated: bool) -> String {
+/// A warm-up (unmeasured) is told the sandbox's real budget, which has no secondary limit
+/// outside the limited case: else GitHub's 180 writes a minute would make the no-op case's 800
+/// warm-up writes take minutes.
+fn config(case: Case, api_url: &str, rotated: bool, warm_up: bool) -> String {
     let mut toml = format!("[github]\napi_url = \"{api_url}\"\n");
     if case.limited() {
         let _ = write!(toml, "\n{}", super::secretsync_limits());
+    } else if warm_up {
+        toml.push_str("\n[github.limits]\npoints = 1000000\nwindow_secs = 1\n");
     }
     for (name, value) in case.values(rotated) {
         let _ = write!(toml, "\n[secrets.{name}]\nvalue = \"{value}\"\n");
@@ -201,13 +206,13 @@ pub fn run(case: Case, tool: Tool, binary: &Path, gh_path: &Path) -> Result<Tria
     let commands = match tool {
         Tool::Secretsync => {
             for _ in 0..case.warm_ups() {
-                write_private(&config_path, &config(case, &sandbox.api_url(), false))?;
+                write_private(&config_path, &config(case, &sandbox.api_url(), false, true))?;
                 let (exit, _, stderr) = timed(vec![secretsync(binary, dir, &config_path)])?;
                 if exit != 0 {
                     return Err(format!("a warm-up apply exited {exit}: {}", stderr.trim()));
                 }
             }
-            write_private(&config_path, &config(case, &sandbox.api_url(), true))?;
+            write_private(&config_path, &config(case, &sandbox.api_url(), true, false))?;
             vec![secretsync(binary, dir, &config_path)]
         }
         _ => {
