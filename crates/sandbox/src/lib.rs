@@ -214,6 +214,8 @@ pub enum Transient {
 }
 
 mod access;
+#[cfg(feature = "contract")]
+mod contract;
 mod faults;
 mod handle;
 mod identity;

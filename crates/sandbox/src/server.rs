@@ -48,6 +48,8 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let (parts, body) = request.into_parts();
     // Read before locking: the lock is never held across an await.
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
+    #[cfg(feature = "contract")]
+    super::contract::arrived(&shared, &parts, body.as_deref());
     let path = parts.uri.path();
 
     let holds = lock(&shared).faults.arrive(&parts.method, path);
@@ -64,7 +66,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         Plan::After(after) => Some(after),
         Plan::Replace(response) => {
             scripted(response.status().as_u16());
-            return response;
+            return checked(&shared, &parts, response, true).await;
         }
         Plan::Reset => {
             scripted(0);
@@ -81,10 +83,21 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         return dropped_connection();
     };
     match after {
-        None => response,
+        None => checked(&shared, &parts, response, false).await,
         Some(After::Lose) => dropped_connection(),
         Some(After::Truncate) => faults::truncate(response).await,
     }
+}
+
+/// The answer, checked against GitHub's description when a test asked for it.
+#[cfg(feature = "contract")]
+async fn checked(shared: &Shared, parts: &Parts, response: Response, scripted: bool) -> Response {
+    super::contract::answered(shared, parts, response, scripted).await
+}
+
+#[cfg(not(feature = "contract"))]
+async fn checked(_: &Shared, _: &Parts, response: Response, _: bool) -> Response {
+    response
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection. A 304 spends none of the
@@ -100,7 +113,7 @@ fn respond(
     let arrived = arrival.0;
     let response = match state.limits.gate(&parts.method, arrival, now) {
         Gate::Drop => None,
-        Gate::Respond(response) => Some(response),
+        Gate::Respond(response) => Some(exempt(response)),
         Gate::Pass => {
             let answer = answer(&mut state, parts, body);
             let response = conditional(&parts.method, &parts.headers, answer);

@@ -144,6 +144,8 @@ pub(super) struct State {
     pub(super) write_failures: HashMap<(String, String), Injected>,
     /// Keyed by lower-cased repo/org or "*".
     pub(super) list_failures: HashMap<String, Injected>,
+    #[cfg(feature = "contract")]
+    pub(super) contract: super::contract::Run,
     pub(super) public_key_override: Option<String>,
     pub(super) limits: Limits,
     /// Scripted faults: see [`Sandbox::inject_fault`].
@@ -205,6 +207,8 @@ impl State {
             arrivals: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
+            #[cfg(feature = "contract")]
+            contract: Default::default(),
             public_key_override: None,
             limits: Limits::new(Instant::now()),
             faults: Default::default(),
