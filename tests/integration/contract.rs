@@ -144,6 +144,23 @@ fn a_path_github_does_not_have_is_a_violation() {
     );
 }
 
+#[test]
+fn a_public_key_answer_without_its_key_is_a_violation() {
+    let sandbox = sandbox();
+    sandbox.check_scripted_answers();
+    sandbox.override_public_key(Some(r#"{"key_id":"k1"}"#.to_owned()));
+    let key = "/repos/acme/shop/actions/secrets/public-key";
+    assert_eq!(send(&sandbox, "GET", key, ""), 200);
+    let violations = sandbox.contract_violations();
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.starts_with(&format!("GET {key} "))
+                && v.contains("missing required property \"key\"")),
+        "{violations:#?}"
+    );
+}
+
 /// GitHub's own examples, from the committed description, for the operations the client reads.
 mod examples {
     use secretsync::github::wire::{page_items, KeyBody, RepoItem, SecretItem, VariableItem};
