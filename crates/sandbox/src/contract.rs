@@ -241,8 +241,7 @@ pub(super) fn check_answer(
     )
 }
 
-/// The allow-list, part one: the answers that describe a repository, an environment, a user or
-/// an organization may leave out properties GitHub's schema requires. The sandbox answers the
+/// The allow-list, part one: the answers that describe a repository, a user or an organization may leave out properties GitHub's schema requires. The sandbox answers the
 /// fields a client of secrets and variables reads (a repository's `id`, `full_name`,
 /// `permissions`; not its eighty URLs); the client's parsing of GitHub's full examples is checked
 /// by the fixtures test instead. An undocumented field or a wrong type is still a violation, and
@@ -254,7 +253,6 @@ fn answers_subset(template: &str) -> bool {
         "/orgs/{org}",
         "/orgs/{org}/repos",
         "/repos/{owner}/{repo}",
-        "/repos/{owner}/{repo}/environments/{environment_name}",
     ];
     // An organization secret's or variable's selected repositories.
     SUBSETS.contains(&template) || template.ends_with("}/repositories")

@@ -187,7 +187,9 @@ fn answer_as(state: &mut State, caller: &Caller, parts: &Parts, body: Option<Byt
         Route::Org(org) => identity::org(state, &org),
         Route::Repo(repo) => repository(state, &repo),
         Route::OrgRepos(org) => org_repositories(state, caller, &org, query, &base),
-        Route::Environment { repo, env, put } => environment(state, &repo, &env, put, body),
+        Route::Environment { repo, env, put } => {
+            environment(state, (&repo, &env, &base), put, body)
+        }
         Route::Secrets(scope, op) => secrets::answer(state, &scope, op, query, &base, body),
         Route::Variables(scope, op) => variables::answer(state, &scope, op, query, &base, body),
         Route::Selected(scope, what, name, op) => {
@@ -283,10 +285,11 @@ fn org_repositories(
     paged_array(items, paging, base)
 }
 
+/// `GET` or `PUT` an environment; `url` is its own, as requested. Its answer has every property
+/// GitHub's description requires of an environment (no protection rules: the sandbox has none).
 fn environment(
     state: &mut State,
-    repo: &str,
-    env: &str,
+    (repo, env, url): (&str, &str, &str),
     put: bool,
     body: Option<Bytes>,
 ) -> Response {
@@ -304,7 +307,22 @@ fn environment(
         state.ensure_environment(repo, env);
     }
     match state.environment(repo, env) {
-        Some(info) => json_value(StatusCode::OK, &json!({"id": info.id, "name": info.name})),
+        Some(info) => {
+            // The environment's name as sent, already percent-encoded.
+            let encoded = url.rsplit('/').next().unwrap_or_default();
+            json_value(
+                StatusCode::OK,
+                &json!({
+                    "id": info.id,
+                    "node_id": format!("EN_sandbox{}", info.id),
+                    "name": info.name,
+                    "url": url,
+                    "html_url": format!("https://github.com/{repo}/deployments/activity_log?environments_filter={encoded}"),
+                    "created_at": info.created_at,
+                    "updated_at": info.created_at,
+                }),
+            )
+        }
         None => not_found(),
     }
 }

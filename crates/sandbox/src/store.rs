@@ -96,6 +96,8 @@ pub(super) struct EnvInfo {
     pub(super) id: u64,
     /// As first created.
     pub(super) name: String,
+    /// RFC 3339, whole seconds: GitHub's environment answers carry it.
+    pub(super) created_at: String,
 }
 
 pub(super) struct Injected {
@@ -332,6 +334,7 @@ impl State {
         let info = EnvInfo {
             id,
             name: env.to_owned(),
+            created_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         };
         self.environments.insert(key, info);
         id
