@@ -21,11 +21,16 @@ fn sandbox() -> Sandbox {
 
 /// One HTTP/1.1 request over a plain socket, as a client with a bug would send it; the status.
 fn send(sandbox: &Sandbox, method: &str, path: &str, body: &str) -> u16 {
+    send_as(sandbox, method, path, body, "application/json")
+}
+
+fn send_as(sandbox: &Sandbox, method: &str, path: &str, body: &str, content_type: &str) -> u16 {
     let addr = sandbox.api_url().trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&addr).expect("connect");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: contract-test\r\n\
-         Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\n\
+         Accept: application/vnd.github+json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -54,6 +59,20 @@ fn a_body_field_github_does_not_accept_is_a_violation_naming_the_request() {
         violations
             .iter()
             .any(|v| v.starts_with(&format!("PUT {path} ")) && v.contains("visibility")),
+        "{violations:#?}"
+    );
+}
+
+#[test]
+fn a_body_sent_as_anything_but_json_is_a_violation() {
+    let sandbox = sandbox();
+    let path = "/repos/acme/shop/actions/secrets/PLANTED";
+    send_as(&sandbox, "PUT", path, &sealed_put(""), "text/plain");
+    let violations = sandbox.contract_violations();
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.starts_with(&format!("PUT {path} ")) && v.contains("Content-Type")),
         "{violations:#?}"
     );
 }

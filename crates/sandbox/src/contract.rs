@@ -173,6 +173,33 @@ impl Operation {
     }
 }
 
+/// The headers that decide how GitHub reads a request: a body is the JSON every operation here
+/// takes (`Content-Type`), and the answer asked for is JSON (`Accept`, if sent).
+fn check_headers(headers: &HeaderMap, body: &[u8], found: &mut Vec<String>) {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let json = |value: &str| {
+        value
+            .split(';')
+            .next()
+            .is_some_and(|t| t.trim().ends_with("json"))
+    };
+    if !body.is_empty() && !header(CONTENT_TYPE).is_some_and(json) {
+        found.push("a body whose Content-Type is not JSON".to_owned());
+    }
+    let accepts_json = |value: &str| {
+        value
+            .split(',')
+            .any(|t| json(t) || t.trim().starts_with("*/*"))
+    };
+    if header(http::header::ACCEPT).is_some_and(|v| !accepts_json(v)) {
+        found.push("an Accept header that does not take JSON".to_owned());
+    }
+}
+
 /// Every way `value` fails `schema`, by JSON pointer; values are never quoted (they may be
 /// secrets' sealed values or a variable's value).
 fn schema_errors(schema: &Validator, value: &Value, what: &str, found: &mut Vec<String>) {
@@ -209,6 +236,7 @@ pub(super) fn check_request(parts: &http::request::Parts, body: &[u8]) -> Vec<St
     let mut found = Vec::new();
     op.check_query(parts.uri.query().unwrap_or(""), &mut found);
     op.check_body(body, &mut found);
+    check_headers(&parts.headers, body, &mut found);
     name_all(found, &format!("{method} {path} ({})", op.template))
 }
 
