@@ -269,21 +269,21 @@ pub(super) fn check_answer(
     )
 }
 
-/// The allow-list, part one: the answers that describe a repository, a user or an organization may leave out properties GitHub's schema requires. The sandbox answers the
-/// fields a client of secrets and variables reads (a repository's `id`, `full_name`,
-/// `permissions`; not its eighty URLs); the client's parsing of GitHub's full examples is checked
-/// by the fixtures test instead. An undocumented field or a wrong type is still a violation, and
-/// every secrets, variables and public-key answer must have all its required properties.
+/// The allow-list, part one: the answers that describe one repository (or, for an installation,
+/// a list of full ones), a user or an organization may leave out properties GitHub's schema
+/// requires. The sandbox answers the fields a client of secrets and variables reads (a
+/// repository's `id`, `full_name`, `permissions`; not its eighty URLs); the client's parsing of
+/// GitHub's full examples is checked by the fixtures test instead. An undocumented field or a
+/// wrong type is still a violation, and every other answer (secrets, variables, keys,
+/// environments, listings of minimal repositories) must have all its required properties.
 fn answers_subset(template: &str) -> bool {
     const SUBSETS: &[&str] = &[
         "/user",
         "/installation/repositories",
         "/orgs/{org}",
-        "/orgs/{org}/repos",
         "/repos/{owner}/{repo}",
     ];
-    // An organization secret's or variable's selected repositories.
-    SUBSETS.contains(&template) || template.ends_with("}/repositories")
+    SUBSETS.contains(&template)
 }
 
 /// `schema` without its `required` keywords.

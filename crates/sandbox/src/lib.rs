@@ -225,6 +225,7 @@ mod respond;
 mod routes;
 mod secrets;
 mod server;
+mod shapes;
 mod store;
 #[cfg(test)]
 mod tests;

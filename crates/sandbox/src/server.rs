@@ -277,7 +277,7 @@ fn org_repositories(
         true => state
             .org_repos(org)
             .into_iter()
-            .map(RepoInfo::short_json)
+            .map(|info| state.minimal_repo_json(info))
             .collect(),
         false => Vec::new(),
     };

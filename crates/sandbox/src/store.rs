@@ -86,10 +86,6 @@ impl RepoInfo {
     pub(super) fn name(&self) -> &str {
         self.full_name.split_once('/').map_or("", |(_, n)| n)
     }
-
-    pub(super) fn short_json(&self) -> Value {
-        json!({"id": self.id, "name": self.name(), "full_name": self.full_name})
-    }
 }
 
 pub(super) struct EnvInfo {
