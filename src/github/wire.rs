@@ -16,8 +16,19 @@ pub struct SecretItem {
 #[derive(Debug, Deserialize)]
 pub struct VariableItem {
     pub name: String,
+    #[serde(deserialize_with = "scalar_text")]
     pub value: String,
     pub visibility: Option<String>,
+}
+
+/// A variable's value is text, but GitHub's own example listing gives one as `true`: a number or
+/// a boolean is read as the text it would be, so one such value cannot fail a whole listing.
+fn scalar_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::String(text) => Ok(text),
+        scalar @ (Value::Bool(_) | Value::Number(_)) => Ok(scalar.to_string()),
+        _ => Err(serde::de::Error::custom("a variable's value is not text")),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ mod cli_help;
 mod concurrency;
 mod conditional;
 mod confirm;
+mod contract;
 mod doctor;
 mod errors;
 mod exit_codes;

@@ -20,6 +20,21 @@ pub struct Env {
     pub sandbox: Sandbox,
 }
 
+/// A test fails naming each request its client sent, or answer the sandbox gave, that GitHub's
+/// REST description does not allow (unless it failed already: a second panic would abort).
+impl Drop for Env {
+    fn drop(&mut self) {
+        let violations = self.sandbox.contract_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "against GitHub's REST description (@octokit/openapi {}):\n{}",
+                Sandbox::openapi_version(),
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 pub struct Output {
     pub code: i32,
     pub stdout: String,
@@ -92,6 +107,9 @@ impl Env {
             ..SandboxConfig::default()
         })
         .expect("sandbox starts");
+        // Every test is also a check of the client and the sandbox against GitHub's own REST
+        // description: see `Drop`.
+        sandbox.validate_against_openapi();
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
             sandbox,

@@ -176,7 +176,7 @@ pub(super) fn answer(
             let items = selected
                 .iter()
                 .filter_map(|id| state.repo_by_id(*id))
-                .map(RepoInfo::short_json)
+                .map(|info| state.minimal_repo_json(info))
                 .collect();
             let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
             return paged_object("repositories", items, paging, base);

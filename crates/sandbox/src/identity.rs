@@ -121,7 +121,10 @@ pub(super) fn installation_repositories(
         .filter(|info| state.repo_exists(&info.full_name))
         .collect();
     repos.sort_by_key(|info| info.full_name.to_lowercase());
-    let items = repos.into_iter().map(RepoInfo::short_json).collect();
+    let items = repos
+        .into_iter()
+        .map(|info| state.minimal_repo_json(info))
+        .collect();
     let paging = Paging::parse(query, DEFAULT_PER_PAGE, MAX_PER_PAGE);
     paged_object("repositories", items, paging, base)
 }

@@ -214,6 +214,8 @@ pub enum Transient {
 }
 
 mod access;
+#[cfg(feature = "contract")]
+mod contract;
 mod faults;
 mod handle;
 mod identity;
@@ -223,6 +225,7 @@ mod respond;
 mod routes;
 mod secrets;
 mod server;
+mod shapes;
 mod store;
 #[cfg(test)]
 mod tests;

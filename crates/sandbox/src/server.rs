@@ -82,6 +82,8 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
     let kept = super::traffic::kept(&parts.headers, body.as_deref());
     lock(&shared).traffic.push(kept);
+    #[cfg(feature = "contract")]
+    super::contract::arrived(&shared, &parts, body.as_deref());
     let path = parts.uri.path();
 
     let holds = lock(&shared).faults.arrive(&parts.method, path);
@@ -98,7 +100,7 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         Plan::After(after) => Some(after),
         Plan::Replace(response) => {
             scripted(response.status().as_u16());
-            return response;
+            return checked(&shared, &parts, response, true).await;
         }
         Plan::Reset => {
             scripted(0);
@@ -115,10 +117,21 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
         return dropped_connection();
     };
     match after {
-        None => response,
+        None => checked(&shared, &parts, response, false).await,
         Some(After::Lose) => dropped_connection(),
         Some(After::Truncate) => faults::truncate(response).await,
     }
+}
+
+/// The answer, checked against GitHub's description when a test asked for it.
+#[cfg(feature = "contract")]
+async fn checked(shared: &Shared, parts: &Parts, response: Response, scripted: bool) -> Response {
+    super::contract::answered(shared, parts, response, scripted).await
+}
+
+#[cfg(not(feature = "contract"))]
+async fn checked(_: &Shared, _: &Parts, response: Response, _: bool) -> Response {
+    response
 }
 
 /// Limits, then routing, under the lock; `None` drops the connection. A 304 spends none of the
@@ -134,7 +147,7 @@ fn respond(
     let arrived = arrival.0;
     let response = match state.limits.gate(&parts.method, arrival, now) {
         Gate::Drop => None,
-        Gate::Respond(response) => Some(response),
+        Gate::Respond(response) => Some(exempt(response)),
         Gate::Pass => {
             let answer = answer(&mut state, parts, body);
             let response = conditional(&parts.method, &parts.headers, answer);
@@ -208,7 +221,9 @@ fn answer_as(state: &mut State, caller: &Caller, parts: &Parts, body: Option<Byt
         Route::Org(org) => identity::org(state, &org),
         Route::Repo(repo) => repository(state, &repo),
         Route::OrgRepos(org) => org_repositories(state, caller, &org, query, &base),
-        Route::Environment { repo, env, put } => environment(state, &repo, &env, put, body),
+        Route::Environment { repo, env, put } => {
+            environment(state, (&repo, &env, &base), put, body)
+        }
         Route::Secrets(scope, op) => secrets::answer(state, &scope, op, query, &base, body),
         Route::Variables(scope, op) => variables::answer(state, &scope, op, query, &base, body),
         Route::Selected(scope, what, name, op) => {
@@ -296,7 +311,7 @@ fn org_repositories(
         true => state
             .org_repos(org)
             .into_iter()
-            .map(RepoInfo::short_json)
+            .map(|info| state.minimal_repo_json(info))
             .collect(),
         false => Vec::new(),
     };
@@ -304,10 +319,11 @@ fn org_repositories(
     paged_array(items, paging, base)
 }
 
+/// `GET` or `PUT` an environment; `url` is its own, as requested. Its answer has every property
+/// GitHub's description requires of an environment (no protection rules: the sandbox has none).
 fn environment(
     state: &mut State,
-    repo: &str,
-    env: &str,
+    (repo, env, url): (&str, &str, &str),
     put: bool,
     body: Option<Bytes>,
 ) -> Response {
@@ -325,7 +341,22 @@ fn environment(
         state.ensure_environment(repo, env);
     }
     match state.environment(repo, env) {
-        Some(info) => json_value(StatusCode::OK, &json!({"id": info.id, "name": info.name})),
+        Some(info) => {
+            // The environment's name as sent, already percent-encoded.
+            let encoded = url.rsplit('/').next().unwrap_or_default();
+            json_value(
+                StatusCode::OK,
+                &json!({
+                    "id": info.id,
+                    "node_id": format!("EN_sandbox{}", info.id),
+                    "name": info.name,
+                    "url": url,
+                    "html_url": format!("https://github.com/{repo}/deployments/activity_log?environments_filter={encoded}"),
+                    "created_at": info.created_at,
+                    "updated_at": info.created_at,
+                }),
+            )
+        }
         None => not_found(),
     }
 }

@@ -86,16 +86,14 @@ impl RepoInfo {
     pub(super) fn name(&self) -> &str {
         self.full_name.split_once('/').map_or("", |(_, n)| n)
     }
-
-    pub(super) fn short_json(&self) -> Value {
-        json!({"id": self.id, "name": self.name(), "full_name": self.full_name})
-    }
 }
 
 pub(super) struct EnvInfo {
     pub(super) id: u64,
     /// As first created.
     pub(super) name: String,
+    /// RFC 3339, whole seconds: GitHub's environment answers carry it.
+    pub(super) created_at: String,
 }
 
 pub(super) struct Injected {
@@ -146,6 +144,8 @@ pub(super) struct State {
     pub(super) write_failures: HashMap<(String, String), Injected>,
     /// Keyed by lower-cased repo/org or "*".
     pub(super) list_failures: HashMap<String, Injected>,
+    #[cfg(feature = "contract")]
+    pub(super) contract: super::contract::Run,
     pub(super) public_key_override: Option<String>,
     pub(super) limits: Limits,
     /// Scripted faults: see [`Sandbox::inject_fault`].
@@ -208,6 +208,8 @@ impl State {
             arrivals: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
+            #[cfg(feature = "contract")]
+            contract: Default::default(),
             public_key_override: None,
             limits: Limits::new(Instant::now()),
             faults: Default::default(),
@@ -331,6 +333,7 @@ impl State {
         let info = EnvInfo {
             id,
             name: env.to_owned(),
+            created_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         };
         self.environments.insert(key, info);
         id
