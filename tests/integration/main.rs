@@ -11,6 +11,7 @@ mod concurrency;
 mod conditional;
 mod confirm;
 mod doctor;
+mod edges;
 mod errors;
 mod exit_codes;
 mod fanout;

@@ -29,6 +29,12 @@ impl Sandbox {
         };
     }
 
+    /// Paging links point at `origin` (e.g. another host's `http://127.0.0.1:PORT`) instead of
+    /// the sandbox, as a hostile or misconfigured server's would; `None` restores the sandbox.
+    pub fn set_link_origin(&self, origin: Option<&str>) {
+        lock(&self.state).link_origin = origin.map(str::to_owned);
+    }
+
     /// Makes the organization exist even with no repository of it.
     pub fn add_org(&self, org: &str) {
         lock(&self.state).orgs.insert(org.to_lowercase());

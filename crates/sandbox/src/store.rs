@@ -111,6 +111,8 @@ pub(super) struct State {
     /// Every other scope's keypair, made on first use; keyed by normalized scope.
     pub(super) scope_keys: HashMap<Scope, Keypair>,
     pub(super) api_url: String,
+    /// Where paging links point instead of `api_url`: see [`Sandbox::set_link_origin`].
+    pub(super) link_origin: Option<String>,
     pub(super) latency: Duration,
     pub(super) tokens: HashMap<String, TokenAccess>,
     /// Tokens registered with a kind; others take theirs from their access (see [`TokenKind`]).
@@ -184,6 +186,7 @@ impl State {
             secret_key,
             scope_keys: HashMap::new(),
             api_url,
+            link_origin: None,
             latency: config.latency,
             tokens: HashMap::from([(config.token.clone(), TokenAccess::Full)]),
             token_kinds: HashMap::new(),

@@ -152,18 +152,21 @@ async fn lists_in_pages_with_github_link_headers() {
     let names = body["secrets"].as_array().expect("secrets");
     assert_eq!(names.len(), 100);
     assert_eq!(names[0]["name"], "SECRET_000");
+    // GitHub's links name the repository by id, not the path as sent.
     let url = sandbox.api_url();
+    let id = sandbox.repo_id(REPO).expect("listed, so it has an id");
+    let by_id = format!("/repositories/{id}/actions/secrets");
     assert_eq!(
         first.header("link"),
         Some(
             format!(
-                "<{url}{base}?per_page=100&page=2>; rel=\"next\", <{url}{base}?per_page=100&page=2>; rel=\"last\""
+                "<{url}{by_id}?per_page=100&page=2>; rel=\"next\", <{url}{by_id}?per_page=100&page=2>; rel=\"last\""
             )
             .as_str()
         )
     );
 
-    let second = call(&sandbox, "GET", &format!("{base}?page=2&per_page=100"), "").await;
+    let second = call(&sandbox, "GET", &format!("{by_id}?page=2&per_page=100"), "").await;
     let body = second.json();
     let names = body["secrets"].as_array().expect("secrets");
     assert_eq!(names.len(), 50);
@@ -185,6 +188,8 @@ async fn lists_in_pages_with_github_link_headers() {
     let beyond = call(&sandbox, "GET", &format!("{base}?per_page=100&page=3"), "").await;
     assert_eq!(beyond.json()["secrets"], json!([]));
     assert_eq!(sandbox.requests()[0].query, "per_page=100&page=1");
+    let no_such_id = call(&sandbox, "GET", "/repositories/1/actions/secrets", "").await;
+    assert_eq!(no_such_id.status, 404);
 }
 
 #[tokio::test]
