@@ -42,6 +42,8 @@ async fn public_key_round_trips_through_put_and_unseal() {
 
     let created = put_value(&sandbox, "api_token", b"first").await;
     assert_eq!((created.status, created.body.as_str()), (201, "{}"));
+    // In a later second, so `updated_at` moves off `created_at`.
+    sandbox.advance_clock(1);
     let updated = put_value(&sandbox, "API_TOKEN", b"second").await;
     assert_eq!((updated.status, updated.body.as_str()), (204, ""));
 
@@ -270,18 +272,31 @@ async fn injected_failures_answer_until_cleared() {
 }
 
 #[tokio::test]
-async fn updated_at_strictly_increases_across_quick_writes() {
+async fn updated_at_has_whole_seconds_shared_by_writes_in_one_second() {
     let sandbox = started().await;
-    put_value(&sandbox, "CLOCK", b"1").await;
-    let first = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    // 2033-05-18T03:33:20Z: later than the wall clock, so the pin is the time given.
+    sandbox.pin_clock(2_000_000_000);
+    let first = put_value(&sandbox, "CLOCK", b"1").await;
+    let at_first = sandbox.updated_at(REPO, "CLOCK").expect("stored");
     put_value(&sandbox, "CLOCK", b"2").await;
-    let second = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    let at_second = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    assert_eq!(at_first, at_second, "GitHub's times have whole seconds");
+    let date = first.header("date").expect("a Date").to_owned();
+    let date = chrono::DateTime::parse_from_rfc2822(&date).expect("an HTTP date");
+    let updated = chrono::DateTime::parse_from_rfc3339(&at_first).expect("RFC 3339");
+    assert_eq!(date, updated, "the answer's Date is the write's second");
+
+    sandbox.advance_clock(1);
     sandbox.put_outside(REPO, "CLOCK", b"3");
     let third = sandbox.updated_at(REPO, "CLOCK").expect("stored");
-    assert!(first < second && second < third, "{first} {second} {third}");
-    assert!(chrono::DateTime::parse_from_rfc3339(&third).is_ok());
+    assert!(at_second < third, "{at_second} {third}");
     assert!(third.ends_with('Z') && third.len() == "2026-11-29T05:00:00Z".len());
     assert_eq!(sandbox.plaintext(REPO, "CLOCK"), Some(b"3".to_vec()));
+
+    // Pinned back in time, the clock still never gives an earlier time than it gave.
+    sandbox.pin_clock(0);
+    sandbox.put_outside(REPO, "CLOCK", b"4");
+    assert_eq!(sandbox.updated_at(REPO, "CLOCK"), Some(third));
 }
 
 #[tokio::test]
