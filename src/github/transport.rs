@@ -229,7 +229,15 @@ impl Transport {
         target: &str,
         op: &Op,
     ) -> Result<Option<(Result<Reply, NoAnswer>, Sent)>, GithubError> {
-        let mut admitted = self.pacer.admit(method, uri).await;
+        let admitting = self.pacer.admit(method, uri);
+        let mut admitted = match *method {
+            http::Method::GET => admitting.await,
+            // A write may wait up to a window for the budget: a stop must not wait with it.
+            _ => tokio::select! {
+                admitted = admitting => admitted,
+                halt = self.halted(target, op) => return Err(halt),
+            },
+        };
         if self.paused() {
             return Ok(None);
         }
@@ -240,6 +248,16 @@ impl Transport {
         let result = self.once(method, uri, body, if_none_match).await;
         self.pacer.answered(&sent);
         Ok(Some((result, sent)))
+    }
+
+    /// Resolves once writes may no longer be sent (Ctrl-C, or a rejected token), with why.
+    async fn halted(&self, target: &str, op: &Op) -> GithubError {
+        loop {
+            if let Err(halt) = self.refuse_write_if_halted(target, op) {
+                return halt;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     fn refuse_write_if_halted(&self, target: &str, op: &Op) -> Result<(), GithubError> {

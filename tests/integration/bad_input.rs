@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{on_path, Env, Output, Run, ALIYUN, REPO};
+use crate::support::{on_path, require_tools, Env, Output, Run, ALIYUN, REPO};
 
 const PLAN_APPLY: &[&[&str]] = &[&["plan"], &["apply", "--yes"]];
 const APPLY: &[&[&str]] = &[&["apply", "--yes"]];
@@ -769,22 +769,17 @@ fn bad_input_catalogue() {
     );
 }
 
-/// A regular file that cannot be read. As root the mode does not stop reads, so this runs only
-/// when it does (the catalogue's folder case covers the same error for everyone).
+/// A regular file that cannot be read: the error names the file and the secret, and no request
+/// is sent.
 #[test]
 fn unreadable_file_is_a_clear_error() {
-    use std::os::unix::fs::PermissionsExt as _;
     let env = Env::new();
     env.write("locked.txt", "value");
-    let path = env.path("locked.txt");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    if std::fs::read(&path).is_ok() {
-        let line = "unreadable_file_is_a_clear_error: skipped: running as root, mode 000 does not stop reads\n";
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-        return;
-    }
     env.config("[secrets.A]\nfile = \"locked.txt\"\n[[targets]]\nrepo = \"acme/shop\"\n");
-    let out = env.cmd(&["plan"]).run();
+    let test = "unreadable_file_is_a_clear_error";
+    let Some(out) = plan_unreadable(&env, "locked.txt", test) else {
+        return;
+    };
     out.assert_code(1);
     assert!(
         out.stderr.contains("cannot read file")
@@ -798,20 +793,15 @@ fn unreadable_file_is_a_clear_error() {
 }
 
 /// A config that exists but cannot be read: the path was given, so the hint is about its
-/// permissions, not about passing --config. Skipped as root, as above.
+/// permissions, not about passing --config.
 #[test]
 fn unreadable_config_is_told_to_check_permissions() {
-    use std::os::unix::fs::PermissionsExt as _;
     let env = Env::new();
     env.config(ALIYUN);
-    let path = env.path("secretsync.toml");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    if std::fs::read(&path).is_ok() {
-        let line = "unreadable_config_is_told_to_check_permissions: skipped: running as root, mode 000 does not stop reads\n";
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    let test = "unreadable_config_is_told_to_check_permissions";
+    let Some(out) = plan_unreadable(&env, "secretsync.toml", test) else {
         return;
-    }
-    let out = env.cmd(&["plan"]).run();
+    };
     out.assert_code(1);
     assert!(
         out.stderr.contains("cannot read config")
@@ -821,6 +811,32 @@ fn unreadable_config_is_told_to_check_permissions() {
         out.stderr
     );
 }
+
+/// Makes `name` (in the temp folder) mode 000 and runs `plan` as someone that mode stops. Mode 000 does not stop root (CI runs as root), so as root the
+/// binary runs as `nobody` through `setpriv`, in a temp folder `nobody` owns (it may write its
+/// state there) while `name` stays root's. `None` (a skip, told on stderr) only without setpriv.
+fn plan_unreadable(env: &Env, name: &str, test: &str) -> Option<Output> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = env.path(name);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::read(&path).is_err() {
+        return Some(env.cmd(&["plan"]).run());
+    }
+    if !require_tools(test, &[("setpriv", "util-linux")]) {
+        return None;
+    }
+    std::os::unix::fs::chown(env.dir.path(), Some(NOBODY), Some(NOBODY)).expect("chown");
+    let run = env.cmd(&["plan"]).wrap(&[
+        "setpriv",
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        "--clear-groups",
+    ]);
+    Some(run.run())
+}
+
+/// `nobody`'s uid and gid on Debian.
+const NOBODY: u32 = 65534;
 
 /// `file = "..."` is relative to the config's folder, and an absolute path is taken as it is
 /// (docs/config.md, "Sources"): the config is the user's own, like `command`, so `..` and absolute paths

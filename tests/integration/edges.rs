@@ -1,13 +1,14 @@
 //! The edges of GitHub that the sandbox's defaults once hid: paging links in GitHub's
-//! `/repositories/{id}/...` form, and `updated_at` at one-second granularity.
+//! `/repositories/{id}/...` form, `updated_at` at one-second granularity, and HTTPS under a
+//! GitHub Enterprise `/api/v3` prefix.
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use secretsync_sandbox::Scope;
+use secretsync_sandbox::{Sandbox, SandboxConfig, Scope};
 
-use crate::support::{Env, ALIYUN, REPO};
+use crate::support::{Env, ALIYUN, OTHER, REPO, TOKEN};
 
 const SECRETS: usize = 130;
 const VARIABLES: usize = 35;
@@ -160,4 +161,99 @@ fn someone_elses_write_in_the_same_second_as_ours_is_not_seen() {
 fn someone_elses_write_a_second_after_ours_is_drift() {
     let env = theirs_after_ours(1);
     assert_eq!(password_plan(&env), ("update".into(), "drift".into()));
+}
+
+/// An Env whose sandbox speaks HTTPS under `/api/v3`, as a GitHub Enterprise server does, with a
+/// certificate from a test CA that no system trusts; and that CA's PEM written to `ca.pem`.
+fn enterprise() -> Env {
+    let repos = [REPO, OTHER].iter().map(|r| r.to_string()).collect();
+    let (sandbox, ca) = Sandbox::spawn_https(SandboxConfig {
+        token: TOKEN.to_string(),
+        repos: Some(repos),
+        ..SandboxConfig::default()
+    })
+    .expect("an HTTPS sandbox starts");
+    let env = Env {
+        dir: tempfile::tempdir().expect("tempdir"),
+        sandbox,
+    };
+    env.write("ca.pem", ca.pem());
+    env.config(ALIYUN);
+    env
+}
+
+#[test]
+fn https_under_api_v3_works_end_to_end_when_the_ca_is_trusted_through_ssl_cert_file() {
+    let env = enterprise();
+    let api = env.sandbox.api_url();
+    assert!(
+        api.starts_with("https://127.0.0.1:") && api.ends_with("/api/v3"),
+        "{api}"
+    );
+    // More than a page, so a `Link` under the prefix is followed too.
+    for i in 0..105 {
+        env.sandbox
+            .put_outside(REPO, &format!("EXTRA_{i:03}"), b"x");
+    }
+    let ca = env.path("ca.pem");
+    let apply = env
+        .cmd(&["apply", "--yes"])
+        .env("ALIYUN_PASSWORD", "over-tls")
+        .env("SSL_CERT_FILE", &ca)
+        .run();
+    apply.assert_code(0);
+    assert_eq!(
+        env.plaintext("ALIYUN_PASSWORD").as_deref(),
+        Some("over-tls")
+    );
+    assert_eq!(env.counts().2, 4, "the four secrets were written");
+    let plan = env
+        .cmd(&["plan", "--json"])
+        .env("ALIYUN_PASSWORD", "over-tls")
+        .env("SSL_CERT_FILE", &ca)
+        .run();
+    plan.assert_code(0);
+    let doc: serde_json::Value = plan.json();
+    let summary = &doc["summary"];
+    assert_eq!(
+        (summary["unchanged"].as_u64(), summary["extra"].as_u64()),
+        (Some(4), Some(105)),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_is_one_clear_line_and_nothing_is_sent() {
+    let env = enterprise();
+    // Trusting only another sandbox's CA, which has the same name as this one's but another key.
+    let (_other, other_ca) =
+        Sandbox::spawn_https(SandboxConfig::default()).expect("another HTTPS sandbox");
+    env.write("other-ca.pem", other_ca.pem());
+    let out = env
+        .cmd(&["plan"])
+        .env("ALIYUN_PASSWORD", "p")
+        .env("SSL_CERT_FILE", env.path("other-ca.pem"))
+        .run();
+    out.assert_code(1);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("certificate"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line: {}", out.stderr);
+    let line = lines[0];
+    assert!(
+        line.contains("not signed by a trusted CA") && line.contains("SSL_CERT_FILE"),
+        "says what is wrong and how to fix it: {}",
+        out.stderr
+    );
+    assert!(
+        line.contains(&env.sandbox.api_url()),
+        "names the server: {line}"
+    );
+    assert!(
+        env.requests().is_empty(),
+        "no request got past the handshake"
+    );
 }

@@ -83,3 +83,36 @@ fn interrupt_records_what_was_written(signal: &str, command_source: bool) {
     );
     assert_eq!(env.sandbox.names(REPO).len(), COUNT);
 }
+
+/// Writes waiting for GitHub's budget (here 2 a minute) wait up to a window: Ctrl-C must not
+/// wait with them. The two sent are recorded, the rest are not sent, and the run ends at once.
+#[test]
+fn sigint_while_writes_wait_for_the_budget_ends_at_once() {
+    let env = Env::new();
+    let mut body = String::from("[github.limits]\npoints = 10\nwindow_secs = 60\n\n");
+    for i in 0..4 {
+        body.push_str(&format!("[secrets.S{i:02}]\nvalue = \"v{i}\"\n"));
+    }
+    body.push_str(&format!("[[targets]]\nrepo = \"{REPO}\"\n"));
+    env.config(&body);
+    let mut child = env.cmd(&["apply", "--yes"]).spawn();
+    wait_until("two writes", &mut child, || {
+        env.sandbox.names(REPO).len() == 2
+    });
+    let started = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = finish(child);
+    // Far below the 60 s the budget would have made the last two writes wait.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("interrupted"), "{}", out.stderr);
+    assert_eq!(env.sandbox.names(REPO).len(), 2);
+}

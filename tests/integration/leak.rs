@@ -2,7 +2,9 @@
 //! matter, at every verbosity, on success and on every failure path. No byte of them may appear
 //! in stdout, stderr, the JSON, any file in the state folder, or any file secretsync made in the
 //! temp folder (nor their base64 or hex forms, nor a long slice of their middle); nor in a
-//! request's path or query.
+//! request's path, query, headers or body, but the two places a secret is meant to go: the token
+//! in GitHub's `Authorization` header and a sealed `encrypted_value`. The registry check's
+//! requests are searched the same way (only `Authorization` may carry the password).
 //!
 //! The values come from each kind of source: env, file, command, literal, a `from` chain, and
 //! `--stdin` for `set` and `rotate`; a registry password reaches a `[[checks]]` entry that points
@@ -145,9 +147,25 @@ fn assert_clean(what: &str, out: &Output, env: &Env) {
         .map(|r| format!("{} {}?{}\n", r.method, r.path, r.query))
         .collect();
     places.push((format!("{what}: requests"), requests.into_bytes()));
-    for canary in CANARIES.iter().chain(REGISTRY_CANARIES) {
+    // Headers and bodies, but the token's header and the sealed values, where secrets belong.
+    for (at, carried) in env.sandbox.take_traffic().into_iter().enumerate() {
+        places.push((format!("{what}: request {at}'s headers and body"), carried));
+    }
+    let canaries: Vec<&str> = CANARIES.iter().chain(REGISTRY_CANARIES).copied().collect();
+    assert_absent(&canaries, &places);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "{what}: panicked:\n{}",
+        out.stderr
+    );
+}
+
+/// No form of any of `canaries` in any of `places` (named, with their bytes).
+#[track_caller]
+fn assert_absent(canaries: &[&str], places: &[(String, Vec<u8>)]) {
+    for canary in canaries {
         for form in forms(canary) {
-            for (place, bytes) in &places {
+            for (place, bytes) in places {
                 let found = bytes.windows(form.len()).any(|w| w == form.as_bytes());
                 assert!(
                     !found,
@@ -157,11 +175,6 @@ fn assert_clean(what: &str, out: &Output, env: &Env) {
             }
         }
     }
-    assert!(
-        !out.stderr.contains("panicked"),
-        "{what}: panicked:\n{}",
-        out.stderr
-    );
 }
 
 fn config(env: &Env, api_url: &str) {
@@ -882,6 +895,7 @@ fn registry_tour(env: &Env, registry: &EchoRegistry, code: i32) -> Output {
             let out = run.run_with_timeout(Duration::from_secs(60));
             let what = format!("{args:?} {verbosity:?}");
             assert_clean(&what, &out, env);
+            assert_registry_clean(&what, registry);
             assert_eq!(out.code, code, "{what}\n{}\n{}", out.stdout, out.stderr);
             if verbosity == ["-vv"] {
                 assert!(
@@ -896,6 +910,20 @@ fn registry_tour(env: &Env, registry: &EchoRegistry, code: i32) -> Output {
         }
     }
     json.expect("check --json ran")
+}
+
+/// The registry got the password in `Authorization` only, and nothing of GitHub's: no other
+/// canary in a query, another header or a body it was sent. (Its own host, user and namespace
+/// belong in its paths and headers.)
+#[track_caller]
+fn assert_registry_clean(what: &str, registry: &EchoRegistry) {
+    let places: Vec<(String, Vec<u8>)> = registry
+        .traffic()
+        .into_iter()
+        .enumerate()
+        .map(|(at, carried)| (format!("{what}: registry request {at}"), carried))
+        .collect();
+    assert_absent(CANARIES, &places);
 }
 
 /// Denied, NAME_UNKNOWN, an unexpected answer and a failing token service, each echoing the
@@ -960,6 +988,9 @@ fn no_registry_value_in_the_logs() {
     );
     let out = registry_tour(&env, &registry, 0);
     assert!(out.stdout.contains("\"ok\": true"), "{}", out.stdout);
+    // The registry's traffic that was searched held the login and the uploads.
+    let traffic = registry.traffic();
+    assert!(traffic.len() >= 3, "{} registry requests", traffic.len());
 }
 
 const CANARY_TEAM_KEY: &str = "CANARY-team-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9";

@@ -333,10 +333,18 @@ impl Drop for Fake {
 
 impl Fake {
     async fn start(answer: Answer) -> Fake {
+        Fake::start_with(answer).await
+    }
+
+    /// As [`Fake::start`], with an answer that may hold data (another server's address).
+    async fn start_with(
+        answer: impl Fn(&Method, &str, &HeaderMap) -> Response + Clone + Send + Sync + 'static,
+    ) -> Fake {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let recorded = seen.clone();
         let app = Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
             let recorded = recorded.clone();
+            let answer = answer.clone();
             async move {
                 recorded
                     .lock()
@@ -544,23 +552,26 @@ async fn unexpected_answers_on_v2() {
     }
 }
 
+/// An open registry is checked without a login, and the cancel of its upload does not follow a
+/// `Location` on another host: a second listener there, which takes anything, gets nothing.
 #[tokio::test]
 async fn open_registry_needs_no_login() {
-    fn open(method: &Method, path: &str, _: &HeaderMap) -> Response {
-        match (method.as_str(), path) {
-            ("GET", "/v2/") => StatusCode::OK.into_response(),
-            ("POST", _) => (
-                StatusCode::ACCEPTED,
-                [("location", "http://elsewhere.example/steal")],
-            )
-                .into_response(),
-            _ => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    let fake = Fake::start(open).await;
+    let elsewhere = Fake::start(|_, _, _| StatusCode::NO_CONTENT.into_response()).await;
+    let location = format!("http://{}/v2/acme/x/blobs/uploads/steal", elsewhere.addr());
+    let open = move |method: &Method, path: &str, _: &HeaderMap| match (method.as_str(), path) {
+        ("GET", "/v2/") => StatusCode::OK.into_response(),
+        ("POST", _) => (StatusCode::ACCEPTED, [("location", location.clone())]).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    };
+    let fake = Fake::start_with(open).await;
     let report = check(&probe(&fake.addr(), "u", "p", &["acme/x"])).await;
     assert!(report.is_ok(), "{report:?}");
-    // A Location on another host is not followed.
+    assert!(
+        fake.seen().iter().any(|(m, _)| m == Method::POST),
+        "no upload was started, so no Location was given: {:?}",
+        fake.seen()
+    );
+    assert_eq!(elsewhere.seen(), vec![], "a request went to the other host");
     assert!(!fake.seen().iter().any(|(m, _)| m == Method::DELETE));
 }
 

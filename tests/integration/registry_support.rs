@@ -494,6 +494,8 @@ fn base32_matches_rfc4648() {
 /// service fails with 500); anything else may be pushed to.
 pub struct EchoRegistry {
     pub port: u16,
+    /// Each request's query, headers but `Authorization`, and body, as [`EchoRegistry::traffic`].
+    traffic: Arc<Mutex<Vec<Vec<u8>>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -509,6 +511,8 @@ impl EchoRegistry {
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("addr").port();
         let expected = format!("{user}:{password}");
+        let traffic = Arc::new(Mutex::new(Vec::new()));
+        let kept = traffic.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -518,8 +522,14 @@ impl EchoRegistry {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 let app = Router::new().fallback(
-                    move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap| {
+                    move |method: axum::http::Method,
+                          uri: axum::http::Uri,
+                          headers: HeaderMap,
+                          body: axum::body::Bytes| {
                         let expected = expected.clone();
+                        kept.lock()
+                            .expect("lock")
+                            .push(carried(&uri, &headers, &body));
                         async move { echo_answer(&method, &uri, &headers, &expected) }
                     },
                 );
@@ -532,10 +542,33 @@ impl EchoRegistry {
         });
         EchoRegistry {
             port,
+            traffic,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
+}
+
+impl EchoRegistry {
+    /// What each request carried but its `Authorization` header (where the password is meant to
+    /// go): the query, the other headers and the body, for a leak test to search.
+    pub fn traffic(&self) -> Vec<Vec<u8>> {
+        self.traffic.lock().expect("lock").clone()
+    }
+}
+
+/// A request's query, its headers but `Authorization`, and its body.
+fn carried(uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+    let mut out = format!("?{}\n", uri.query().unwrap_or("")).into_bytes();
+    for (name, value) in headers {
+        if name != axum::http::header::AUTHORIZATION {
+            out.extend_from_slice(format!("{name}: ").as_bytes());
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out.extend_from_slice(body);
+    out
 }
 
 impl Drop for EchoRegistry {

@@ -226,12 +226,15 @@ mod server;
 mod store;
 #[cfg(test)]
 mod tests;
+mod tls;
+mod traffic;
 mod variables;
 
 pub use faults::{Fault, FaultKind};
 use respond::*;
-use server::serve;
+use server::{app, serve};
 use store::*;
+pub use tls::{TestCa, ENTERPRISE_API_PREFIX};
 
 /// A running sandbox. Dropping it shuts the server down.
 pub struct Sandbox {
@@ -261,13 +264,33 @@ impl Sandbox {
     /// Bind and serve on the current tokio runtime (used by the CLI and the in-process demo).
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
-        let (sandbox, shutdown) = Sandbox::new(&config, listener.local_addr()?);
-        tokio::spawn(serve(listener, sandbox.state.clone(), shutdown));
+        let url = format!("http://{}", reachable(listener.local_addr()?));
+        let (sandbox, shutdown) = Sandbox::new(&config, url);
+        tokio::spawn(serve(listener, app(sandbox.state.clone(), ""), shutdown));
         Ok(sandbox)
     }
 
     /// Start on a dedicated thread with its own tokio runtime (used by tests and sync callers).
     pub fn spawn(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        Sandbox::spawn_with(config, |listener, state, shutdown| {
+            let url = format!("http://{}", reachable(listener.local_addr()?));
+            Ok((url, serve(listener, app(state, ""), shutdown)))
+        })
+    }
+
+    /// Binds, then on the runtime's thread runs what `serving` makes of the listener, the state
+    /// and the shutdown signal; `serving` also names the URL the sandbox is reached at.
+    fn spawn_with<F>(
+        config: SandboxConfig,
+        serving: impl FnOnce(
+            tokio::net::TcpListener,
+            Shared,
+            oneshot::Receiver<()>,
+        ) -> std::io::Result<(String, F)>,
+    ) -> std::io::Result<Sandbox>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -277,26 +300,21 @@ impl Sandbox {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let (sandbox, shutdown) = Sandbox::new(&config, listener.local_addr()?);
-        let state = sandbox.state.clone();
+        let (tx, rx) = oneshot::channel();
+        let state: Shared = Arc::new(Mutex::new(State::new(&config, String::new())));
+        let (url, served) = serving(listener, state.clone(), rx)?;
+        lock(&state).api_url = url.clone();
         std::thread::Builder::new()
             .name("secretsync-sandbox".to_owned())
-            .spawn(move || runtime.block_on(serve(listener, state, shutdown)))?;
-        Ok(sandbox)
+            .spawn(move || runtime.block_on(served))?;
+        Ok(Sandbox {
+            state,
+            api_url: url,
+            shutdown: Some(tx),
+        })
     }
 
-    fn new(config: &SandboxConfig, local: SocketAddr) -> (Sandbox, oneshot::Receiver<()>) {
-        // A sandbox bound to every interface is still reached through loopback from here.
-        let reachable = match local.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => {
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
-            }
-            IpAddr::V6(ip) if ip.is_unspecified() => {
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
-            }
-            _ => local,
-        };
-        let api_url = format!("http://{reachable}");
+    fn new(config: &SandboxConfig, api_url: String) -> (Sandbox, oneshot::Receiver<()>) {
         let state = State::new(config, api_url.clone());
         let (tx, rx) = oneshot::channel();
         let sandbox = Sandbox {
@@ -324,6 +342,13 @@ impl Sandbox {
         lock(&self.state).requests.clone()
     }
 
+    /// Each request's headers and body as it arrived, in arrival order, but its `Authorization`
+    /// header and a sealed `encrypted_value`: what a leak test searches for secrets. Taken, so
+    /// the next call returns only what came since (each run's requests searched once).
+    pub fn take_traffic(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut lock(&self.state).traffic)
+    }
+
     /// The round trips on the critical path of the requests answered so far: the longest chain
     /// of requests each of which arrived after the one before it was answered. Requests sent
     /// together (arriving before any of them is answered) are one round trip; a request that
@@ -336,6 +361,7 @@ impl Sandbox {
     pub fn clear_requests(&self) {
         let mut state = lock(&self.state);
         state.requests.clear();
+        state.traffic.clear();
         state.spans.clear();
         state.arrivals.clear();
     }
@@ -431,6 +457,19 @@ impl Sandbox {
     /// Set or change latency at run time.
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).latency = latency;
+    }
+}
+
+/// A sandbox bound to every interface is still reached through loopback from here.
+fn reachable(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
+        }
+        _ => local,
     }
 }
 

@@ -8,12 +8,44 @@ use super::routes::{route, Collection, Route};
 use super::*;
 use http::request::Parts;
 
-pub(super) async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Shared,
-    shutdown: oneshot::Receiver<()>,
-) {
-    let app = Router::new().fallback(handle).with_state(state);
+/// The router: every path to [`handle`], under `prefix` (empty, or e.g. `/api/v3` as GitHub
+/// Enterprise Server serves its API); a path outside the prefix is not found.
+pub(super) fn app(state: Shared, prefix: &'static str) -> Router {
+    let router = Router::new();
+    let router = match prefix {
+        "" => router.fallback(handle),
+        _ => router.fallback(
+            move |shared: AxumState<Shared>, request: Request| async move {
+                match strip_prefix(request, prefix) {
+                    Some(request) => handle(shared, request).await,
+                    None => not_found(),
+                }
+            },
+        ),
+    };
+    router.with_state(state)
+}
+
+/// `request` with `prefix` taken off the front of its path, if it is there as whole segments.
+fn strip_prefix(request: Request, prefix: &str) -> Option<Request> {
+    let (mut parts, body) = request.into_parts();
+    let path_and_query = parts.uri.path_and_query()?.as_str();
+    let rest = path_and_query.strip_prefix(prefix)?;
+    let rest = match rest.chars().next() {
+        None => "/".to_owned(),
+        Some('/') => rest.to_owned(),
+        Some('?') => format!("/{rest}"),
+        Some(_) => return None,
+    };
+    parts.uri = rest.parse().ok()?;
+    Some(Request::from_parts(parts, body))
+}
+
+pub(super) async fn serve<L>(listener: L, app: Router, shutdown: oneshot::Receiver<()>)
+where
+    L: axum::serve::Listener,
+    L::Addr: fmt::Debug,
+{
     let stopped = async {
         // An error means the handle was dropped without sending, which also means stop.
         let _ = shutdown.await;
@@ -48,6 +80,8 @@ pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Reques
     let (parts, body) = request.into_parts();
     // Read before locking: the lock is never held across an await.
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
+    let kept = super::traffic::kept(&parts.headers, body.as_deref());
+    lock(&shared).traffic.push(kept);
     let path = parts.uri.path();
 
     let holds = lock(&shared).faults.arrive(&parts.method, path);

@@ -142,6 +142,8 @@ pub(super) struct State {
     /// The second the clock is stopped at: see [`Sandbox::pin_clock`].
     pub(super) clock_pinned: Option<i64>,
     pub(super) requests: Vec<RequestRecord>,
+    /// Every request's headers and body as it arrived (see `Sandbox::take_traffic`).
+    pub(super) traffic: Vec<Vec<u8>>,
     /// When each of `requests` arrived and was answered, at the same index.
     pub(super) spans: Vec<(Instant, Instant)>,
     /// (method, path) of every request as it arrives, before any latency or answer.
@@ -210,6 +212,7 @@ impl State {
             clock_offset: 0,
             clock_pinned: None,
             requests: Vec::new(),
+            traffic: Vec::new(),
             spans: Vec::new(),
             arrivals: Vec::new(),
             write_failures: HashMap::new(),

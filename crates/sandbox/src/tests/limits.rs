@@ -253,3 +253,13 @@ async fn githubs_model_limits_points_per_endpoint_and_requests_in_flight() {
     assert_eq!(statuses, [200, 200, 403]);
     assert_eq!(sandbox.limited_arrivals(), vec![Duration::ZERO]);
 }
+
+#[tokio::test]
+async fn rate_limit_used_is_the_budget_the_answers_report() {
+    let sandbox = started().await;
+    assert_eq!(sandbox.rate_limit_used(), 0);
+    call(&sandbox, "GET", &list_path(), "").await;
+    let last = call(&sandbox, "GET", &list_path(), "").await;
+    assert_eq!(sandbox.rate_limit_used(), 2);
+    assert_eq!(header_u64(&last, "x-ratelimit-used"), 2);
+}

@@ -9,6 +9,7 @@ mod identity;
 mod limits;
 mod scopes;
 mod secrets;
+mod tls;
 mod variables;
 
 pub(super) const REPO: &str = "acme/app";
