@@ -256,4 +256,22 @@ fn an_untrusted_certificate_is_one_clear_line_and_nothing_is_sent() {
         env.requests().is_empty(),
         "no request got past the handshake"
     );
+
+    // doctor says the same, and not that GitHub answered.
+    let doctor = env
+        .cmd(&["doctor"])
+        .env("SSL_CERT_FILE", env.path("other-ca.pem"))
+        .run();
+    assert_eq!(doctor.code, 1, "{}{}", doctor.stdout, doctor.stderr);
+    assert!(
+        !doctor.stdout.contains("GitHub answers"),
+        "{}",
+        doctor.stdout
+    );
+    let said: Vec<&str> = doctor
+        .stdout
+        .lines()
+        .filter(|l| l.contains("not signed by a trusted CA"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", doctor.stdout);
 }
