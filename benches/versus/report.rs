@@ -18,6 +18,8 @@ pub fn pattern(r: &RequestRecord) -> String {
             (1, Some(&"repos")) => "{owner}",
             (2, Some(&"repos")) => "{repo}",
             (1, Some(&"orgs")) => "{org}",
+            // GitHub's paging links name a repository by id.
+            (1, Some(&"repositories")) => "{repository_id}",
             _ if i > 0
                 && matches!(segments[i - 1], "secrets" | "variables")
                 && *segment != "public-key" =>

@@ -55,6 +55,10 @@ pub(super) async fn identify(client: &Client, config: &Config, origin: &str) -> 
             );
             return identity(false, false, token(false, None, message));
         }
+        // A refused certificate: nothing was asked, so nothing answered.
+        Err(e @ GithubError::Tls { .. }) => {
+            return identity(false, false, token(false, None, e.to_string()));
+        }
         Err(e) => {
             let message = advice::no_answer(&e, "checking the token");
             return identity(true, false, token(false, None, message));

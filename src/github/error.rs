@@ -76,6 +76,13 @@ pub enum GithubError {
         op: Op,
         reason: String,
     },
+    #[error("cannot talk to GitHub at {api} securely while {op} on `{target}`: {reason}; if it is a GitHub Enterprise server with a private CA, trust that CA (its PEM certificate in the file SSL_CERT_FILE names, or in the system's trust store)")]
+    Tls {
+        api: String,
+        target: String,
+        op: Op,
+        reason: String,
+    },
     #[error("GitHub's rate limit would need a wait past --max-wait ({waited_secs} s waited already) while {op} on `{target}`; run again later, or raise --max-wait")]
     RateLimited {
         target: String,

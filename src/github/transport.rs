@@ -198,7 +198,16 @@ impl Transport {
                     self.judge(reply, &sent, &mut tries, target, op, check)
                         .await?
                 }
-                Err(reason) => {
+                // The same certificate would be refused again: no retry.
+                Err(NoAnswer::Tls(reason)) => {
+                    return Err(GithubError::Tls {
+                        api: self.api.to_string(),
+                        target: target.to_string(),
+                        op: op.clone(),
+                        reason,
+                    })
+                }
+                Err(NoAnswer::Broken(reason)) => {
                     self.after_broken_connection(reason, &mut tries, target, op)
                         .await?;
                     None
@@ -219,7 +228,7 @@ impl Transport {
         if_none_match: Option<&str>,
         target: &str,
         op: &Op,
-    ) -> Result<Option<(Result<Reply, String>, Sent)>, GithubError> {
+    ) -> Result<Option<(Result<Reply, NoAnswer>, Sent)>, GithubError> {
         let admitting = self.pacer.admit(method, uri);
         let mut admitted = match *method {
             http::Method::GET => admitting.await,
@@ -369,7 +378,7 @@ impl Transport {
         uri: &str,
         body: Option<&serde_json::Value>,
         if_none_match: Option<&str>,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, NoAnswer> {
         let started = Instant::now();
         let result = match *method {
             http::Method::GET => {
@@ -383,10 +392,12 @@ impl Transport {
             http::Method::DELETE => self.octo._delete(uri, body).await,
             _ => unreachable!("secretsync sends only GET, PUT, POST, PATCH and DELETE"),
         };
-        let response = result.map_err(|e| describe(&e))?;
+        let response = result.map_err(|e| no_answer(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_answer(response.into_body(), self.pacing.timeout).await?;
+        let body = read_answer(response.into_body(), self.pacing.timeout)
+            .await
+            .map_err(NoAnswer::Broken)?;
         tracing::debug!(
             %method,
             path = uri.split('?').next().unwrap_or(uri),
@@ -529,9 +540,34 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// octocrab's errors nest their cause; the innermost says what went wrong.
-fn describe(error: &octocrab::Error) -> String {
-    clean(&innermost(error))
+/// Why a request got no answer.
+pub(super) enum NoAnswer {
+    /// The connection failed or broke: worth another try.
+    Broken(String),
+    /// The TLS handshake was refused, in plain words: the same certificate would be again.
+    Tls(String),
+}
+
+/// octocrab's errors nest their cause; the innermost says what went wrong, unless a TLS
+/// handshake was refused, which rustls words best.
+fn no_answer(error: &octocrab::Error) -> NoAnswer {
+    match tls_error(error) {
+        Some(tls) => NoAnswer::Tls(crate::registry::describe_tls(tls)),
+        None => NoAnswer::Broken(clean(&innermost(error))),
+    }
+}
+
+/// The rustls error in an error's causes. An `io::Error` hides the error it wraps from
+/// `source()`, so each one is opened.
+fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| tls_error(inner));
+    wrapped.or_else(|| error.source().and_then(tls_error))
 }
 
 #[cfg(test)]
@@ -548,6 +584,19 @@ mod tests {
             headers: map,
             body: body.into(),
         }
+    }
+
+    #[test]
+    fn a_refused_certificate_is_found_inside_nested_io_errors() {
+        use std::io::{Error, ErrorKind};
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = Error::other(Error::new(ErrorKind::InvalidData, refused));
+        assert!(matches!(
+            tls_error(&nested),
+            Some(rustls::Error::InvalidCertificate(_))
+        ));
+        let reset = Error::other(Error::from(ErrorKind::ConnectionReset));
+        assert!(tls_error(&reset).is_none());
     }
 
     #[test]

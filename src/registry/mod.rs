@@ -29,6 +29,8 @@ mod endpoint;
 mod filled;
 mod scrub;
 mod transport;
+// The GitHub client words a refused TLS handshake the same way.
+pub(crate) use transport::describe_tls;
 pub mod wwwauth;
 
 pub use filled::{shown, Filled};

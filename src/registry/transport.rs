@@ -231,6 +231,8 @@ pub(crate) fn describe_tls(error: &rustls::Error) -> String {
             C::UnknownIssuer => {
                 "the certificate is not issued by a trusted CA (self-signed, or a private CA)"
             }
+            // A trusted CA has the issuer's name but did not sign it: a private CA's namesake.
+            C::BadSignature => "the certificate is not signed by a trusted CA",
             C::NotValidForName | C::NotValidForNameContext { .. } => {
                 "the certificate is not valid for this host name"
             }

@@ -101,7 +101,7 @@ fn failure_line(reports: &[ScopeReport]) -> Option<String> {
     for error in reports.iter().filter_map(|r| r.error.as_ref()) {
         if matches!(
             error,
-            GithubError::BadToken { .. } | GithubError::Network { .. }
+            GithubError::BadToken { .. } | GithubError::Network { .. } | GithubError::Tls { .. }
         ) {
             let kind = std::mem::discriminant(error);
             if let Some(seen) = alike.iter_mut().find(|(k, _, _)| *k == kind) {

@@ -98,6 +98,7 @@ fn a_change_on_github_behind_our_back_is_still_caught() {
         "the cache is warm"
     );
 
+    env.sandbox.advance_clock(1);
     env.sandbox.put_outside(REPO, "A", b"set in the web UI");
     let scope = Scope::Repo(REPO.into());
     env.sandbox.set_variable_outside(&scope, "V", "edited");

@@ -305,6 +305,8 @@ fn steps() -> Vec<Step> {
         ),
         Step {
             setup: |e| {
+                // In a later second than our last write, so it is drift.
+                e.sandbox.advance_clock(1);
                 e.sandbox.put_outside(REPO, "FROM_ENV", b"x");
                 e.sandbox.put_outside(REPO, "UNDECLARED", b"y");
             },
@@ -356,6 +358,8 @@ fn steps() -> Vec<Step> {
         Step {
             code: 1,
             setup: |e| {
+                // In a later second than our last write, so it is drift.
+                e.sandbox.advance_clock(1);
                 e.sandbox.put_outside(REPO, "FROM_FILE", b"x");
                 e.sandbox
                     .inject_write_failure(REPO, "FROM_FILE", 500, "boom");
@@ -365,6 +369,8 @@ fn steps() -> Vec<Step> {
         Step {
             code: 1,
             setup: |e| {
+                // In a later second than our last write, so it is drift.
+                e.sandbox.advance_clock(1);
                 e.sandbox.put_outside(REPO, "FROM_CMD", b"x");
                 e.sandbox
                     .inject_write_failure(REPO, "FROM_CMD", 422, "nope");
@@ -378,6 +384,8 @@ fn steps() -> Vec<Step> {
             code: 1,
             setup: |e| {
                 e.sandbox.clear_failures();
+                // In a later second than our last write, so it is drift.
+                e.sandbox.advance_clock(1);
                 e.sandbox.put_outside(REPO, "FROM_LITERAL", b"x");
                 e.sandbox
                     .override_public_key(Some(r#"{"key_id":"k","key":"!!"}"#.into()));

@@ -64,6 +64,8 @@ fn record_fails_after_the_writes(json: bool) {
     let env = Env::new();
     env.config(&body(COUNT, "v"));
     env.apply();
+    // The next writes land in a later second than this apply's record.
+    env.sandbox.advance_clock(1);
     env.config(&body(COUNT, "w"));
     // One more than will ever come: all are held for the whole 4 s.
     env.sandbox
@@ -179,6 +181,8 @@ fn sigkill_after_writes_landed_is_not_drift_and_a_rerun_converges() {
     let env = Env::new();
     env.config(&body(COUNT, "v"));
     env.apply();
+    // The next writes land in a later second than this apply's record.
+    env.sandbox.advance_clock(1);
     env.config(&body(COUNT, "w"));
     env.sandbox
         .inject_fault(Fault::new("PUT", "", FaultKind::Hang(Duration::from_secs(10))).skip(3));

@@ -351,7 +351,8 @@ fn rotate_stores_and_applies_just_that_secret() {
     ));
     let first = apply_in_keyring_session(&env, Some((SERVICE, "aliyun", "Old-Pass1")));
     first.assert_code(0);
-    // Someone also changed the username on GitHub: rotate must not touch it.
+    // Someone also changed the username on GitHub, a second later: rotate must not touch it.
+    env.sandbox.advance_clock(1);
     env.sandbox
         .put_outside(crate::support::REPO, "ALIYUN_USERNAME", b"by hand");
     env.sandbox.clear_requests();

@@ -68,7 +68,8 @@ fn a_write_by_someone_else_after_ours_is_still_drift() {
     let env = Env::new();
     aliyun(&env);
     env.apply_with_password("ours").assert_code(0);
-    // Someone sets it in the web UI after our answer's Date (the sandbox's clock only moves on).
+    // Someone sets it in the web UI in a second after our answer's Date.
+    env.sandbox.advance_clock(1);
     env.sandbox.put_outside(REPO, "ALIYUN_PASSWORD", b"theirs");
     let out = env
         .cmd(&["plan", "--json"])

@@ -69,6 +69,7 @@ fn environment_secrets_need_the_environment_or_create_it() {
     assert!(again.stdout.contains("In sync"), "{}", again.stdout);
     assert_eq!(env.counts().2, 0);
 
+    env.sandbox.advance_clock(1);
     env.sandbox
         .scope_put_outside(&env_scope(), "DEPLOY_KEY", b"changed by hand");
     env.sandbox.scope_put_outside(&env_scope(), "STALE", b"old");
@@ -310,6 +311,7 @@ fn every_scope_lives_the_same_life() {
             "{scope:?}"
         );
 
+        env.sandbox.advance_clock(1);
         env.sandbox.scope_put_outside(&scope, "KEY", b"by hand");
         env.sandbox.scope_put_outside(&scope, "LEFTOVER", b"x");
         if has_variables {

@@ -126,6 +126,7 @@ fn someone_elses_write_is_drift_on_every_machine() {
     let env = team();
     apply(&env, "a", "Pass-word1").assert_code(0);
     apply(&env, "b", "Pass-word1").assert_code(0);
+    env.sandbox.advance_clock(1);
     env.sandbox
         .put_outside(REPO, "ALIYUN_USERNAME", b"nickname");
     for machine in ["a", "b", "fresh"] {
@@ -481,6 +482,8 @@ fn concurrent_applies_from_two_machines_converge_on_the_next_apply() {
 fn a_shared_record_that_cannot_be_written_is_said_and_the_next_apply_records_it() {
     let env = team();
     apply(&env, "a", "Pass-word1").assert_code(0);
+    // In one second GitHub's times could not tell the next write from this one.
+    env.sandbox.advance_clock(1);
     env.sandbox
         .inject_write_failure(REPO, "SECRETSYNC_STATE", 422, "Validation Failed");
     let failed = apply(&env, "a", "Pass-word2");

@@ -29,6 +29,24 @@ impl Sandbox {
         };
     }
 
+    /// Paging links point at `origin` (e.g. another host's `http://127.0.0.1:PORT`) instead of
+    /// the sandbox, as a hostile or misconfigured server's would; `None` restores the sandbox.
+    pub fn set_link_origin(&self, origin: Option<&str>) {
+        lock(&self.state).link_origin = origin.map(str::to_owned);
+    }
+
+    /// Stops GitHub's clock at `unix_seconds` (it never goes back past a time already given):
+    /// writes until [`Sandbox::advance_clock`] share one `updated_at`, and answers' `Date` too.
+    pub fn pin_clock(&self, unix_seconds: i64) {
+        lock(&self.state).clock_pinned = Some(unix_seconds);
+    }
+
+    /// Moves GitHub's clock `seconds` on, pinned or not: a write after this lands in a later
+    /// second than every write before it, which is what a test of drift needs.
+    pub fn advance_clock(&self, seconds: i64) {
+        lock(&self.state).advance_clock(seconds);
+    }
+
     /// Makes the organization exist even with no repository of it.
     pub fn add_org(&self, org: &str) {
         lock(&self.state).orgs.insert(org.to_lowercase());

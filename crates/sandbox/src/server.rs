@@ -204,14 +204,14 @@ fn answer(state: &mut State, parts: &Parts, body: Option<Bytes>) -> Response {
 }
 
 fn answer_as(state: &mut State, caller: &Caller, parts: &Parts, body: Option<Bytes>) -> Response {
-    let (method, path) = (&parts.method, parts.uri.path());
+    let method = &parts.method;
+    let path = by_name(state, parts.uri.path());
     let query = parts.uri.query().unwrap_or("");
-    let route = match admit(state, caller, method, &parts.headers, route(method, path)) {
+    let route = match admit(state, caller, method, &parts.headers, route(method, &path)) {
         Ok(route) => route,
         Err(refused) => return refused,
     };
-    // Links point back at the path as sent, under the sandbox's own URL.
-    let base = format!("{}{}", state.api_url, path);
+    let base = link_base(state, &path);
 
     match route {
         Route::User => identity::user(caller),
@@ -369,4 +369,33 @@ fn touch(state: &mut State, scope: &Scope) {
         }
         Scope::Org(_) | Scope::DependabotOrg(_) => {}
     }
+}
+
+/// `/repositories/{id}/...`, GitHub's alias of a repository's paths, as `/repos/{o}/{r}/...`;
+/// every other path, and an id no repository has, as sent.
+fn by_name(state: &State, path: &str) -> String {
+    let id_and_rest = path
+        .strip_prefix("/repositories/")
+        .map(|p| p.split_once('/').unwrap_or((p, "")));
+    let Some((id, rest)) = id_and_rest else {
+        return path.to_owned();
+    };
+    match id.parse().ok().and_then(|id| state.repo_by_id(id)) {
+        Some(info) if rest.is_empty() => format!("/repos/{}", info.full_name),
+        Some(info) => format!("/repos/{}/{rest}", info.full_name),
+        None => path.to_owned(),
+    }
+}
+
+/// Where a listing's `Link`s point: GitHub answers a repository's listings with its
+/// `/repositories/{id}/...` form, not the path as sent, so a client must follow either.
+fn link_base(state: &State, path: &str) -> String {
+    let under_repo = path.strip_prefix("/repos/").and_then(|p| {
+        let mut parts = p.splitn(3, '/');
+        let (owner, repo, rest) = (parts.next()?, parts.next()?, parts.next()?);
+        let info = state.repo(&format!("{owner}/{repo}"))?;
+        Some(format!("/repositories/{}/{rest}", info.id))
+    });
+    let origin = state.link_origin.as_deref().unwrap_or(&state.api_url);
+    format!("{origin}{}", under_repo.as_deref().unwrap_or(path))
 }

@@ -109,6 +109,8 @@ pub(super) struct State {
     /// Every other scope's keypair, made on first use; keyed by normalized scope.
     pub(super) scope_keys: HashMap<Scope, Keypair>,
     pub(super) api_url: String,
+    /// Where paging links point instead of `api_url`: see [`Sandbox::set_link_origin`].
+    pub(super) link_origin: Option<String>,
     pub(super) latency: Duration,
     pub(super) tokens: HashMap<String, TokenAccess>,
     /// Tokens registered with a kind; others take theirs from their access (see [`TokenKind`]).
@@ -131,8 +133,12 @@ pub(super) struct State {
     pub(super) secrets: Named<Secret>,
     /// Normalized scope -> upper-cased name -> variable.
     pub(super) variables: Named<Variable>,
-    /// Unix seconds of the latest write, so each write gets a strictly later timestamp.
+    /// Unix seconds of the latest time given out, so the clock never goes back.
     pub(super) clock: i64,
+    /// Seconds added to the wall clock: see [`Sandbox::advance_clock`].
+    pub(super) clock_offset: i64,
+    /// The second the clock is stopped at: see [`Sandbox::pin_clock`].
+    pub(super) clock_pinned: Option<i64>,
     pub(super) requests: Vec<RequestRecord>,
     /// Every request's headers and body as it arrived (see `Sandbox::take_traffic`).
     pub(super) traffic: Vec<Vec<u8>>,
@@ -186,6 +192,7 @@ impl State {
             secret_key,
             scope_keys: HashMap::new(),
             api_url,
+            link_origin: None,
             latency: config.latency,
             tokens: HashMap::from([(config.token.clone(), TokenAccess::Full)]),
             token_kinds: HashMap::new(),
@@ -202,6 +209,8 @@ impl State {
             secrets: HashMap::new(),
             variables: HashMap::new(),
             clock: 0,
+            clock_offset: 0,
+            clock_pinned: None,
             requests: Vec::new(),
             traffic: Vec::new(),
             spans: Vec::new(),
@@ -221,25 +230,40 @@ impl State {
         state
     }
 
+    /// GitHub's clock: the wall clock's second (moved by a test's offset or pin), never earlier
+    /// than a time already given. Two writes in the same second get the same `updated_at`, as on
+    /// GitHub.
+    fn now(&self) -> i64 {
+        let wall = chrono::Utc::now().timestamp() + self.clock_offset;
+        self.clock_pinned.unwrap_or(wall).max(self.clock)
+    }
+
     /// The `Date` of an answer sent now, on the clock `updated_at` is read from: as GitHub's,
     /// never earlier than any write already answered, so a client may take it as an upper bound
     /// on its own write's `updated_at`.
     pub(super) fn date(&self) -> HeaderValue {
-        let now = chrono::Utc::now().timestamp().max(self.clock);
-        let text = chrono::DateTime::from_timestamp(now, 0)
+        let text = chrono::DateTime::from_timestamp(self.now(), 0)
             .expect("a timestamp near now is representable")
             .format("%a, %d %b %Y %H:%M:%S GMT")
             .to_string();
         HeaderValue::from_str(&text).expect("an HTTP date is a valid header value")
     }
 
+    /// The `updated_at` of a write made now.
     pub(super) fn tick(&mut self) -> String {
-        let next = chrono::Utc::now().timestamp().max(self.clock + 1);
-        self.clock = next;
-        chrono::DateTime::from_timestamp(next, 0)
+        self.clock = self.now();
+        chrono::DateTime::from_timestamp(self.clock, 0)
             .expect("a timestamp near now is representable")
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string()
+    }
+
+    /// Moves the clock `seconds` on, pinned or not.
+    pub(super) fn advance_clock(&mut self, seconds: i64) {
+        match &mut self.clock_pinned {
+            Some(pinned) => *pinned += seconds,
+            None => self.clock_offset += seconds,
+        }
     }
 
     fn fresh_id(&mut self) -> u64 {

@@ -34,7 +34,8 @@ async fn the_etag_is_strong_stable_and_follows_the_body() {
     );
     assert_eq!(etag(&again), tag, "the same body, the same tag");
     assert_eq!(first.body, again.body);
-    // A new value bumps `updated_at`, so the listing and its tag change.
+    // A new value in a later second bumps `updated_at`, so the listing and its tag change.
+    sandbox.advance_clock(1);
     sandbox.put_outside(REPO, "A", b"two");
     let changed = call(&sandbox, "GET", &list_path(), "").await;
     assert_ne!(etag(&changed), tag);

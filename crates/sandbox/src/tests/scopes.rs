@@ -397,3 +397,28 @@ async fn org_secrets_follow_visibility_and_selected_repository_rules() {
         None
     );
 }
+
+#[tokio::test]
+async fn an_environments_listings_page_by_repository_id_as_githubs_do() {
+    let sandbox = started().await;
+    sandbox.add_environment(REPO, "prod/eu");
+    let scope = Scope::Environment(REPO.to_owned(), "prod/eu".to_owned());
+    for i in 0..3 {
+        sandbox.scope_put_outside(&scope, &format!("S{i}"), b"v");
+        sandbox.set_variable_outside(&scope, &format!("V{i}"), "v");
+    }
+    let id = sandbox.repo_id(REPO).expect("an id");
+    for what in ["secrets", "variables"] {
+        let first = format!("/repos/{REPO}/environments/prod%2Feu/{what}?per_page=2");
+        let page = call(&sandbox, "GET", &first, "").await;
+        let link = page.header("link").expect("a link").to_owned();
+        let next = format!(
+            "<{}/repositories/{id}/environments/prod%2Feu/{what}?per_page=2&page=2>; rel=\"next\"",
+            sandbox.api_url()
+        );
+        assert!(link.starts_with(&next), "{link}");
+        let second = format!("/repositories/{id}/environments/prod%2Feu/{what}?per_page=2&page=2");
+        let rest = call(&sandbox, "GET", &second, "").await.json();
+        assert_eq!(rest[what].as_array().map(Vec::len), Some(1), "{rest}");
+    }
+}

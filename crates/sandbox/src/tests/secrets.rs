@@ -42,6 +42,8 @@ async fn public_key_round_trips_through_put_and_unseal() {
 
     let created = put_value(&sandbox, "api_token", b"first").await;
     assert_eq!((created.status, created.body.as_str()), (201, "{}"));
+    // In a later second, so `updated_at` moves off `created_at`.
+    sandbox.advance_clock(1);
     let updated = put_value(&sandbox, "API_TOKEN", b"second").await;
     assert_eq!((updated.status, updated.body.as_str()), (204, ""));
 
@@ -152,18 +154,21 @@ async fn lists_in_pages_with_github_link_headers() {
     let names = body["secrets"].as_array().expect("secrets");
     assert_eq!(names.len(), 100);
     assert_eq!(names[0]["name"], "SECRET_000");
+    // GitHub's links name the repository by id, not the path as sent.
     let url = sandbox.api_url();
+    let id = sandbox.repo_id(REPO).expect("listed, so it has an id");
+    let by_id = format!("/repositories/{id}/actions/secrets");
     assert_eq!(
         first.header("link"),
         Some(
             format!(
-                "<{url}{base}?per_page=100&page=2>; rel=\"next\", <{url}{base}?per_page=100&page=2>; rel=\"last\""
+                "<{url}{by_id}?per_page=100&page=2>; rel=\"next\", <{url}{by_id}?per_page=100&page=2>; rel=\"last\""
             )
             .as_str()
         )
     );
 
-    let second = call(&sandbox, "GET", &format!("{base}?page=2&per_page=100"), "").await;
+    let second = call(&sandbox, "GET", &format!("{by_id}?page=2&per_page=100"), "").await;
     let body = second.json();
     let names = body["secrets"].as_array().expect("secrets");
     assert_eq!(names.len(), 50);
@@ -185,6 +190,8 @@ async fn lists_in_pages_with_github_link_headers() {
     let beyond = call(&sandbox, "GET", &format!("{base}?per_page=100&page=3"), "").await;
     assert_eq!(beyond.json()["secrets"], json!([]));
     assert_eq!(sandbox.requests()[0].query, "per_page=100&page=1");
+    let no_such_id = call(&sandbox, "GET", "/repositories/1/actions/secrets", "").await;
+    assert_eq!(no_such_id.status, 404);
 }
 
 #[tokio::test]
@@ -265,18 +272,31 @@ async fn injected_failures_answer_until_cleared() {
 }
 
 #[tokio::test]
-async fn updated_at_strictly_increases_across_quick_writes() {
+async fn updated_at_has_whole_seconds_shared_by_writes_in_one_second() {
     let sandbox = started().await;
-    put_value(&sandbox, "CLOCK", b"1").await;
-    let first = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    // 2033-05-18T03:33:20Z: later than the wall clock, so the pin is the time given.
+    sandbox.pin_clock(2_000_000_000);
+    let first = put_value(&sandbox, "CLOCK", b"1").await;
+    let at_first = sandbox.updated_at(REPO, "CLOCK").expect("stored");
     put_value(&sandbox, "CLOCK", b"2").await;
-    let second = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    let at_second = sandbox.updated_at(REPO, "CLOCK").expect("stored");
+    assert_eq!(at_first, at_second, "GitHub's times have whole seconds");
+    let date = first.header("date").expect("a Date").to_owned();
+    let date = chrono::DateTime::parse_from_rfc2822(&date).expect("an HTTP date");
+    let updated = chrono::DateTime::parse_from_rfc3339(&at_first).expect("RFC 3339");
+    assert_eq!(date, updated, "the answer's Date is the write's second");
+
+    sandbox.advance_clock(1);
     sandbox.put_outside(REPO, "CLOCK", b"3");
     let third = sandbox.updated_at(REPO, "CLOCK").expect("stored");
-    assert!(first < second && second < third, "{first} {second} {third}");
-    assert!(chrono::DateTime::parse_from_rfc3339(&third).is_ok());
+    assert!(at_second < third, "{at_second} {third}");
     assert!(third.ends_with('Z') && third.len() == "2026-11-29T05:00:00Z".len());
     assert_eq!(sandbox.plaintext(REPO, "CLOCK"), Some(b"3".to_vec()));
+
+    // Pinned back in time, the clock still never gives an earlier time than it gave.
+    sandbox.pin_clock(0);
+    sandbox.put_outside(REPO, "CLOCK", b"4");
+    assert_eq!(sandbox.updated_at(REPO, "CLOCK"), Some(third));
 }
 
 #[tokio::test]

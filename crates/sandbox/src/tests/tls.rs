@@ -79,7 +79,8 @@ fn a_client_trusting_the_test_ca_lists_secrets_under_api_v3() {
     sandbox.put_outside(REPO, "OTHER_KEY", b"another value");
     let first_page = format!("/api/v3/repos/{REPO}/actions/secrets?per_page=1");
     let (_, head, _) = try_https(&sandbox, &ca, "127.0.0.1", &first_page).expect("an answer");
-    let next = format!("{}/repos/{REPO}/actions/secrets?", sandbox.api_url());
+    let id = sandbox.repo_id(REPO).expect("an id");
+    let next = format!("{}/repositories/{id}/actions/secrets?", sandbox.api_url());
     assert!(head.contains(&next), "{head}");
 
     // GitHub's paths without the prefix are not the API on an Enterprise host.
