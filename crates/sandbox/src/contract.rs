@@ -82,6 +82,14 @@ impl Contract {
     /// template with the most literal segments that matches, as `public-key` beats `{name}`.
     fn operation(&self, method: &Method, path: &str) -> Option<&Operation> {
         let path = path.strip_prefix("/api/v3").unwrap_or(path);
+        // GitHub's paging links address a repository by id (`/repositories/{id}/...`), a form
+        // its description does not list: it is the `/repos/{owner}/{repo}/...` operation.
+        let by_id = path
+            .strip_prefix("/repositories/")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(_, rest)| format!("/repos/{{owner}}/{{repo}}/{rest}"));
+        let path = by_id.as_deref().unwrap_or(path);
         let segments: Vec<&str> = path.split('/').collect();
         self.operations
             .iter()
