@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::STATE_VARIABLE;
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{
-    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote, RemoteVariable,
+    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote,
+    RemoteVariable, TIME_FORMAT,
 };
 use crate::scope::Scope;
 use crate::shared_state;
@@ -203,7 +204,7 @@ pub(super) fn intend(
     outgoing: &SealedSecrets,
     planned_from: &[Remote],
 ) -> Result<(), StateError> {
-    let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let since = chrono::Utc::now().format(TIME_FORMAT).to_string();
     let sent: Vec<(&String, &Fingerprint)> = writes
         .iter()
         .filter(|c| c.kind == ItemKind::Secret && c.action != Action::Delete)
