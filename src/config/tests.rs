@@ -1,6 +1,5 @@
 use super::*;
 
-
 fn problems(text: &str) -> Vec<Problem> {
     match parse(text, Path::new("t.toml"), Path::new("/base")) {
         Ok(_) => panic!("expected problems"),
