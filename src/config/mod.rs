@@ -68,13 +68,6 @@ pub struct ApiUrl {
     host: String,
 }
 
-/// The config `text` as read from `t.toml` in `/base`, for tests; any problem panics, listed.
-#[cfg(test)]
-pub(crate) fn parsed(text: &str) -> Config {
-    parse(text, Path::new("t.toml"), Path::new("/base"))
-        .unwrap_or_else(|problems| panic!("unexpected problems: {problems:?}"))
-}
-
 impl ApiUrl {
     pub fn parse(text: &str) -> Result<ApiUrl, String> {
         let fix = "use `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise";
@@ -862,3 +855,10 @@ pub fn check_name(name: &str, kind: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The config `text` as read from `t.toml` in `/base`, for tests; any problem panics, listed.
+#[cfg(test)]
+pub(crate) fn parsed(text: &str) -> Config {
+    parse(text, Path::new("t.toml"), Path::new("/base"))
+        .unwrap_or_else(|problems| panic!("unexpected problems: {problems:?}"))
+}
