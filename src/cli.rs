@@ -206,6 +206,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make GitHub match the config
     Apply(ApplyArgs),
+    /// Trust secrets already on GitHub (set by hand) as holding their declared values; writes only state
+    Adopt(AdoptArgs),
     /// Try the registry credentials in [[checks]]: log in, and prove push permission
     Check(CheckArgs),
     /// Check the token and each target's reachability; writes nothing
@@ -392,6 +394,25 @@ pub struct ApplyArgs {
     /// Write even when a registry check in [[checks]] fails
     #[arg(long)]
     pub skip_checks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Only these declared secrets [default: every declared secret]
+    #[arg(value_name = "NAMES")]
+    pub names: Vec<String>,
+    /// Do not ask for confirmation (needed when there is no terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// One JSON document on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

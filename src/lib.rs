@@ -7,6 +7,7 @@
 // line; they travel only on failure paths, where their size costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
+pub mod adopt;
 pub mod apply;
 pub mod audit;
 pub mod checks;

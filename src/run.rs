@@ -62,6 +62,7 @@ fn dispatch(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<ExitStatus, Error> 
     match cli.command {
         Command::Plan(args) => commands::plan::run(args, cx),
         Command::Apply(args) => commands::apply::run(args, cx),
+        Command::Adopt(args) => commands::adopt::run(args, cx),
         Command::Check(args) => commands::check::run(args, cx),
         Command::Doctor(args) => commands::doctor::run(args, cx),
         Command::Audit(args) => commands::audit::run(args, cx),
@@ -97,6 +98,7 @@ fn json_command(command: &Command) -> Option<&'static str> {
     match command {
         Command::Plan(a) if a.json => Some("plan"),
         Command::Apply(a) if a.json => Some("apply"),
+        Command::Adopt(a) if a.json => Some("adopt"),
         Command::Check(a) if a.json => Some("check"),
         Command::Doctor(a) if a.json => Some("doctor"),
         Command::Audit(a) if a.json => Some("audit"),

@@ -2,6 +2,7 @@
 //! work, runs it, and says how the run ended. A new subcommand costs a file here and an arm in
 //! `run::dispatch`.
 
+pub mod adopt;
 pub mod apply;
 pub mod audit;
 pub mod check;

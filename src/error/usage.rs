@@ -48,6 +48,10 @@ pub enum UsageError {
     NoTerminalToConfirm,
     #[error("nothing was written: not confirmed")]
     NotConfirmed,
+    #[error("adopt needs confirmation, and there is no terminal to ask on; review with `secretsync plan`, then rerun with `secretsync adopt --yes`")]
+    NoTerminalToConfirmAdopt,
+    #[error("`{name}` is a variable; variables need no adoption (plan compares their values); name only secrets")]
+    AdoptVariable { name: String },
 }
 
 /// The way out of an undeclared name: the nearest declared one, else declaring it.

@@ -37,16 +37,16 @@ pub(super) fn preview_and_ask(
         // stdout carries only the JSON document; the person confirming still sees the plan.
         render::plan_preview(&mut std::io::stderr(), &preview, warnings, Style::default())?;
     }
-    if !options.yes && !ask(pending)? {
+    if !options.yes && !ask(&format!("Write {pending} change(s) to GitHub?"))? {
         return Err(UsageError::NotConfirmed.into());
     }
     Ok(())
 }
 
-/// Ask on the terminal; anything but yes is no.
-fn ask(pending: usize) -> Result<bool, Error> {
+/// Ask `question` on the terminal; anything but yes is no.
+pub(super) fn ask(question: &str) -> Result<bool, Error> {
     let mut stderr = std::io::stderr();
-    write!(stderr, "Write {pending} change(s) to GitHub? [y/N] ")?;
+    write!(stderr, "{question} [y/N] ")?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

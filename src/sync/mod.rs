@@ -3,6 +3,7 @@
 //! confirm, apply and record, report. Each step is a module below; `run` only puts them in
 //! order, and does everything that can fail locally before the network.
 
+mod adopt;
 mod confirm;
 mod expand;
 mod gather;
@@ -22,6 +23,7 @@ use crate::render::Style;
 use crate::source::PromptMode;
 use crate::state::{Fingerprinter, StateDir};
 
+pub use adopt::adopt;
 pub use outcome::RunOutcome;
 pub use resolve::RotatedSecret;
 

@@ -122,23 +122,58 @@ fn resolve_used(
 ) -> Result<BTreeMap<String, Value>, Error> {
     let mut values = BTreeMap::new();
     for name in used {
-        let decl = &declared[name];
-        let value = match source::resolve(&decl.name, &decl.chain, prompts)? {
-            Resolution::Value { value, kind } => {
-                problems.extend(crate::config::value_problems(decl, &value));
-                Value {
-                    secret: Some(value),
-                    kind,
-                }
-            }
-            Resolution::Deferred => Value {
-                secret: None,
-                kind: SourceKind::Prompt,
-            },
-        };
+        let value = resolve_decl(&declared[name], prompts, problems)?;
         values.insert(name.clone(), value);
     }
     Ok(values)
+}
+
+/// One declared value, adding what is wrong with it to `problems`.
+fn resolve_decl(
+    decl: &Decl,
+    prompts: PromptMode,
+    problems: &mut Vec<String>,
+) -> Result<Value, source::SourceError> {
+    Ok(match source::resolve(&decl.name, &decl.chain, prompts)? {
+        Resolution::Value { value, kind } => {
+            problems.extend(crate::config::value_problems(decl, &value));
+            Value {
+                secret: Some(value),
+                kind,
+            }
+        }
+        Resolution::Deferred => Value {
+            secret: None,
+            kind: SourceKind::Prompt,
+        },
+    })
+}
+
+/// The secrets the targets use, each on its own (`adopt`, which trusts names one by one): a
+/// value that cannot be had, or breaks its rules, is set aside with why instead of stopping the
+/// run. The messages name the secret, never its value.
+pub(super) fn resolve_each(
+    config: &Config,
+    prompts: PromptMode,
+) -> (BTreeMap<String, Value>, BTreeMap<String, String>) {
+    let used: BTreeSet<&String> = config.targets.iter().flat_map(|t| &t.secrets).collect();
+    let mut values = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    for name in used {
+        let mut problems = Vec::new();
+        match resolve_decl(&config.secrets[name], prompts, &mut problems) {
+            Ok(value) if problems.is_empty() => {
+                values.insert(name.clone(), value);
+            }
+            Ok(_) => {
+                failed.insert(name.clone(), problems.join("; "));
+            }
+            Err(e) => {
+                failed.insert(name.clone(), e.to_string());
+            }
+        }
+    }
+    (values, failed)
 }
 
 #[cfg(test)]
