@@ -33,6 +33,8 @@ struct Adoption {
     picked: Picked,
     /// The record to write for each trusted name: the fingerprint and GitHub's time.
     records: Recorded,
+    /// Trusted names that another run recorded between the plan and the record: left alone.
+    late: Vec<String>,
 }
 
 impl Adoption {
@@ -43,6 +45,7 @@ impl Adoption {
             error: Some(error.to_string()),
             picked: Picked::default(),
             records: Recorded::new(),
+            late: Vec::new(),
         }
     }
 
@@ -71,6 +74,7 @@ impl Adoption {
             error: None,
             picked,
             records,
+            late: Vec::new(),
         }
     }
 }
@@ -132,8 +136,8 @@ async fn steps(
         .collect();
     adoptions.extend(planned.into_iter().map(Adoption::of));
     let trusted: usize = adoptions.iter().map(|a| a.records.len()).sum();
+    preview(options, trusted, &adoptions, &unresolved, out)?;
     if trusted > 0 {
-        preview(options, &adoptions, &unresolved, out)?;
         let question =
             format!("Trust {trusted} secret(s) on GitHub as holding their declared values?");
         if !options.yes && !confirm::ask(&question)? {
@@ -216,6 +220,7 @@ fn keep_unrecorded(adoption: &mut Adoption, recorded: &Recorded) {
     for name in meanwhile {
         adoption.records.remove(&name);
         adoption.picked.trusted.retain(|n| *n != name);
+        adoption.late.push(name.clone());
         adoption.picked.skipped.push(Skipped {
             name,
             reason_code: "recorded",
@@ -224,40 +229,46 @@ fn keep_unrecorded(adoption: &mut Adoption, recorded: &Recorded) {
     }
 }
 
-/// What will be trusted, before asking: on stdout, or on stderr when stdout carries JSON.
+/// What will be trusted, before anything is recorded: on stdout; with JSON, on stderr when a
+/// person is asked, else not at all.
 fn preview(
     options: &RunOptions,
+    trusted: usize,
     adoptions: &[Adoption],
     unresolved: &BTreeMap<String, String>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     if !options.json {
-        return Ok(text(out, adoptions, unresolved, false)?);
+        return Ok(text(out, adoptions, unresolved)?);
     }
-    if !options.yes {
-        text(&mut std::io::stderr(), adoptions, unresolved, false)?;
+    if !options.yes && trusted > 0 {
+        text(&mut std::io::stderr(), adoptions, unresolved)?;
     }
     Ok(())
 }
 
-/// The names per target: trusted (`adopt`, or `adopted` once recorded) and skipped, with why.
+/// The names per target: those to trust, and the others with why.
 fn text(
     out: &mut dyn Write,
     adoptions: &[Adoption],
     unresolved: &BTreeMap<String, String>,
-    done: bool,
 ) -> std::io::Result<()> {
-    let verb = if done { "adopted" } else { "adopt" };
     for a in adoptions {
         writeln!(out, "{}", a.target)?;
-        if let Some(e) = &a.error {
-            writeln!(out, "  ! failed: {e}")?;
+        if a.error.is_some() {
+            writeln!(out, "  ! failed; its error is shown after the report")?;
         }
+        let names = a
+            .picked
+            .trusted
+            .iter()
+            .chain(a.picked.skipped.iter().map(|s| &s.name));
+        let width = names.map(String::len).max().unwrap_or(0);
         for name in &a.picked.trusted {
-            writeln!(out, "  {verb:<8} {name}")?;
+            writeln!(out, "  trust  {name}")?;
         }
         for s in &a.picked.skipped {
-            writeln!(out, "  {:<8} {}  {}", "skip", s.name, s.reason)?;
+            writeln!(out, "  skip   {:<width$}  {}", s.name, s.reason)?;
         }
     }
     for (name, why) in unresolved {
@@ -312,7 +323,15 @@ fn finish(
     if options.json {
         json(out, adoptions, unresolved, ok, adopted)?;
     } else {
-        text(out, adoptions, unresolved, true)?;
+        for a in adoptions {
+            for name in &a.late {
+                writeln!(
+                    out,
+                    "{name} ({}): recorded by another run meanwhile; left as it is",
+                    a.target
+                )?;
+            }
+        }
         summary(out, adopted)?;
     }
     Ok(RunOutcome {

@@ -3,6 +3,7 @@
 //! `real_keyring`, `interop_libsodium` and `prompt_pty` also drive real components (a Secret
 //! Service, libsodium, a pty); see `.ci/install-real-components`.
 
+mod adopt;
 mod apply;
 mod audit;
 mod bad_input;
