@@ -2,6 +2,8 @@
 //! declared values, so the first plan says "in sync" instead of "cannot be compared" and apply
 //! sends nothing. Only what the plan cannot compare is trusted; only state is written.
 
+use rexpect::process::WaitStatus;
+use rexpect::session::spawn_command;
 use secretsync_sandbox::Scope;
 
 use crate::support::{Env, Output, REPO};
@@ -145,6 +147,53 @@ fn no_terminal_and_no_yes_is_refused_before_anything() {
     );
     assert!(env.requests().is_empty(), "{:?}", env.requests());
     assert_eq!(env.state_files(), before, "the state changed");
+}
+
+/// `adopt` on a pseudo-terminal, answering `answer`; what the pty showed, and the exit code.
+fn adopt_answering(env: &Env, answer: &str) -> (String, i32) {
+    let mut command = env.cmd(&["adopt"]);
+    for (var, value) in VALUES {
+        command = command.env(var, value);
+    }
+    let mut pty = spawn_command(command.into_pty_command(), Some(30_000)).expect("a pty");
+    let shown = pty
+        .exp_string("Trust 3 secret(s) on GitHub as holding their declared values? [y/N] ")
+        .expect("the question");
+    pty.send_line(answer).expect("answer");
+    let rest = pty.exp_eof().expect("the run ends");
+    let code = match pty.process_mut().wait().expect("exit status") {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("unexpected end: {other:?}"),
+    };
+    (format!("{shown}{rest}"), code)
+}
+
+#[test]
+fn on_a_terminal_the_names_are_shown_and_no_writes_nothing() {
+    let env = Env::new();
+    env.config_for_repo(FOUR);
+    set_by_hand(&env);
+    run(&env, &["adopt", "--yes", "A"]).assert_code(0);
+    let before = env.state_files();
+
+    let (shown, code) = adopt_answering(&env, "n");
+    assert_eq!(code, 1, "{shown}");
+    let trusted: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with("  trust "))
+        .collect();
+    assert_eq!(
+        trusted,
+        ["  trust  B", "  trust  C", "  trust  D"],
+        "{shown}"
+    );
+    assert!(shown.contains("not confirmed"), "{shown}");
+    assert_eq!(env.state_files(), before, "no writes nothing");
+
+    let (shown, code) = adopt_answering(&env, "y");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("Adopted 3 secret(s)"), "{shown}");
+    assert_ne!(env.state_files(), before);
 }
 
 #[test]

@@ -590,6 +590,19 @@ fn cases() -> Vec<Case> {
         case("sandbox --fail without NAME=", Keep, &["'500'", "--fail <NAME=STATUS>", "e.g. `ALIYUN_PASSWORD=500`"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "500"]])
             .clap(),
+        // ---- adopt ---------------------------------------------------------------------------------
+        case("adopt of an undeclared name", Keep, &["`ALIYUN_PASWORD` is not a declared secret", "did you mean `ALIYUN_PASSWORD`?"])
+            .commands(&[&["adopt", "--yes", "ALIYUN_PASWORD"]]),
+        case("adopt of a variable", Body("[variables.REGION]\nvalue = \"eu\"\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["`REGION` is a variable; variables need no adoption"])
+            .commands(&[&["adopt", "--yes", "REGION"]]),
+        case("adopt without a terminal or --yes", Keep, &["adopt needs confirmation", "`secretsync adopt --yes`"])
+            .commands(&[&["adopt"]])
+            .tweak(no_tty),
+        case("adopt of a value that breaks its rules", Keep, &["`ALIYUN_PASSWORD` was not adopted", "`ALIYUN_PASSWORD` is empty"])
+            .commands(&[&["adopt", "--yes"]])
+            .env(&[("ALIYUN_PASSWORD", "")])
+            .network(),
     ]
 }
 

@@ -1070,3 +1070,56 @@ fn no_canary_through_the_shared_store() {
         }
     }
 }
+
+/// `adopt` of secrets set by hand with the canaries as their values: nothing of them in the
+/// output, the state folder, the requests, or the shared record, at every verbosity.
+#[test]
+fn no_canary_when_adopting() {
+    let env = Env::with_token(CANARY_TOKEN);
+    config(&env, &env.sandbox.api_url());
+    for (name, value) in [
+        ("FROM_ENV", CANARY_ENV),
+        ("FROM_FILE", CANARY_FILE),
+        ("FROM_CMD", CANARY_CMD),
+        ("FROM_LITERAL", CANARY_LITERAL),
+        ("FROM_CHAIN", CANARY_CHAIN),
+        ("FROM_PROMPT", CANARY_PROMPT_ENV),
+        ("REG_PASSWORD", CANARY_REGISTRY),
+    ] {
+        env.sandbox.put_outside(REPO, name, value.as_bytes());
+    }
+    let text = std::fs::read_to_string(env.path("secretsync.toml")).expect("config");
+    let shared = format!(
+        "[state]\nstore = \"github\"\nkey = {{ value = \"{CANARY_LITERAL}-team\" }}\n\n{text}"
+    );
+    env.write("shared.toml", &shared);
+    let mut adopted = 0;
+    for config in [None, Some("shared.toml")] {
+        for verbosity in VERBOSITIES {
+            for args in [&["adopt", "--yes"][..], &["adopt", "--yes", "--json"][..]] {
+                let step = Step {
+                    config,
+                    ..step("adopt", args)
+                };
+                let out = run_step(&env, &step, verbosity);
+                let what = format!("{args:?} {config:?} {verbosity:?}");
+                assert_clean(&what, &out, &env);
+                out.assert_code(0);
+                adopted += out.stdout.matches("  trust  ").count();
+            }
+        }
+    }
+    assert_eq!(adopted, 14, "each store adopted the seven secrets once");
+    let record = env
+        .sandbox
+        .variable(
+            &secretsync_sandbox::Scope::Repo(REPO.into()),
+            "SECRETSYNC_STATE",
+        )
+        .expect("the shared record was written");
+    for canary in CANARIES {
+        for form in forms(canary) {
+            assert!(!record.contains(&form), "{form} in the record: {record}");
+        }
+    }
+}
