@@ -37,6 +37,7 @@ fn each_subcommand_shows_only_the_flags_it_uses() {
         ("plan", true, true, true),
         ("apply", true, true, true),
         ("rotate", true, true, true),
+        ("adopt", true, true, true),
         ("doctor", true, false, true),
         ("audit", true, false, true),
         ("check", true, false, false),

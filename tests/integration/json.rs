@@ -267,9 +267,10 @@ fn json_cases() -> Vec<JsonCase> {
             ..case("no token", args, Some(ALIYUN), 1, "no GitHub token")
         });
     }
-    let unconfirmed: [&[&str]; 2] = [
+    let unconfirmed: [&[&str]; 3] = [
         &["apply", "--json"],
         &["rotate", "ALIYUN_PASSWORD", "--stdin", "--json"],
+        &["adopt", "--json"],
     ];
     for args in unconfirmed {
         cases.push(case(
@@ -292,6 +293,18 @@ fn json_cases() -> Vec<JsonCase> {
     for args in [plan, apply, doctor, audit] {
         cases.push(case("success", args, Some(ALIYUN), 0, "\"version\": 1"));
     }
+    let adopt: &[&str] = &["adopt", "--yes", "--json"];
+    cases.push(JsonCase {
+        no_token: true,
+        ..case("no token", adopt, Some(ALIYUN), 1, "no GitHub token")
+    });
+    cases.push(case(
+        "success",
+        adopt,
+        Some(ALIYUN),
+        0,
+        "\"command\": \"adopt\"",
+    ));
     cases.push(case(
         "success with a warning",
         &[
