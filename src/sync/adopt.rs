@@ -25,11 +25,18 @@ use super::gather::{self, PlannedJob, RunContext};
 use super::resolve::{self, Values};
 use super::{confirm, expand, fingerprint_key, Command, RunOptions, RunOutcome};
 
+/// Why a target adopted nothing: GitHub's status, if it answered, and one line.
+#[derive(Serialize)]
+struct TargetError {
+    status: Option<u16>,
+    message: String,
+}
+
 /// One scope (or a target that could not be expanded): what is trusted, what is not and why.
 struct Adoption {
     target: String,
     scope: Option<Scope>,
-    error: Option<String>,
+    error: Option<TargetError>,
     picked: Picked,
     /// The record to write for each trusted name: the fingerprint and GitHub's time.
     records: Recorded,
@@ -42,7 +49,10 @@ impl Adoption {
         Adoption {
             target,
             scope: None,
-            error: Some(error.to_string()),
+            error: Some(TargetError {
+                status: error.status(),
+                message: error.to_string(),
+            }),
             picked: Picked::default(),
             records: Recorded::new(),
             late: Vec::new(),
@@ -166,7 +176,10 @@ async fn record_all(scan: &RunContext<'_>, adoptions: &mut [Adoption]) -> Result
             continue;
         };
         if let Err(e) = record_scope(scan, adoption, locked).await {
-            adoption.error = Some(format!("not adopted: {e}; run adopt again"));
+            adoption.error = Some(TargetError {
+                status: None,
+                message: format!("not adopted: {e}; run adopt again"),
+            });
             adoption.records.clear();
             adoption.picked.trusted.clear();
         }
@@ -290,7 +303,7 @@ struct JsonDocument<'a> {
 #[derive(Serialize)]
 struct JsonTarget<'a> {
     target: &'a str,
-    error: Option<&'a str>,
+    error: Option<&'a TargetError>,
     adopted: &'a [String],
     skipped: &'a [Skipped],
 }
@@ -312,7 +325,7 @@ fn finish(
     let adopted: usize = adoptions.iter().map(|a| a.records.len()).sum();
     let mut failures: Vec<String> = adoptions
         .iter()
-        .filter_map(|a| Some(format!("{}: {}", a.target, a.error.as_ref()?)))
+        .filter_map(|a| Some(format!("{}: {}", a.target, a.error.as_ref()?.message)))
         .collect();
     failures.extend(
         unresolved
@@ -364,7 +377,7 @@ fn json(
             .iter()
             .map(|a| JsonTarget {
                 target: &a.target,
-                error: a.error.as_deref(),
+                error: a.error.as_ref(),
                 adopted: &a.picked.trusted,
                 skipped: &a.picked.skipped,
             })

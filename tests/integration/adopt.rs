@@ -6,7 +6,53 @@ use rexpect::process::WaitStatus;
 use rexpect::session::spawn_command;
 use secretsync_sandbox::Scope;
 
-use crate::support::{Env, Output, REPO};
+use serde::Deserialize;
+
+use crate::support::{Env, Output, OTHER, REPO};
+
+/// The `adopt --json` document as docs/json.md gives it: a field added or renamed without
+/// updating the page fails here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    version: u32,
+    command: String,
+    ok: bool,
+    adopted: usize,
+    targets: Vec<Target>,
+    unresolved: Vec<Unresolved>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Target {
+    target: String,
+    error: Option<TargetError>,
+    adopted: Vec<String>,
+    skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetError {
+    status: Option<u16>,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Skipped {
+    name: String,
+    reason_code: String,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unresolved {
+    name: String,
+    reason: String,
+}
 
 const VALUES: [(&str, &str); 4] = [
     ("A_VALUE", "value-a-1"),
@@ -219,21 +265,20 @@ fn only_what_cannot_be_compared_is_trusted_and_the_rest_says_why() {
     let out = env.cmd(&["adopt", "--yes", "--json"]).run();
     out.assert_code(1);
     assert!(writes(&env).is_empty(), "{:?}", writes(&env));
-    let doc: serde_json::Value = out.json();
-    assert_eq!(doc["ok"], false);
-    assert_eq!(doc["adopted"], 1);
-    let target = &doc["targets"][0];
-    assert_eq!(target["adopted"], serde_json::json!(["HAND"]));
-    let skipped: Vec<(&str, &str)> = target["skipped"]
-        .as_array()
-        .expect("skipped")
+    let doc: Doc = out.json();
+    assert_eq!((doc.version, doc.command.as_str()), (1, "adopt"));
+    assert!(!doc.ok);
+    assert_eq!(doc.adopted, 1);
+    let target = &doc.targets[0];
+    assert_eq!(
+        (target.target.as_str(), target.error.is_none()),
+        (REPO, true)
+    );
+    assert_eq!(target.adopted, ["HAND"]);
+    let skipped: Vec<(&str, &str)> = target
+        .skipped
         .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap(),
-                s["reason_code"].as_str().unwrap(),
-            )
-        })
+        .map(|s| (s.name.as_str(), s.reason_code.as_str()))
         .collect();
     assert_eq!(
         skipped,
@@ -243,13 +288,18 @@ fn only_what_cannot_be_compared_is_trusted_and_the_rest_says_why() {
             ("SAME", "in_sync")
         ]
     );
-    let unresolved: Vec<&str> = doc["unresolved"]
-        .as_array()
-        .expect("unresolved")
+    assert!(target.skipped[0].reason.contains("changed on GitHub at"));
+    let unresolved: Vec<(&str, &str)> = doc
+        .unresolved
         .iter()
-        .map(|u| u["name"].as_str().unwrap())
+        .map(|u| (u.name.as_str(), u.reason.as_str()))
         .collect();
-    assert_eq!(unresolved, ["SHORT", "UNSET"]);
+    assert_eq!(unresolved.len(), 2, "{unresolved:?}");
+    assert_eq!((unresolved[0].0, unresolved[1].0), ("SHORT", "UNSET"));
+    assert!(
+        unresolved[1].1.starts_with("no value for `UNSET`"),
+        "{unresolved:?}"
+    );
     assert!(
         out.stderr
             .contains("`UNSET` was not adopted: no value for `UNSET`"),
@@ -414,5 +464,35 @@ fn with_the_shared_store_another_machine_sees_the_adopted_secrets_in_sync() {
         plan.stdout.contains("In sync: 5 unchanged"),
         "{}",
         plan.stdout
+    );
+}
+
+#[test]
+fn a_target_that_cannot_be_listed_fails_alone() {
+    let env = Env::new();
+    env.config(&format!(
+        "{FOUR}[[targets]]\nrepo = \"{REPO}\"\n[[targets]]\nrepo = \"{OTHER}\"\n"
+    ));
+    set_by_hand(&env);
+    env.sandbox.put_outside(OTHER, "A", b"value-a-1");
+    env.sandbox
+        .inject_list_failure(OTHER, 403, "Resource not accessible by integration");
+    let out = run(&env, &["adopt", "--yes", "--json"]);
+    out.assert_code(1);
+    let doc: Doc = out.json();
+    assert_eq!(doc.adopted, 4);
+    let failed = &doc.targets[1];
+    assert_eq!(failed.target, OTHER);
+    let error = failed.error.as_ref().expect("the listing failed");
+    assert_eq!(error.status, Some(403));
+    assert!(
+        error.message.contains("Resource not accessible"),
+        "{error:?}"
+    );
+    assert!(failed.adopted.is_empty());
+    assert!(
+        out.stderr.contains(&format!("error: {OTHER}: ")),
+        "{}",
+        out.stderr
     );
 }
