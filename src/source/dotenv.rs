@@ -1,0 +1,262 @@
+//! `dotenv = { file = ".env", key = "NAME" }`: one key of a `.env` file, in the format
+//! `gh secret set -f` reads (quotes, `export`, comments, multi-line double-quoted values, CRLF).
+//! dotenvy parses; this module keeps its messages, which quote whole lines, away from the user.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read as _};
+use std::path::Path;
+
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use super::file::{not_regular, open};
+use super::{one_line, Outcome, SourceError};
+
+/// A `.env` holds many values; a file past this is not one.
+const DOTENV_CAP: usize = 1024 * 1024;
+/// How many of the file's keys a "no key" message lists, and how long each may be.
+const LISTED_KEYS: usize = 5;
+const LISTED_KEY_CHARS: usize = 40;
+
+/// Where a `.env` file could not be parsed: its 1-based line and, when it has one, the key there.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct SyntaxError {
+    pub line: usize,
+    pub key: Option<String>,
+}
+
+/// A parsed file: each key with its value. A key written twice keeps its last value, as `gh
+/// secret set -f` (godotenv) and a shell sourcing the file do.
+pub(super) type Entries = BTreeMap<String, Zeroizing<String>>;
+
+pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcome, SourceError> {
+    let Some(text) = read(secret, path)? else {
+        return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
+    };
+    let entries = parse(&text).map_err(|error| SourceError::DotenvSyntax {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        line: error.line,
+        key: error
+            .key
+            .map(|k| format!(" (key `{k}`)"))
+            .unwrap_or_default(),
+    })?;
+    match entries.get(key) {
+        Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
+        None => Ok(Outcome::Nothing(format!(
+            "no key `{key}` in `{}`{}",
+            path.display(),
+            known_keys(&entries)
+        ))),
+    }
+}
+
+/// The file's text, or None when there is no file (so a chain may go on to its next source).
+fn read(secret: &str, path: &Path) -> Result<Option<Zeroizing<String>>, SourceError> {
+    let read_error = |error: io::Error| SourceError::FileRead {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        detail: one_line(&error.to_string()),
+    };
+    let file = match open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(read_error(error)),
+    };
+    let kind = file.metadata().map_err(read_error)?.file_type();
+    if let Some(what) = not_regular(kind) {
+        return Err(SourceError::FileNotRegular {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+            what,
+        });
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(DOTENV_CAP + 1));
+    file.take(DOTENV_CAP as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() > DOTENV_CAP {
+        return Err(SourceError::DotenvTooLarge {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+            limit: DOTENV_CAP,
+        });
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Some(Zeroizing::new(text.to_owned()))),
+        Err(_) => Err(SourceError::FileNotUtf8 {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+        }),
+    }
+}
+
+/// Every key and value of a `.env` text. `$NAME` in an unquoted or double-quoted value expands
+/// as in gh (from the environment, then the keys above); single quotes keep text as written.
+pub(super) fn parse(text: &str) -> Result<Entries, SyntaxError> {
+    let mut entries = Entries::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok((key, value)) => {
+                entries.insert(key, Zeroizing::new(value));
+            }
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                return Err(locate(text, &Zeroizing::new(line)));
+            }
+            // Reading from memory fails only on what it decodes, which is text already.
+            Err(_) => return Err(SyntaxError { line: 1, key: None }),
+        }
+    }
+    Ok(entries)
+}
+
+/// The line where dotenvy's failing logical line starts. dotenvy reports the line's text, which
+/// may hold a value, and never its number: the text is found again at a line start.
+fn locate(text: &str, failing: &str) -> SyntaxError {
+    let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+    let found = starts
+        .enumerate()
+        .find(|(_, start)| !failing.is_empty() && text[*start..].starts_with(failing));
+    let line = found.map_or_else(|| text.lines().count().max(1), |(index, _)| index + 1);
+    SyntaxError {
+        line,
+        key: key_of(failing),
+    }
+}
+
+/// The name before `=` on a line, when it looks like a name; anything else might be a value.
+fn key_of(line: &str) -> Option<String> {
+    let (left, _) = line.split_once('=')?;
+    let name = left.trim().trim_start_matches("export ").trim();
+    let plausible = !name.is_empty()
+        && name.len() <= LISTED_KEY_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    plausible.then(|| name.to_owned())
+}
+
+/// " (it has `A`, `B`)": a few of the file's keys, for a misspelt `key`. Keys are names, never
+/// values; long ones are left out all the same.
+fn known_keys(entries: &Entries) -> String {
+    let names: Vec<String> = entries
+        .keys()
+        .filter(|k| k.len() <= LISTED_KEY_CHARS)
+        .take(LISTED_KEYS)
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if names.is_empty() {
+        return " (it has no keys)".to_owned();
+    }
+    let more = if entries.len() > names.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    format!(" (it has {}{more})", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret as _;
+
+    use super::*;
+
+    fn value(text: &str, key: &str) -> String {
+        let entries = parse(text).expect("parses");
+        entries.get(key).expect("key present").as_str().to_owned()
+    }
+
+    #[test]
+    fn catalogue_of_the_format_gh_reads() {
+        let text = "# a comment\n\
+                    PLAIN=abc\n\
+                    SINGLE='a $HOME b'\n\
+                    DOUBLE=\"two words\"\n\
+                    export EXPORTED=yes\n\
+                    TRAILING=kept # a comment after a space\n\
+                    MULTI=\"line one\nline two\"\n\
+                    CRLF=windows\r\n\
+                    AFTER=last\r\n";
+        assert_eq!(value(text, "PLAIN"), "abc");
+        assert_eq!(value(text, "SINGLE"), "a $HOME b");
+        assert_eq!(value(text, "DOUBLE"), "two words");
+        assert_eq!(value(text, "EXPORTED"), "yes");
+        assert_eq!(value(text, "TRAILING"), "kept");
+        assert_eq!(value(text, "MULTI"), "line one\nline two");
+        assert_eq!(value(text, "CRLF"), "windows");
+        assert_eq!(value(text, "AFTER"), "last");
+        assert_eq!(parse(text).expect("parses").len(), 8);
+    }
+
+    #[test]
+    fn a_key_written_twice_keeps_its_last_value() {
+        assert_eq!(value("K=first\nK=second\n", "K"), "second");
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line_and_key_not_its_value() {
+        let text = "A=1\nB=\"ok\"\nBROKEN=\"canary-value\nnever closed\n";
+        let error = parse(text).expect_err("unterminated quote");
+        assert_eq!(
+            error,
+            SyntaxError {
+                line: 3,
+                key: Some("BROKEN".into())
+            }
+        );
+    }
+
+    #[test]
+    fn a_line_without_a_name_gives_no_key() {
+        let error = parse("A=1\nthis is not dotenv\n").expect_err("no `=`");
+        assert_eq!(error.line, 2);
+        assert_eq!(error.key, None);
+    }
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn a_missing_key_lists_a_few_keys_and_no_value() {
+        let (_dir, path) = write("ALPHA=canary-one\nBETA=canary-two\n");
+        let Ok(Outcome::Nothing(why)) = from_dotenv("S", &path, "GAMMA") else {
+            panic!("expected nothing for an absent key");
+        };
+        assert!(why.contains("no key `GAMMA`"), "{why}");
+        assert!(why.contains("`ALPHA`, `BETA`"), "{why}");
+        assert!(!why.contains("canary"), "{why}");
+    }
+
+    #[test]
+    fn a_missing_file_lets_the_chain_go_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outcome = from_dotenv("S", &dir.path().join("absent.env"), "S");
+        assert!(matches!(outcome, Ok(Outcome::Nothing(why)) if why.contains("no file")));
+    }
+
+    #[test]
+    fn a_present_key_gives_its_value() {
+        let (_dir, path) = write("export S='p@ss word'\n");
+        let Ok(Outcome::Value(secret)) = from_dotenv("S", &path, "S") else {
+            panic!("expected a value");
+        };
+        assert_eq!(secret.expose_secret(), "p@ss word");
+    }
+
+    #[test]
+    fn a_syntax_error_message_holds_no_value() {
+        let (_dir, path) = write("S=\"canary-secret\n");
+        let Err(error) = from_dotenv("S", &path, "S") else {
+            panic!("expected a syntax error");
+        };
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("line 1 (key `S`)"), "{shown}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+}
