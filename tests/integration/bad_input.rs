@@ -590,6 +590,27 @@ fn cases() -> Vec<Case> {
         case("sandbox --fail without NAME=", Keep, &["'500'", "--fail <NAME=STATUS>", "e.g. `ALIYUN_PASSWORD=500`"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "500"]])
             .clap(),
+        // ---- dotenv sources (issue 13) -------------------------------------------------------------
+        case("a dotenv file that is missing", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"absent.env\" }")),
+            &["no value for `A`", "no file `", "absent.env`"]),
+        case("a dotenv key that is absent", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"keys.env\", key = \"GAMMA\" }")),
+            &["no value for `A`", "no key `GAMMA` in `", "(it has `ALPHA`, `BETA`)"])
+            .setup(|env| env.write("keys.env", "ALPHA=canary-a\nBETA=canary-b\n")),
+        case("a dotenv line that never closes its quote", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"broken.env\" }")),
+            &["broken.env` line 2 (key `A`) for `A` is not valid dotenv", "quoting a value"])
+            .setup(|env| env.write("broken.env", "OTHER=1\nA=\"canary-open\nB=2\n")),
+        case("a dotenv line with no `=`", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"noeq.env\" }")),
+            &["noeq.env` line 3 for `A` is not valid dotenv", "`KEY=value`"])
+            .setup(|env| env.write("noeq.env", "# c\nA=1\ncanary-no-equals\n")),
+        case("a dotenv file that is a folder", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"env-dir\" }")),
+            &["env-dir", "for `A` is a directory, not a regular file"])
+            .setup(|env| std::fs::create_dir_all(env.path("env-dir")).expect("mkdir")),
+        case("a misspelt dotenv key", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \".env\", kee = \"A\" }")),
+            &["secretsync.toml:5:", "did you mean `key`"]),
+        case("a dotenv without a file", Body(secret_to_shop!("[secrets.A]\ndotenv = { key = \"A\" }")),
+            &["secretsync.toml:5:", "`file`"]),
+        case("a token from a dotenv file", Body("token = { dotenv = { file = \".env\" } }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "must come from `env`, `keyring`, `file` or `command`"]),
     ]
 }
 
