@@ -590,7 +590,8 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(spanned) => {
                 let at = Some(spanned.span().start);
-                match self.source(spanned.into_inner(), at, ("`[github] token`", "")) {
+                // "token" is only a placeholder key: a dotenv token is refused just below.
+                match self.source(spanned.into_inner(), at, ("`[github] token`", "token")) {
                     Some(Source::Prompt { .. } | Source::Value(_) | Source::Dotenv { .. }) => {
                         self.problem(
                             at,
@@ -773,10 +774,7 @@ impl Validator<'_> {
             found.push(Source::File(self.base.join(file)));
         }
         if let Some(dotenv) = raw.dotenv {
-            found.push(Source::Dotenv {
-                path: self.base.join(dotenv.file),
-                key: dotenv.key.unwrap_or_else(|| name.to_owned()),
-            });
+            found.push(self.dotenv(dotenv, at, (what, name))?);
         }
         if let Some(argv) = raw.command {
             found.push(Source::Command(self.command(
@@ -805,6 +803,27 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// `dotenv = { file, key }`: an empty key or file would only ever say "not found".
+    fn dotenv(
+        &mut self,
+        raw: RawDotenv,
+        at: Option<usize>,
+        (what, name): (&str, &str),
+    ) -> Option<Source> {
+        let key = raw.key.unwrap_or_else(|| name.to_owned());
+        if raw.file.is_empty() || key.is_empty() {
+            self.problem(
+                at,
+                format!("{what}: `dotenv` needs a `file` and a `key`, as in `dotenv = {{ file = \".env\", key = \"NAME\" }}`"),
+            );
+            return None;
+        }
+        Some(Source::Dotenv {
+            path: self.base.join(raw.file),
+            key,
+        })
     }
 
     /// `command = [...]`, with its `timeout`, kept from the variables the token comes from.

@@ -198,6 +198,16 @@ fn dotenv_sources_default_their_key_to_the_name_as_written() {
         "[github]\ntoken={dotenv={file=\".env\"}}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
     );
     assert!(p[0].message.contains("from a `.env` file"), "{p:?}");
+    let p = problems("[secrets.A]\ndotenv={file=\"\"}\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(
+        p[0].message.contains("`dotenv` needs a `file` and a `key`"),
+        "{p:?}"
+    );
+    let p = problems("[secrets.A]\ndotenv={file=\".env\",key=\"\"}\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(
+        p[0].message.contains("`dotenv` needs a `file` and a `key`"),
+        "{p:?}"
+    );
 }
 
 #[test]
