@@ -290,8 +290,7 @@ registry = "secret:REG"
 username = "secret:USER"
 password = "secret:PASS"
 "#;
-        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let config = crate::config::parsed(text);
         let mut out = Vec::new();
         match gate(&config, &BTreeMap::new(), None, &mut out) {
             Err(Error::Check(ChecksFailed { failures })) => {
@@ -307,8 +306,7 @@ password = "secret:PASS"
     fn check_without_checks_is_refused_rather_than_passed() {
         let text =
             "[secrets.A]\nvalue = \"a\"\n\n[[targets]]\nrepo = \"o/one\"\nsecrets = [\"A\"]\n";
-        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let config = crate::config::parsed(text);
         let mut out = Vec::new();
         let got = report(&config, false, &mut out);
         assert!(

@@ -169,8 +169,7 @@ secrets = ["DB_PASSWORD", "API_TOKEN"]
 "#;
 
     fn config() -> Config {
-        config::parse(CONFIG, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"))
+        config::parsed(CONFIG)
     }
 
     #[test]

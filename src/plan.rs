@@ -228,22 +228,29 @@ pub fn fill_times(records: &mut Recorded, remote: &[Remote]) -> Vec<String> {
     filled
 }
 
+/// How GitHub writes a time (`updated_at`), and how records and intents keep one: RFC 3339,
+/// UTC, whole seconds.
+pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// A time as GitHub or a record writes it; `None` for anything else.
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(text).ok()
+}
+
 /// Whether GitHub's `updated_at` is after the recorded time: someone wrote after us. The record
 /// holds our write's `updated_at`, or the `Date` of its answer, which is at or after it; either
 /// way a later write by anyone else is later, unless it fell within the same second (GitHub's
 /// times have whole seconds), which no client can tell apart. Times that do not parse are
 /// compared as text: any difference is drift.
 fn later(remote: &str, recorded: &str) -> bool {
-    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-    match (parse(remote), parse(recorded)) {
+    match (parse_time(remote), parse_time(recorded)) {
         (Some(remote), Some(recorded)) => remote > recorded,
         _ => remote != recorded,
     }
 }
 
 fn at_or_after(time: &str, since: &str) -> bool {
-    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-    match (parse(time), parse(since)) {
+    match (parse_time(time), parse_time(since)) {
         (Some(time), Some(since)) => {
             time >= since - chrono::Duration::seconds(CLOCK_TOLERANCE_SECS)
         }

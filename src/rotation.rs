@@ -101,7 +101,6 @@ fn describe(source: &Source) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use crate::error::UsageError;
     use crate::github::Pacing;
@@ -122,8 +121,7 @@ from = [{ keyring = { service = "secretsync", user = "lonely" } }]
 repo = "o/one"
 secrets = ["A"]
 "#;
-        let config = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let config = crate::config::parsed(text);
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::locate(Some(dir.path()), None, None).unwrap();
         let rotation = Rotation {

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::STATE_VARIABLE;
 use crate::github::{Client, GithubError, Written};
 use crate::plan::{
-    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote, RemoteVariable,
+    Action, Change, Fingerprint, Intent, ItemKind, Reason, Record, Recorded, Remote,
+    RemoteVariable, TIME_FORMAT,
 };
 use crate::scope::Scope;
 use crate::shared_state;
@@ -92,17 +93,8 @@ pub(super) async fn record_writes(
     });
     let mut keep_intents = false;
     if let Some(reread) = reread {
-        let merged = async {
-            let mut loaded = reread?;
-            merge(
-                loaded.document.section_mut(scope),
-                report,
-                outgoing,
-                listed.as_ref(),
-            );
-            shared_state::save(client, scope, &loaded).await
-        };
-        if let Err(e) = merged.await {
+        let saved = save_shared(client, scope, reread, report, outgoing, listed.as_ref());
+        if let Err(e) = saved.await {
             // The intents stay, so this machine still knows these writes as its own.
             keep_intents = true;
             attach_record_failure(report, &format!("{STATE_VARIABLE}: {e}"), "run apply again");
@@ -115,6 +107,20 @@ pub(super) async fn record_writes(
             "run apply again once the state folder is writable",
         );
     }
+}
+
+/// Fold this run's writes into the shared record as re-read, and write it back.
+async fn save_shared(
+    client: &Client,
+    scope: &Scope,
+    reread: Result<shared_state::Loaded, shared_state::LoadError>,
+    report: &ScopeReport,
+    outgoing: &SealedSecrets,
+    listed: Option<&BTreeMap<&str, &str>>,
+) -> Result<(), shared_state::LoadError> {
+    let mut loaded = reread?;
+    merge(loaded.document.section_mut(scope), report, outgoing, listed);
+    shared_state::save(client, scope, &loaded).await
 }
 
 /// What the scope holds after the writes; the declared secrets it lacks go to `missing`. Without
@@ -203,7 +209,7 @@ pub(super) fn intend(
     outgoing: &SealedSecrets,
     planned_from: &[Remote],
 ) -> Result<(), StateError> {
-    let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let since = chrono::Utc::now().format(TIME_FORMAT).to_string();
     let sent: Vec<(&String, &Fingerprint)> = writes
         .iter()
         .filter(|c| c.kind == ItemKind::Secret && c.action != Action::Delete)

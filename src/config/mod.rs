@@ -898,3 +898,10 @@ pub fn check_name(name: &str, kind: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The config `text` as read from `t.toml` in `/base`, for tests; any problem panics, listed.
+#[cfg(test)]
+pub(crate) fn parsed(text: &str) -> Config {
+    parse(text, Path::new("t.toml"), Path::new("/base"))
+        .unwrap_or_else(|problems| panic!("unexpected problems: {problems:?}"))
+}

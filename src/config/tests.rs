@@ -1,12 +1,5 @@
 use super::*;
 
-fn parse_ok(text: &str) -> Config {
-    match parse(text, Path::new("t.toml"), Path::new("/base")) {
-        Ok(c) => c,
-        Err(p) => panic!("unexpected problems: {p:?}"),
-    }
-}
-
 fn problems(text: &str) -> Vec<Problem> {
     match parse(text, Path::new("t.toml"), Path::new("/base")) {
         Ok(_) => panic!("expected problems"),
@@ -27,7 +20,7 @@ repo = "o/r"
 
 #[test]
 fn parses_shorthand_and_chains() {
-    let c = parse_ok(MINIMAL);
+    let c = parsed(MINIMAL);
     assert_eq!(c.api_url.as_str(), "https://api.github.com");
     assert_eq!(c.secrets.len(), 2);
     let pw = &c.secrets["ALIYUN_PASSWORD"];
@@ -98,7 +91,7 @@ fn sources_must_be_single() {
 
 #[test]
 fn targets_select_by_glob() {
-    let c = parse_ok(
+    let c = parsed(
         "[secrets.ALIYUN_A]\nvalue=\"1\"\n[secrets.OTHER]\nvalue=\"2\"\n[[targets]]\nrepo=\"o/r\"\nsecrets=[\"aliyun_*\"]\n",
     );
     assert_eq!(c.targets[0].secrets, ["ALIYUN_A"]);
@@ -168,7 +161,7 @@ fn repo_forms() {
 
 #[test]
 fn file_paths_are_relative_to_the_config() {
-    let c = parse_ok("[secrets.A]\nfile=\"pw.txt\"\n[[targets]]\nrepo=\"o/r\"\n");
+    let c = parsed("[secrets.A]\nfile=\"pw.txt\"\n[[targets]]\nrepo=\"o/r\"\n");
     assert_eq!(
         c.secrets["A"].chain[0],
         Source::File(PathBuf::from("/base/pw.txt"))
@@ -212,7 +205,7 @@ fn dotenv_sources_default_their_key_to_the_name_as_written() {
 
 #[test]
 fn token_source() {
-    let c = parse_ok(
+    let c = parsed(
         "[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
     );
     assert_eq!(c.token, vec![Source::Env("T".into())]);
@@ -225,7 +218,7 @@ fn token_source() {
 #[test]
 fn command_timeouts_and_the_token_variable() {
     use std::time::Duration;
-    let c = parse_ok(
+    let c = parsed(
         "[github]\ntoken={env=\"MY_TOKEN\"}\n\
          [secrets.A]\ncommand=[\"pass\",\"a\"]\n\
          [secrets.B]\nfrom=[{command=[\"pass\",\"b\"], timeout=\"2m\"}]\n\
@@ -246,7 +239,7 @@ fn command_timeouts_and_the_token_variable() {
 
 #[test]
 fn the_example_config_is_valid() {
-    let c = parse_ok(include_str!("../../config.example.toml"));
+    let c = parsed(include_str!("../../config.example.toml"));
     let names: Vec<&str> = c.secrets.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -277,7 +270,7 @@ fn places(c: &Config) -> Vec<String> {
 
 #[test]
 fn every_target_form() {
-    let c = parse_ok(
+    let c = parsed(
         r#"
 [secrets.TOKEN]
 value = "t"
@@ -401,7 +394,7 @@ fn limits_per_scope() {
         "{p:?}"
     );
     // A repository takes 500 variables.
-    parse_ok(&format!("{text}[[targets]]\nrepo=\"o/r\"\n"));
+    parsed(&format!("{text}[[targets]]\nrepo=\"o/r\"\n"));
 }
 
 #[test]
@@ -412,7 +405,7 @@ fn variables_follow_the_same_name_rules() {
 
 #[test]
 fn rules_and_checks() {
-    let c = parse_ok(
+    let c = parsed(
         r#"
 [secrets.ALIYUN_REGISTRY]
 value = "r.example"
@@ -529,11 +522,11 @@ fn loopback_hosts() {
 
 #[test]
 fn github_limits_default_to_githubs_and_can_be_set() {
-    assert_eq!(parse_ok(MINIMAL).limits, crate::config::Budget::default());
+    assert_eq!(parsed(MINIMAL).limits, crate::config::Budget::default());
     let text = format!(
         "[github.limits]\nin_flight = 20\npoints = 200\nwindow_secs = 1\nread_points = 2\nwrite_points = 10\n{MINIMAL}"
     );
-    let limits = parse_ok(&text).limits;
+    let limits = parsed(&text).limits;
     assert_eq!(
         limits,
         crate::config::Budget {
@@ -546,7 +539,7 @@ fn github_limits_default_to_githubs_and_can_be_set() {
     );
     // Keys left out keep github.com's values.
     let text = format!("[github.limits]\nin_flight = 20\n{MINIMAL}");
-    assert_eq!(parse_ok(&text).limits.points, 900);
+    assert_eq!(parsed(&text).limits.points, 900);
 }
 
 #[test]

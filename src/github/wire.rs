@@ -102,7 +102,7 @@ pub fn http_date(text: &str) -> Option<String> {
     Some(
         parsed
             .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%dT%H:%M:%SZ")
+            .format(crate::plan::TIME_FORMAT)
             .to_string(),
     )
 }

@@ -143,7 +143,6 @@ fn resolve_used(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
 
@@ -168,8 +167,7 @@ secrets = ["B"]
 "#;
 
     fn config() -> Config {
-        crate::config::parse(TWO_TARGETS, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"))
+        crate::config::parsed(TWO_TARGETS)
     }
 
     fn rotated(name: &str) -> RotatedSecret {
@@ -220,8 +218,7 @@ repo = "o/one"
 secrets = ["A"]
 variables = ["V"]
 "#;
-        let declared = crate::config::parse(text, Path::new("t.toml"), Path::new("/base"))
-            .unwrap_or_else(|p| panic!("unexpected problems: {p:?}"));
+        let declared = crate::config::parsed(text);
         match resolve(&declared, Command::Plan, PromptMode::Defer, None) {
             Err(Error::Value(ValueError::BrokenRules { problems })) => {
                 assert_eq!(problems.len(), 2, "{problems:?}");

@@ -6,6 +6,9 @@ use super::limits::Limits;
 use super::named::Named;
 use super::*;
 
+/// How GitHub writes `updated_at` and `created_at`: RFC 3339, UTC, whole seconds.
+const UPDATED_AT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
 pub(super) struct Secret {
     pub(super) created_at: String,
     pub(super) updated_at: String,
@@ -242,20 +245,14 @@ impl State {
     /// never earlier than any write already answered, so a client may take it as an upper bound
     /// on its own write's `updated_at`.
     pub(super) fn date(&self) -> HeaderValue {
-        let text = chrono::DateTime::from_timestamp(self.now(), 0)
-            .expect("a timestamp near now is representable")
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
+        let text = stamp(self.now(), "%a, %d %b %Y %H:%M:%S GMT");
         HeaderValue::from_str(&text).expect("an HTTP date is a valid header value")
     }
 
     /// The `updated_at` of a write made now.
     pub(super) fn tick(&mut self) -> String {
         self.clock = self.now();
-        chrono::DateTime::from_timestamp(self.clock, 0)
-            .expect("a timestamp near now is representable")
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
+        stamp(self.clock, UPDATED_AT)
     }
 
     /// Moves the clock `seconds` on, pinned or not.
@@ -357,7 +354,7 @@ impl State {
         let info = EnvInfo {
             id,
             name: env.to_owned(),
-            created_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            created_at: stamp(self.now(), UPDATED_AT),
         };
         self.environments.insert(key, info);
         id
@@ -548,4 +545,12 @@ pub(super) fn repo_key(repo: &str) -> String {
     } else {
         repo.to_lowercase()
     }
+}
+
+/// `secs` (Unix seconds on the sandbox's clock) written in `format`.
+fn stamp(secs: i64, format: &str) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .expect("a timestamp near now is representable")
+        .format(format)
+        .to_string()
 }
