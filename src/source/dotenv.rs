@@ -33,15 +33,7 @@ pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcom
     let Some(text) = read(secret, path)? else {
         return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
     };
-    let entries = parse(&text).map_err(|error| SourceError::DotenvSyntax {
-        secret: secret.to_owned(),
-        path: path.to_owned(),
-        line: error.line,
-        key: error
-            .key
-            .map(|k| format!(" (key `{k}`)"))
-            .unwrap_or_default(),
-    })?;
+    let entries = parse(&text).map_err(|error| syntax(secret, path, error))?;
     match entries.get(key) {
         Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
         None => Ok(Outcome::Nothing(format!(
@@ -49,6 +41,30 @@ pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcom
             path.display(),
             known_keys(&entries)
         ))),
+    }
+}
+
+/// The keys of a `.env` file as this source reads it, so that `init --from-dotenv` and the
+/// source never disagree: sorted, a key written twice once. `None` when there is no file. The
+/// values are read (the parser needs them) and dropped, zeroed.
+pub fn keys(path: &Path) -> Result<Option<Vec<String>>, SourceError> {
+    const READER: &str = "init --from-dotenv";
+    let Some(text) = read(READER, path)? else {
+        return Ok(None);
+    };
+    let entries = parse(&text).map_err(|error| syntax(READER, path, error))?;
+    Ok(Some(entries.into_keys().collect()))
+}
+
+fn syntax(secret: &str, path: &Path, error: SyntaxError) -> SourceError {
+    SourceError::DotenvSyntax {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        line: error.line,
+        key: error
+            .key
+            .map(|k| format!(" (key `{k}`)"))
+            .unwrap_or_default(),
     }
 }
 

@@ -19,6 +19,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 pub use command::{leave_signals_to_caller, parse_timeout, CommandSource, DEFAULT_TIMEOUT};
+pub use dotenv::keys as dotenv_keys;
 pub use error::SourceError;
 pub use keyring::store_in_keyring;
 pub use prompt::from_prompt;
