@@ -17,6 +17,7 @@ mod errors;
 mod exit_codes;
 mod fanout;
 mod faults;
+mod init_from;
 mod interop_libsodium;
 mod interrupt;
 mod json;
