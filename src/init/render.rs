@@ -46,9 +46,9 @@ pub fn render(draft: &Draft, origin: &Origin) -> String {
 fn header(text: &mut String, draft: &Draft, origin: &Origin) {
     let _ = write!(
         text,
-        "# secretsync.toml, written by {}: which GitHub Actions secrets and variables must exist,\n\
-         # and where their values come from. Every key is described in docs/config.md of\n\
-         # secretsync's repository. Then: `secretsync plan`, `secretsync apply`.\n",
+        "# secretsync.toml, written by {}: which GitHub Actions secrets and\n\
+         # variables must exist, and where their values come from. Every key is described in\n\
+         # docs/config.md of secretsync's repository. Then: `secretsync plan`, `secretsync apply`.\n",
         origin.command
     );
     if !draft.notes.is_empty() {

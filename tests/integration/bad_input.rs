@@ -611,6 +611,21 @@ fn cases() -> Vec<Case> {
             &["secretsync.toml:5:", "`file`"]),
         case("a token from a dotenv file", Body("token = { dotenv = { file = \".env\" } }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
             &["secretsync.toml:4:", "must come from `env`, `keyring`, `file` or `command`"]),
+        // ---- init --from-github / --from-dotenv (issue 13): refused before any request ------------
+        case("init --from-github over an existing config", Keep, &["secretsync.toml` exists already", "--force"])
+            .commands(&[&["init", "--from-github", "acme/shop"]]),
+        case("init --from-github of what is not a repository", Keep, &["`acme` is not a repository", "owner/name"])
+            .commands(&[&["init", "--from-github", "acme", "--force"]]),
+        case("init --from-github with an api_url that is not one", Keep, &["`--api-url ftp://example.com`", "https://"])
+            .commands(&[&["init", "--from-github", "acme/shop", "--api-url", "ftp://example.com", "--force"]]),
+        case("init --from-dotenv of a file that is missing", Keep, &["no file `absent.env`", "--from-dotenv"])
+            .commands(&[&["init", "--from-dotenv", "absent.env", "--force"]]),
+        case("init --from-dotenv of a file that never closes a quote", Keep, &["init-broken.env` line 2 (key `B`)", "not valid dotenv"])
+            .commands(&[&["init", "--from-dotenv", "init-broken.env", "--force"]])
+            .setup(|env| env.write("init-broken.env", "A=1\nB=\"canary-open\n")),
+        case("init --preset with --from-github", Keep, &["--preset <NAME>", "--from-github"])
+            .commands(&[&["init", "--preset", "aliyun-acr", "--from-github", "acme/shop"]])
+            .clap(),
     ]
 }
 

@@ -156,7 +156,8 @@ fn from_github_reads_one_repository_in_one_round() {
     let env = Env::new();
     github_with_everything(&env);
     // Under latency, so requests sent together all arrive before the first is answered.
-    env.sandbox.set_latency(std::time::Duration::from_millis(300));
+    env.sandbox
+        .set_latency(std::time::Duration::from_millis(300));
     env.sandbox.clear_requests();
     init(&env, &["--from-github", REPO]).assert_code(0);
     env.sandbox.set_latency(std::time::Duration::ZERO);

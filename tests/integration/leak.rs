@@ -687,6 +687,28 @@ fn no_canary_anywhere() {
         assert_clean(&format!("init {verbosity:?}"), &out, &env);
         runs += 1;
     }
+    // `init --from-github` (with the canary token) and `--from-dotenv` (the canary `.env`): the
+    // config it writes names the file and its keys, never a value, nor the token.
+    let api_url = env.sandbox.api_url();
+    for verbosity in VERBOSITIES {
+        let mut args: Vec<&str> = verbosity.to_vec();
+        args.extend_from_slice(&[
+            "init",
+            "--config",
+            "init-from.toml",
+            "--from-github",
+            REPO,
+            "--from-dotenv",
+            ".env",
+            "--api-url",
+            &api_url,
+            "--force",
+        ]);
+        let out = canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")).args(&args)).run();
+        out.assert_code(0);
+        assert_clean(&format!("init --from-github {verbosity:?}"), &out, &env);
+        runs += 1;
+    }
     assert!(runs >= 120, "{runs} runs");
     // The canaries did travel through secretsync: a last good apply, and the sandbox opened them.
     env.sandbox.clear_failures();
