@@ -392,3 +392,54 @@ fn from_github_and_from_dotenv_put_the_file_first_for_the_names_it_has() {
     assert_eq!(kinds("LOCAL_ONLY"), ["dotenv"]);
     assert_eq!(config.targets[0].secrets, ["API_KEY", "NOT_IN_FILE"]);
 }
+
+#[test]
+fn an_organization_target_takes_the_access_most_items_have_and_leaves_out_the_others() {
+    let env = Env::new();
+    // Two secrets for the selected repository `shop`, written by an apply that records nothing
+    // where the plan below looks; one more visible to all.
+    env.config(
+        "[secrets.ORG_SEL]\nvalue = \"a\"\n[secrets.ORG_SEL2]\nvalue = \"b\"\n\
+         [[targets]]\norg = \"acme\"\nvisibility = \"selected\"\nrepositories = [\"shop\"]\n",
+    );
+    let elsewhere = env.path("setup-state");
+    env.cmd(&["apply", "--yes", "--state-dir", elsewhere.to_str().unwrap()])
+        .run()
+        .assert_code(0);
+    std::fs::remove_file(env.path("secretsync.toml")).unwrap();
+    env.sandbox
+        .scope_put_outside(&Scope::Org("acme".into()), "ORG_ALL", b"x");
+    let out = init(&env, &["--from-github", "--org", "acme"]);
+    out.assert_code(0);
+    let note = "`org acme`: one target can give its items one access, so it has visibility \
+                \"selected\" (shop)";
+    assert!(out.stdout.contains(note), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("`ORG_ALL` (visibility \"all\")"),
+        "{}",
+        out.stdout
+    );
+    let text = std::fs::read_to_string(env.path("secretsync.toml")).expect("written");
+    assert!(
+        text.contains("visibility = \"selected\"\nrepositories = [\"shop\"]\nsecrets = [\"ORG_SEL\", \"ORG_SEL2\"]"),
+        "{text}"
+    );
+    let (plan, doc) = plan_json(&env);
+    plan.assert_code(0);
+    // No access change is proposed: the one left out is kept as GitHub has it.
+    let kept = (
+        "org acme".to_owned(),
+        "secret".to_owned(),
+        "ORG_ALL".to_owned(),
+        "extra".to_owned(),
+        "undeclared".to_owned(),
+    );
+    let expected: BTreeSet<_> = [
+        row("org acme", "secret", "ORG_SEL"),
+        row("org acme", "secret", "ORG_SEL2"),
+        kept,
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(changes(&doc), expected, "{}", plan.stdout);
+}
