@@ -316,3 +316,66 @@ pub fn is_dependabot(scope: &Scope) -> bool {
         }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::RemoteVariable;
+    use crate::scope::Repo;
+
+    fn repo_listing(name: &str, variables: &[(&str, &str)]) -> Listing {
+        Listing {
+            scope: Scope::Repo {
+                repo: Repo::parse(name).unwrap(),
+                app: App::Actions,
+            },
+            secrets: Vec::new(),
+            variables: variables
+                .iter()
+                .map(|(n, v)| RemoteVariable {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                    access: None,
+                })
+                .collect(),
+            shared_record: false,
+        }
+    }
+
+    #[test]
+    fn on_a_tie_the_first_target_read_decides_a_variable_and_the_other_is_named() {
+        let listings = [
+            repo_listing("o/b", &[("V", "from-b")]),
+            repo_listing("o/a", &[("V", "from-a")]),
+        ];
+        let d = draft(&listings, None);
+        assert_eq!(d.variables[0].value, "from-b");
+        assert_eq!(d.variables[0].at, ["o/b"]);
+        assert_eq!(d.targets.len(), 1, "o/a has nothing left to list");
+        assert!(d.notes[0].contains("`o/a` has \"from-a\""), "{:?}", d.notes);
+        assert!(
+            d.notes[1].contains("`o/a` holds no secrets"),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    #[test]
+    fn dotenv_keys_that_github_would_refuse_or_merge_are_not_declared() {
+        let keys: Vec<String> = ["API_KEY", "Api_Key", "GITHUB_X", "ok"]
+            .map(String::from)
+            .to_vec();
+        let d = draft(&[], Some(&keys));
+        let names: Vec<(&str, Option<&str>)> = d
+            .secrets
+            .iter()
+            .map(|s| (s.name.as_str(), s.dotenv_key.as_deref()))
+            .collect();
+        assert_eq!(names, [("API_KEY", Some("API_KEY")), ("OK", Some("ok"))]);
+        assert_eq!(d.notes.len(), 2, "{:?}", d.notes);
+        assert!(d
+            .notes
+            .iter()
+            .any(|n| n.contains("`Api_Key`") && n.contains("ignore case")));
+    }
+}
