@@ -49,6 +49,8 @@ pub enum UsageError {
         "`{target}` is not a repository; write it as owner/name, e.g. `--from-github acme/shop`"
     )]
     InitRepoName { target: String },
+    #[error("`--environment {environment}` names an environment of each repository given to --from-github, and none is given; pass the repository too: `--from-github OWNER/NAME --environment {environment}`")]
+    InitEnvironmentWithoutRepo { environment: String },
     #[error("no workflows folder at `{folder}`; run `secretsync audit` in a repository checkout, or pass the checkout's path: `secretsync audit PATH`")]
     NoWorkflowsFolder { folder: PathBuf },
     #[error("`{config}` has no [[checks]]; add one with registry, username, password and push (`secretsync init --preset aliyun-acr --config example.toml` writes an example)")]

@@ -33,6 +33,12 @@ impl Wanted {
     /// and its Dependabot secrets; then each organization and its Dependabot secrets. A place
     /// named twice is read once.
     pub fn scopes(&self) -> Result<Vec<Scope>, Error> {
+        if let (Some(environment), true) = (self.environments.first(), self.repos.is_empty()) {
+            return Err(UsageError::InitEnvironmentWithoutRepo {
+                environment: environment.clone(),
+            }
+            .into());
+        }
         let mut scopes: Vec<Scope> = Vec::new();
         for text in &self.repos {
             let repo = Repo::parse(text).ok_or_else(|| UsageError::InitRepoName {

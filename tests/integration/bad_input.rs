@@ -623,6 +623,8 @@ fn cases() -> Vec<Case> {
         case("init --from-dotenv of a file that never closes a quote", Keep, &["init-broken.env` line 2 (key `B`)", "not valid dotenv"])
             .commands(&[&["init", "--from-dotenv", "init-broken.env", "--force"]])
             .setup(|env| env.write("init-broken.env", "A=1\nB=\"canary-open\n")),
+        case("init --environment without a repository", Keep, &["`--environment production`", "--from-github OWNER/NAME --environment production"])
+            .commands(&[&["init", "--from-github", "--org", "acme", "--environment", "production", "--force"]]),
         case("init --preset with --from-github", Keep, &["--preset <NAME>", "--from-github"])
             .commands(&[&["init", "--preset", "aliyun-acr", "--from-github", "acme/shop"]])
             .clap(),
