@@ -234,6 +234,24 @@ fn failures_write_nothing() {
         );
         assert!(!config.exists(), "{target}: a file was written");
     }
+    // A token that may not read secrets (403): one line naming the place, nothing written.
+    env.sandbox.add_token(
+        "no-secrets-token",
+        secretsync_sandbox::TokenAccess::NoSecrets,
+    );
+    let api_url = env.sandbox.api_url();
+    let forbidden = env
+        .cmd(&["init", "--from-github", REPO, "--api-url", &api_url])
+        .env("GH_TOKEN", "no-secrets-token")
+        .run();
+    forbidden.assert_code(1);
+    assert_eq!(forbidden.stderr.lines().count(), 1, "{}", forbidden.stderr);
+    assert!(
+        forbidden.stderr.contains("(403") && forbidden.stderr.contains(&format!("`{REPO}`")),
+        "{}",
+        forbidden.stderr
+    );
+    assert!(!config.exists());
     let nothing = init(&env, &["--from-github", OTHER]);
     nothing.assert_code(1);
     assert!(
