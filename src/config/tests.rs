@@ -170,7 +170,7 @@ fn file_paths_are_relative_to_the_config() {
 
 #[test]
 fn dotenv_sources_default_their_key_to_the_name_as_written() {
-    let c = parse_ok(
+    let c = super::parsed(
         "[secrets.Api_Key]\ndotenv={file=\".env\"}\n\
          [secrets.B]\nfrom=[{env=\"B\"},{dotenv={file=\"../x.env\",key=\"OTHER\"}}]\n\
          [variables.V]\ndotenv={file=\".env\"}\n[[targets]]\nrepo=\"o/r\"\n",
