@@ -1,8 +1,7 @@
-//! `dotenv = { file = ".env", key = "NAME" }`: one key of a `.env` file, in the format
-//! `gh secret set -f` reads (quotes, `export`, comments, multi-line double-quoted values, CRLF).
-//! dotenvy parses; this module keeps its messages, which quote whole lines, away from the user.
+//! `dotenv = { file = ".env", key = "NAME" }`: one key of a `.env` file, read as `gh secret set -f`
+//! reads it (`crate::dotenv` has the format). A missing file or key is "nothing here", so a chain
+//! goes on.
 
-use std::collections::BTreeMap;
 use std::io::{self, Read as _};
 use std::path::Path;
 
@@ -18,22 +17,11 @@ const DOTENV_CAP: usize = 1024 * 1024;
 const LISTED_KEYS: usize = 5;
 const LISTED_KEY_CHARS: usize = 40;
 
-/// Where a `.env` file could not be parsed: its 1-based line and, when it has one, the key there.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct SyntaxError {
-    pub line: usize,
-    pub key: Option<String>,
-}
-
-/// A parsed file: each key with its value. A key written twice keeps its last value, as `gh
-/// secret set -f` (godotenv) and a shell sourcing the file do.
-pub(super) type Entries = BTreeMap<String, Zeroizing<String>>;
-
 pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcome, SourceError> {
     let Some(text) = read(secret, path)? else {
         return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
     };
-    let entries = parse(&text).map_err(|error| syntax(secret, path, error))?;
+    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(secret, path, error))?;
     match entries.get(key) {
         Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
         None => Ok(Outcome::Nothing(format!(
@@ -52,15 +40,16 @@ pub fn keys(path: &Path) -> Result<Option<Vec<String>>, SourceError> {
     let Some(text) = read(READER, path)? else {
         return Ok(None);
     };
-    let entries = parse(&text).map_err(|error| syntax(READER, path, error))?;
+    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(READER, path, error))?;
     Ok(Some(entries.into_keys().collect()))
 }
 
-fn syntax(secret: &str, path: &Path, error: SyntaxError) -> SourceError {
+fn syntax(secret: &str, path: &Path, error: crate::dotenv::SyntaxError) -> SourceError {
     SourceError::DotenvSyntax {
         secret: secret.to_owned(),
         path: path.to_owned(),
         line: error.line,
+        problem: error.problem,
         key: error
             .key
             .map(|k| format!(" (key `{k}`)"))
@@ -108,54 +97,9 @@ fn read(secret: &str, path: &Path) -> Result<Option<Zeroizing<String>>, SourceEr
     }
 }
 
-/// Every key and value of a `.env` text. `$NAME` in an unquoted or double-quoted value expands
-/// as in gh (from the environment, then the keys above); single quotes keep text as written.
-pub(super) fn parse(text: &str) -> Result<Entries, SyntaxError> {
-    let mut entries = Entries::new();
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        match item {
-            Ok((key, value)) => {
-                entries.insert(key, Zeroizing::new(value));
-            }
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                return Err(locate(text, &Zeroizing::new(line)));
-            }
-            // Reading from memory fails only on what it decodes, which is text already.
-            Err(_) => return Err(SyntaxError { line: 1, key: None }),
-        }
-    }
-    Ok(entries)
-}
-
-/// The line where dotenvy's failing logical line starts. dotenvy reports the line's text, which
-/// may hold a value, and never its number: the text is found again at a line start.
-fn locate(text: &str, failing: &str) -> SyntaxError {
-    let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
-    let found = starts
-        .enumerate()
-        .find(|(_, start)| !failing.is_empty() && text[*start..].starts_with(failing));
-    let line = found.map_or_else(|| text.lines().count().max(1), |(index, _)| index + 1);
-    SyntaxError {
-        line,
-        key: key_of(failing),
-    }
-}
-
-/// The name before `=` on a line, when it looks like a name; anything else might be a value.
-fn key_of(line: &str) -> Option<String> {
-    let (left, _) = line.split_once('=')?;
-    let name = left.trim().trim_start_matches("export ").trim();
-    let plausible = !name.is_empty()
-        && name.len() <= LISTED_KEY_CHARS
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-    plausible.then(|| name.to_owned())
-}
-
 /// " (it has `A`, `B`)": a few of the file's keys, for a misspelt `key`. Keys are names, never
 /// values; long ones are left out all the same.
-fn known_keys(entries: &Entries) -> String {
+fn known_keys(entries: &crate::dotenv::Entries) -> String {
     let names: Vec<String> = entries
         .keys()
         .filter(|k| k.len() <= LISTED_KEY_CHARS)
@@ -178,58 +122,6 @@ mod tests {
     use secrecy::ExposeSecret as _;
 
     use super::*;
-
-    fn value(text: &str, key: &str) -> String {
-        let entries = parse(text).expect("parses");
-        entries.get(key).expect("key present").as_str().to_owned()
-    }
-
-    #[test]
-    fn catalogue_of_the_format_gh_reads() {
-        let text = "# a comment\n\
-                    PLAIN=abc\n\
-                    SINGLE='a $HOME b'\n\
-                    DOUBLE=\"two words\"\n\
-                    export EXPORTED=yes\n\
-                    TRAILING=kept # a comment after a space\n\
-                    MULTI=\"line one\nline two\"\n\
-                    CRLF=windows\r\n\
-                    AFTER=last\r\n";
-        assert_eq!(value(text, "PLAIN"), "abc");
-        assert_eq!(value(text, "SINGLE"), "a $HOME b");
-        assert_eq!(value(text, "DOUBLE"), "two words");
-        assert_eq!(value(text, "EXPORTED"), "yes");
-        assert_eq!(value(text, "TRAILING"), "kept");
-        assert_eq!(value(text, "MULTI"), "line one\nline two");
-        assert_eq!(value(text, "CRLF"), "windows");
-        assert_eq!(value(text, "AFTER"), "last");
-        assert_eq!(parse(text).expect("parses").len(), 8);
-    }
-
-    #[test]
-    fn a_key_written_twice_keeps_its_last_value() {
-        assert_eq!(value("K=first\nK=second\n", "K"), "second");
-    }
-
-    #[test]
-    fn a_syntax_error_names_its_line_and_key_not_its_value() {
-        let text = "A=1\nB=\"ok\"\nBROKEN=\"canary-value\nnever closed\n";
-        let error = parse(text).expect_err("unterminated quote");
-        assert_eq!(
-            error,
-            SyntaxError {
-                line: 3,
-                key: Some("BROKEN".into())
-            }
-        );
-    }
-
-    #[test]
-    fn a_line_without_a_name_gives_no_key() {
-        let error = parse("A=1\nthis is not dotenv\n").expect_err("no `=`");
-        assert_eq!(error.line, 2);
-        assert_eq!(error.key, None);
-    }
 
     fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().expect("tempdir");

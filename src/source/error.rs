@@ -70,11 +70,12 @@ pub enum SourceError {
     },
     #[error("file `{}` for `{secret}` is not UTF-8; store the value as text", .path.display())]
     FileNotUtf8 { secret: String, path: PathBuf },
-    #[error("`{}` line {line}{key} for `{secret}` is not valid dotenv; write it as `KEY=value`, quoting a value that has spaces, `#` or line breaks", .path.display())]
+    #[error("`{}` line {line}{key} for `{secret}` {problem}", .path.display())]
     DotenvSyntax {
         secret: String,
         path: PathBuf,
         line: usize,
+        problem: crate::dotenv::Problem,
         /// " (key `NAME`)" when the line has a plausible name, else empty.
         key: String,
     },

@@ -597,10 +597,10 @@ fn cases() -> Vec<Case> {
             &["no value for `A`", "no key `GAMMA` in `", "(it has `ALPHA`, `BETA`)"])
             .setup(|env| env.write("keys.env", "ALPHA=canary-a\nBETA=canary-b\n")),
         case("a dotenv line that never closes its quote", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"broken.env\" }")),
-            &["broken.env` line 2 (key `A`) for `A` is not valid dotenv", "quoting a value"])
+            &["broken.env` line 2 (key `A`) for `A` opens a quote that never closes", "close it"])
             .setup(|env| env.write("broken.env", "OTHER=1\nA=\"canary-open\nB=2\n")),
         case("a dotenv line with no `=`", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"noeq.env\" }")),
-            &["noeq.env` line 3 for `A` is not valid dotenv", "`KEY=value`"])
+            &["noeq.env` line 3 for `A` is not `KEY=value`", "quote a value that spans lines"])
             .setup(|env| env.write("noeq.env", "# c\nA=1\ncanary-no-equals\n")),
         case("a dotenv file that is a folder", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"env-dir\" }")),
             &["env-dir", "for `A` is a directory, not a regular file"])
@@ -611,6 +611,9 @@ fn cases() -> Vec<Case> {
             &["secretsync.toml:5:", "`file`"]),
         case("a token from a dotenv file", Body("token = { dotenv = { file = \".env\" } }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
             &["secretsync.toml:4:", "must come from `env`, `keyring`, `file` or `command`"]),
+        case("a dotenv value that names the environment", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"env.env\" }")),
+            &["env.env` line 2 (key `A`) for `A` uses `$` before a name no line above defines", "never fills it from the environment", "`\\$`"])
+            .setup(|env| env.write("env.env", "B=1\nA=\"${GH_TOKEN}\"\n")),
         // ---- init --from-github / --from-dotenv (issue 13): refused before any request ------------
         case("init --from-github over an existing config", Keep, &["secretsync.toml` exists already", "--force"])
             .commands(&[&["init", "--from-github", "acme/shop"]]),
@@ -620,7 +623,7 @@ fn cases() -> Vec<Case> {
             .commands(&[&["init", "--from-github", "acme/shop", "--api-url", "ftp://example.com", "--force"]]),
         case("init --from-dotenv of a file that is missing", Keep, &["no file `absent.env`", "--from-dotenv"])
             .commands(&[&["init", "--from-dotenv", "absent.env", "--force"]]),
-        case("init --from-dotenv of a file that never closes a quote", Keep, &["init-broken.env` line 2 (key `B`)", "not valid dotenv"])
+        case("init --from-dotenv of a file that never closes a quote", Keep, &["init-broken.env` line 2 (key `B`)", "opens a quote that never closes"])
             .commands(&[&["init", "--from-dotenv", "init-broken.env", "--force"]])
             .setup(|env| env.write("init-broken.env", "A=1\nB=\"canary-open\n")),
         case("init --environment without a repository", Keep, &["`--environment production`", "--from-github OWNER/NAME --environment production"])

@@ -12,6 +12,7 @@ mod conditional;
 mod confirm;
 mod contract;
 mod doctor;
+mod dotenv;
 mod edges;
 mod errors;
 mod exit_codes;
