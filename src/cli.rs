@@ -285,15 +285,37 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("reading").args(["from_github", "from_dotenv"]).multiple(true)))]
 pub struct InitArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Start from a preset: `aliyun-acr` declares the four ALIYUN_* secrets with their rules
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["from_github", "from_dotenv"])]
     pub preset: Option<String>,
     /// The repository to target
-    #[arg(long, value_name = "OWNER/NAME")]
+    #[arg(long, value_name = "OWNER/NAME", conflicts_with = "from_github")]
     pub repo: Option<String>,
+    /// Declare what GitHub holds at these repositories: secret names (never values), variables
+    /// with their values
+    #[arg(long, value_name = "OWNER/NAME", num_args = 0..)]
+    pub from_github: Option<Vec<String>>,
+    /// With --from-github: also read environment NAME of every given repository (repeatable)
+    #[arg(long, value_name = "NAME", requires = "from_github")]
+    pub environment: Vec<String>,
+    /// With --from-github: also read this organization's secrets and variables (repeatable)
+    #[arg(long, value_name = "ORG", requires = "from_github")]
+    pub org: Vec<String>,
+    /// With --from-github: also read the Dependabot secrets of every given repository and
+    /// organization
+    #[arg(long, requires = "from_github")]
+    pub dependabot: bool,
+    /// Declare every key of this .env file as a secret read from it (values are never written)
+    #[arg(long, value_name = "FILE")]
+    pub from_dotenv: Option<PathBuf>,
+    /// The GitHub API to list from and to write into `[github] api_url` [default:
+    /// https://api.github.com]
+    #[arg(long, value_name = "URL", requires = "reading")]
+    pub api_url: Option<String>,
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod doctor;
+pub mod dotenv;
 pub mod error;
 pub mod exit;
 pub mod github;

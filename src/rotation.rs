@@ -94,6 +94,7 @@ fn describe(source: &Source) -> String {
         Source::Env(var) => format!("env `{var}`"),
         Source::File(path) => format!("file `{}`", path.display()),
         Source::Command(command) => format!("command `{}`", command.program()),
+        Source::Dotenv { path, key } => format!("dotenv `{}` key `{key}`", path.display()),
         other => other.kind().as_str().to_string(),
     }
 }

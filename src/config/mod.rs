@@ -278,6 +278,7 @@ struct RawSecret {
     file: Option<String>,
     command: Option<Vec<String>>,
     timeout: Option<String>,
+    dotenv: Option<RawDotenv>,
     from: Option<Vec<Spanned<RawSource>>>,
     #[serde(default)]
     allow_empty: bool,
@@ -301,6 +302,14 @@ struct RawSource {
     file: Option<String>,
     command: Option<Vec<String>>,
     timeout: Option<String>,
+    dotenv: Option<RawDotenv>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDotenv {
+    file: String,
+    key: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -310,7 +319,7 @@ struct RawKeyring {
     user: String,
 }
 
-const SOURCE_KEYS: &str = "`env`, `keyring`, `prompt`, `value`, `file` or `command`";
+const SOURCE_KEYS: &str = "`env`, `keyring`, `prompt`, `value`, `file`, `dotenv` or `command`";
 
 // ---- errors from toml/serde, made actionable ---------------------------------------------
 
@@ -581,12 +590,13 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(spanned) => {
                 let at = Some(spanned.span().start);
-                match self.source(spanned.into_inner(), at, "`[github] token`") {
-                    Some(Source::Prompt { .. }) | Some(Source::Value(_)) => {
+                // "token" is only a placeholder key: a dotenv token is refused just below.
+                match self.source(spanned.into_inner(), at, ("`[github] token`", "token")) {
+                    Some(Source::Prompt { .. } | Source::Value(_) | Source::Dotenv { .. }) => {
                         self.problem(
                             at,
                             "`[github] token` must come from `env`, `keyring`, `file` or \
-                             `command`; a literal or prompt token is not supported"
+                             `command`; a literal or prompt token, or one from a `.env` file, is not supported"
                                 .into(),
                         );
                         Vec::new()
@@ -658,6 +668,7 @@ impl Validator<'_> {
             file: secret.file,
             command: secret.command,
             timeout: secret.timeout,
+            dotenv: secret.dotenv,
         };
         let what = format!("{kind} `{written}`");
         let raw_rules = rules::RawRules {
@@ -667,7 +678,7 @@ impl Validator<'_> {
             no_surrounding_whitespace: secret.no_surrounding_whitespace,
         };
         let rules = self.rules(raw_rules, &what, at);
-        let chain = self.chain(secret.from, shorthand, &what, at);
+        let chain = self.chain(secret.from, shorthand, (&what, written), at);
         let remembers = chain
             .iter()
             .any(|s| matches!(s, Source::Prompt { remember: true, .. }));
@@ -687,14 +698,16 @@ impl Validator<'_> {
         }
     }
 
-    /// The `from` chain, or the single source written in the declaration itself.
+    /// The `from` chain, or the single source written in the declaration itself; `named` is the
+    /// declaration for messages and its name as written, the key a `dotenv` source defaults to.
     fn chain(
         &mut self,
         from: Option<Vec<Spanned<RawSource>>>,
         shorthand: RawSource,
-        what: &str,
+        named: (&str, &str),
         at: Option<usize>,
     ) -> Vec<Source> {
+        let what = named.0;
         let Some(from) = from else {
             if shorthand.is_empty() {
                 self.problem(
@@ -703,7 +716,7 @@ impl Validator<'_> {
                 );
                 return Vec::new();
             }
-            return self.source(shorthand, at, what).into_iter().collect();
+            return self.source(shorthand, at, named).into_iter().collect();
         };
         if !shorthand.is_empty() {
             self.problem(
@@ -717,12 +730,17 @@ impl Validator<'_> {
         from.into_iter()
             .filter_map(|s| {
                 let at = Some(s.span().start);
-                self.source(s.into_inner(), at, what)
+                self.source(s.into_inner(), at, named)
             })
             .collect()
     }
 
-    fn source(&mut self, raw: RawSource, at: Option<usize>, what: &str) -> Option<Source> {
+    fn source(
+        &mut self,
+        raw: RawSource,
+        at: Option<usize>,
+        (what, name): (&str, &str),
+    ) -> Option<Source> {
         if raw.confirm.is_some() && raw.prompt.is_none() {
             self.problem(at, format!("{what}: `confirm` goes only with `prompt`"));
         }
@@ -755,6 +773,9 @@ impl Validator<'_> {
         if let Some(file) = raw.file {
             found.push(Source::File(self.base.join(file)));
         }
+        if let Some(dotenv) = raw.dotenv {
+            found.push(self.dotenv(dotenv, at, (what, name))?);
+        }
         if let Some(argv) = raw.command {
             found.push(Source::Command(self.command(
                 argv,
@@ -782,6 +803,27 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// `dotenv = { file, key }`: an empty key or file would only ever say "not found".
+    fn dotenv(
+        &mut self,
+        raw: RawDotenv,
+        at: Option<usize>,
+        (what, name): (&str, &str),
+    ) -> Option<Source> {
+        let key = raw.key.unwrap_or_else(|| name.to_owned());
+        if raw.file.is_empty() || key.is_empty() {
+            self.problem(
+                at,
+                format!("{what}: `dotenv` needs a `file` and a `key`, as in `dotenv = {{ file = \".env\", key = \"NAME\" }}`"),
+            );
+            return None;
+        }
+        Some(Source::Dotenv {
+            path: self.base.join(raw.file),
+            key,
+        })
     }
 
     /// `command = [...]`, with its `timeout`, kept from the variables the token comes from.
@@ -822,6 +864,7 @@ impl RawSource {
             && self.file.is_none()
             && self.command.is_none()
             && self.timeout.is_none()
+            && self.dotenv.is_none()
     }
 }
 

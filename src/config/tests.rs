@@ -169,6 +169,41 @@ fn file_paths_are_relative_to_the_config() {
 }
 
 #[test]
+fn dotenv_sources_default_their_key_to_the_name_as_written() {
+    let c = parsed(
+        "[secrets.Api_Key]\ndotenv={file=\".env\"}\n\
+         [secrets.B]\nfrom=[{env=\"B\"},{dotenv={file=\"../x.env\",key=\"OTHER\"}}]\n\
+         [variables.V]\ndotenv={file=\".env\"}\n[[targets]]\nrepo=\"o/r\"\n",
+    );
+    let dotenv = |path: &str, key: &str| Source::Dotenv {
+        path: PathBuf::from(path),
+        key: key.into(),
+    };
+    assert_eq!(
+        c.secrets["API_KEY"].chain,
+        vec![dotenv("/base/.env", "Api_Key")]
+    );
+    assert_eq!(c.secrets["B"].chain[1], dotenv("/base/../x.env", "OTHER"));
+    assert_eq!(c.variables["V"].chain, vec![dotenv("/base/.env", "V")]);
+    let p = problems("[secrets.A]\ndotenv={file=\".env\",kee=\"K\"}\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(p[0].message.contains("did you mean `key`"), "{p:?}");
+    let p = problems(
+        "[github]\ntoken={dotenv={file=\".env\"}}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",
+    );
+    assert!(p[0].message.contains("from a `.env` file"), "{p:?}");
+    let p = problems("[secrets.A]\ndotenv={file=\"\"}\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(
+        p[0].message.contains("`dotenv` needs a `file` and a `key`"),
+        "{p:?}"
+    );
+    let p = problems("[secrets.A]\ndotenv={file=\".env\",key=\"\"}\n[[targets]]\nrepo=\"o/r\"\n");
+    assert!(
+        p[0].message.contains("`dotenv` needs a `file` and a `key`"),
+        "{p:?}"
+    );
+}
+
+#[test]
 fn token_source() {
     let c = parsed(
         "[github]\ntoken={env=\"T\"}\n[secrets.A]\nvalue=\"1\"\n[[targets]]\nrepo=\"o/r\"\n",

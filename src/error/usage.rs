@@ -31,6 +31,26 @@ pub enum UsageError {
     RepoNotOwnerName { repo: String },
     #[error("`{path}` exists already; keep it, or pass --force to overwrite it")]
     InitExists { path: PathBuf },
+    #[error("`init --from-github` needs a GitHub token to list what GitHub holds ({tried}); set GH_TOKEN or GITHUB_TOKEN, or run `gh auth login`")]
+    InitNoToken { tried: String },
+    #[error("`--api-url {url}`: {reason}")]
+    InitApiUrl { url: String, reason: String },
+    #[error(
+        "`{target}` is not an organization name; pass the organization alone, e.g. `--org acme`"
+    )]
+    InitOrgName { target: String },
+    #[error("found no secrets or variables at {targets}, so there is nothing to declare; nothing written (`secretsync init` writes a template to start from)")]
+    InitNothingFound { targets: String },
+    #[error("`init` needs something to read: a repository (`--from-github OWNER/NAME`), `--org ORG`, or `--from-dotenv FILE`")]
+    InitNothingToRead,
+    #[error("no file `{}` to read keys from; pass the path of the .env file to --from-dotenv", .path.display())]
+    InitNoDotenv { path: PathBuf },
+    #[error(
+        "`{target}` is not a repository; write it as owner/name, e.g. `--from-github acme/shop`"
+    )]
+    InitRepoName { target: String },
+    #[error("`--environment {environment}` names an environment of each repository given to --from-github, and none is given; pass the repository too: `--from-github OWNER/NAME --environment {environment}`")]
+    InitEnvironmentWithoutRepo { environment: String },
     #[error("no workflows folder at `{folder}`; run `secretsync audit` in a repository checkout, or pass the checkout's path: `secretsync audit PATH`")]
     NoWorkflowsFolder { folder: PathBuf },
     #[error("`{config}` has no [[checks]]; add one with registry, username, password and push (`secretsync init --preset aliyun-acr --config example.toml` writes an example)")]

@@ -52,10 +52,17 @@ pub fn connect(
     token: SecretString,
     pacing: Pacing,
 ) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
-    let pacing = Pacing {
-        budget: config.limits,
-        ..pacing
-    };
+    connect_to(&config.api_url, config.limits, token, pacing)
+}
+
+/// As [`connect`], for the GitHub at `api` within `budget`, before there is a config (`init`).
+pub fn connect_to(
+    api: &ApiUrl,
+    budget: Budget,
+    token: SecretString,
+    pacing: Pacing,
+) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
+    let pacing = Pacing { budget, ..pacing };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -64,7 +71,7 @@ pub fn connect(
     // The client's connector is made on the runtime it will run on.
     let client = {
         let _entered = runtime.enter();
-        Client::new(&config.api_url, token, pacing)?
+        Client::new(api, token, pacing)?
     };
     Ok((runtime, client))
 }

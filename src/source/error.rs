@@ -70,6 +70,21 @@ pub enum SourceError {
     },
     #[error("file `{}` for `{secret}` is not UTF-8; store the value as text", .path.display())]
     FileNotUtf8 { secret: String, path: PathBuf },
+    #[error("`{}` line {line}{key} for `{secret}` {problem}", .path.display())]
+    DotenvSyntax {
+        secret: String,
+        path: PathBuf,
+        line: usize,
+        problem: crate::dotenv::Problem,
+        /// " (key `NAME`)" when the line has a plausible name, else empty.
+        key: String,
+    },
+    #[error("dotenv file `{}` for `{secret}` is larger than {limit} bytes; is this the right file?", .path.display())]
+    DotenvTooLarge {
+        secret: String,
+        path: PathBuf,
+        limit: usize,
+    },
     #[error("`{secret}` has an empty `command`; give the program and its arguments")]
     CommandEmpty { secret: String },
     #[error(

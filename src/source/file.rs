@@ -59,14 +59,14 @@ pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceErro
 
 /// Opening a FIFO for reading blocks until a writer comes; non-blocking, it returns at once, and
 /// the type check then refuses it. Regular files read the same either way.
-fn open(path: &Path) -> io::Result<File> {
+pub(super) fn open(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
         .open(path)
 }
 
-fn not_regular(kind: FileType) -> Option<&'static str> {
+pub(super) fn not_regular(kind: FileType) -> Option<&'static str> {
     if kind.is_file() {
         None
     } else if kind.is_dir() {

@@ -1,8 +1,9 @@
 //! Where values come from: environment variables, the OS keyring, a hidden prompt, a literal, a
-//! file or a command. This is the only module that reads secret values, and it hands each one out
-//! wrapped in a `SecretString` at once.
+//! file, a key of a `.env` file or a command. This is the only module that reads secret values,
+//! and it hands each one out wrapped in a `SecretString` at once.
 
 mod command;
+mod dotenv;
 mod error;
 mod file;
 mod keyring;
@@ -18,12 +19,14 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 pub use command::{leave_signals_to_caller, parse_timeout, CommandSource, DEFAULT_TIMEOUT};
+pub use dotenv::keys as dotenv_keys;
 pub use error::SourceError;
 pub use keyring::store_in_keyring;
 pub use prompt::from_prompt;
 pub use token::{resolve_token, Token};
 
 use command::from_command;
+use dotenv::from_dotenv;
 use file::from_file;
 use keyring::{from_keyring, offer_to_remember};
 
@@ -48,6 +51,9 @@ pub enum Source {
     File(PathBuf),
     /// `command = ["prog", "arg"]`, optionally `timeout = "30s"`
     Command(CommandSource),
+    /// `dotenv = { file = ".env", key = "NAME" }`: the file made absolute like `file`'s, the key
+    /// defaulted to the declaration's name.
+    Dotenv { path: PathBuf, key: String },
 }
 
 /// The kind of a source, as shown in plans and JSON (`env`, `keyring`, ...).
@@ -59,6 +65,7 @@ pub enum SourceKind {
     Value,
     File,
     Command,
+    Dotenv,
     /// Piped in: `rotate --stdin`, never a config source.
     Stdin,
 }
@@ -72,6 +79,7 @@ impl SourceKind {
             SourceKind::Value => "value",
             SourceKind::File => "file",
             SourceKind::Command => "command",
+            SourceKind::Dotenv => "dotenv",
             SourceKind::Stdin => "stdin",
         }
     }
@@ -86,6 +94,7 @@ impl Source {
             Source::Value(_) => SourceKind::Value,
             Source::File(_) => SourceKind::File,
             Source::Command(_) => SourceKind::Command,
+            Source::Dotenv { .. } => SourceKind::Dotenv,
         }
     }
 }
@@ -111,6 +120,7 @@ impl std::fmt::Debug for Source {
                 "Command({:?}, timeout={:?})",
                 command.argv, command.timeout
             ),
+            Source::Dotenv { path, key } => write!(f, "Dotenv({path:?}, {key:?})"),
         }
     }
 }
@@ -232,6 +242,7 @@ fn resolve_one(
         Source::Value(literal) => Ok(Outcome::Value(SecretString::from(literal.as_str()))),
         Source::File(path) => from_file(secret, path),
         Source::Command(command) => from_command(secret, command),
+        Source::Dotenv { path, key } => from_dotenv(secret, path, key),
     }
 }
 

@@ -112,6 +112,7 @@ fn config_origin(source: &Source) -> String {
         Source::Value(_) => "config value".to_owned(),
         Source::File(path) => format!("config file `{}`", path.display()),
         Source::Command(command) => format!("config command `{}`", command.program()),
+        Source::Dotenv { path, key } => format!("config dotenv `{}` key `{key}`", path.display()),
     }
 }
 

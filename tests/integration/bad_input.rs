@@ -590,6 +590,47 @@ fn cases() -> Vec<Case> {
         case("sandbox --fail without NAME=", Keep, &["'500'", "--fail <NAME=STATUS>", "e.g. `ALIYUN_PASSWORD=500`"])
             .commands(&[&["sandbox", "--addr", "127.0.0.1:0", "--fail", "500"]])
             .clap(),
+        // ---- dotenv sources (issue 13) -------------------------------------------------------------
+        case("a dotenv file that is missing", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"absent.env\" }")),
+            &["no value for `A`", "no file `", "absent.env`"]),
+        case("a dotenv key that is absent", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"keys.env\", key = \"GAMMA\" }")),
+            &["no value for `A`", "no key `GAMMA` in `", "(it has `ALPHA`, `BETA`)"])
+            .setup(|env| env.write("keys.env", "ALPHA=canary-a\nBETA=canary-b\n")),
+        case("a dotenv line that never closes its quote", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"broken.env\" }")),
+            &["broken.env` line 2 (key `A`) for `A` opens a quote that never closes", "close it"])
+            .setup(|env| env.write("broken.env", "OTHER=1\nA=\"canary-open\nB=2\n")),
+        case("a dotenv line with no `=`", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"noeq.env\" }")),
+            &["noeq.env` line 3 for `A` is not `KEY=value`", "quote a value that spans lines"])
+            .setup(|env| env.write("noeq.env", "# c\nA=1\ncanary-no-equals\n")),
+        case("a dotenv file that is a folder", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"env-dir\" }")),
+            &["env-dir", "for `A` is a directory, not a regular file"])
+            .setup(|env| std::fs::create_dir_all(env.path("env-dir")).expect("mkdir")),
+        case("a misspelt dotenv key", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \".env\", kee = \"A\" }")),
+            &["secretsync.toml:5:", "did you mean `key`"]),
+        case("a dotenv without a file", Body(secret_to_shop!("[secrets.A]\ndotenv = { key = \"A\" }")),
+            &["secretsync.toml:5:", "`file`"]),
+        case("a token from a dotenv file", Body("token = { dotenv = { file = \".env\" } }\n[secrets.A]\nvalue = \"a\"\n[[targets]]\nrepo = \"acme/shop\"\n"),
+            &["secretsync.toml:4:", "must come from `env`, `keyring`, `file` or `command`"]),
+        case("a dotenv value that names the environment", Body(secret_to_shop!("[secrets.A]\ndotenv = { file = \"env.env\" }")),
+            &["env.env` line 2 (key `A`) for `A` uses `$` before a name no line above defines", "never fills it from the environment", "`\\$`"])
+            .setup(|env| env.write("env.env", "B=1\nA=\"${GH_TOKEN}\"\n")),
+        // ---- init --from-github / --from-dotenv (issue 13): refused before any request ------------
+        case("init --from-github over an existing config", Keep, &["secretsync.toml` exists already", "--force"])
+            .commands(&[&["init", "--from-github", "acme/shop"]]),
+        case("init --from-github of what is not a repository", Keep, &["`acme` is not a repository", "owner/name"])
+            .commands(&[&["init", "--from-github", "acme", "--force"]]),
+        case("init --from-github with an api_url that is not one", Keep, &["`--api-url ftp://example.com`", "https://"])
+            .commands(&[&["init", "--from-github", "acme/shop", "--api-url", "ftp://example.com", "--force"]]),
+        case("init --from-dotenv of a file that is missing", Keep, &["no file `absent.env`", "--from-dotenv"])
+            .commands(&[&["init", "--from-dotenv", "absent.env", "--force"]]),
+        case("init --from-dotenv of a file that never closes a quote", Keep, &["init-broken.env` line 2 (key `B`)", "opens a quote that never closes"])
+            .commands(&[&["init", "--from-dotenv", "init-broken.env", "--force"]])
+            .setup(|env| env.write("init-broken.env", "A=1\nB=\"canary-open\n")),
+        case("init --environment without a repository", Keep, &["`--environment production`", "--from-github OWNER/NAME --environment production"])
+            .commands(&[&["init", "--from-github", "--org", "acme", "--environment", "production", "--force"]]),
+        case("init --preset with --from-github", Keep, &["--preset <NAME>", "--from-github"])
+            .commands(&[&["init", "--preset", "aliyun-acr", "--from-github", "acme/shop"]])
+            .clap(),
         // ---- adopt ---------------------------------------------------------------------------------
         case("adopt of an undeclared name", Keep, &["`ALIYUN_PASWORD` is not a declared secret", "did you mean `ALIYUN_PASSWORD`?"])
             .commands(&[&["adopt", "--yes", "ALIYUN_PASWORD"]]),

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use secretsync_sandbox::{Sandbox, SandboxConfig, Scope};
 
-use crate::support::{Env, ALIYUN, OTHER, REPO, TOKEN};
+use crate::support::{Env, ALIYUN, REPO};
 
 const SECRETS: usize = 130;
 const VARIABLES: usize = 35;
@@ -163,21 +163,9 @@ fn someone_elses_write_a_second_after_ours_is_drift() {
     assert_eq!(password_plan(&env), ("update".into(), "drift".into()));
 }
 
-/// An Env whose sandbox speaks HTTPS under `/api/v3`, as a GitHub Enterprise server does, with a
-/// certificate from a test CA that no system trusts; and that CA's PEM written to `ca.pem`.
+/// The HTTPS sandbox with the four ALIYUN_* secrets declared.
 fn enterprise() -> Env {
-    let repos = [REPO, OTHER].iter().map(|r| r.to_string()).collect();
-    let (sandbox, ca) = Sandbox::spawn_https(SandboxConfig {
-        token: TOKEN.to_string(),
-        repos: Some(repos),
-        ..SandboxConfig::default()
-    })
-    .expect("an HTTPS sandbox starts");
-    let env = Env {
-        dir: tempfile::tempdir().expect("tempdir"),
-        sandbox,
-    };
-    env.write("ca.pem", ca.pem());
+    let env = Env::https();
     env.config(ALIYUN);
     env
 }

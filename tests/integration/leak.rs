@@ -6,7 +6,7 @@
 //! in GitHub's `Authorization` header and a sealed `encrypted_value`. The registry check's
 //! requests are searched the same way (only `Authorization` may carry the password).
 //!
-//! The values come from each kind of source: env, file, command, literal, a `from` chain, and
+//! The values come from each kind of source: env, file, command, literal, dotenv, a `from` chain, and
 //! `--stdin` for `set` and `rotate`; a registry password reaches a `[[checks]]` entry that points
 //! at an unreachable registry (127.0.0.1:9). The registry check's other values (a host that does
 //! not resolve, a loopback address, a username, a namespace) go through `check`, `apply` and
@@ -36,6 +36,7 @@ const CANARY_STDIN: &str = "CANARY-stdin-Value-1d9e3b72";
 /// The stdin canary with spaces around it, which the whitespace rule refuses.
 const CANARY_STDIN_PADDED: &str = " CANARY-stdin-Value-1d9e3b72 ";
 const CANARY_REGISTRY: &str = "CANARY-registry-Password-6c0f2a84";
+const CANARY_DOTENV: &str = "CANARY-dotenv-value-a7e3c5f2";
 
 const CANARIES: &[&str] = &[
     CANARY_TOKEN,
@@ -47,6 +48,7 @@ const CANARIES: &[&str] = &[
     CANARY_PROMPT_ENV,
     CANARY_STDIN,
     CANARY_REGISTRY,
+    CANARY_DOTENV,
 ];
 
 /// The registry check's other values: a host that never resolves, a loopback address the
@@ -74,6 +76,10 @@ const SOURCES: &[&str] = &[
     "huge.txt",
     "shared.toml",
     "shared-other.toml",
+    ".env",
+    "broken.env",
+    "dotenv-broken.toml",
+    "dotenv-no-key.toml",
 ];
 
 /// Every form of a canary that would betray it: itself, its base64 (standard and URL-safe, as
@@ -180,6 +186,10 @@ fn assert_absent(canaries: &[&str], places: &[(String, Vec<u8>)]) {
 fn config(env: &Env, api_url: &str) {
     env.write("value.txt", &format!("{CANARY_FILE}\n"));
     env.write(
+        ".env",
+        &format!("# values\nexport FROM_DOTENV=\"{CANARY_DOTENV}\"\n"),
+    );
+    env.write(
         "secretsync.toml",
         &format!(
             "[github]\napi_url = \"{api_url}\"\n\n\
@@ -193,6 +203,7 @@ fn config(env: &Env, api_url: &str) {
              min_length = 8\n\n\
              [secrets.FROM_PROMPT]\nfrom = [{{ env = \"CANARY_PROMPT_VAR\" }}, {{ prompt = \"Prompt value\" }}]\n\n\
              [secrets.REG_PASSWORD]\nenv = \"CANARY_REG_VAR\"\n\n\
+             [secrets.FROM_DOTENV]\ndotenv = {{ file = \".env\" }}\n\n\
              [variables.REGION]\nvalue = \"eu-west-1\"\n\n\
              [[targets]]\nrepo = \"{REPO}\"\n\n\
              [[checks]]\nregistry = \"127.0.0.1:9\"\nusername = \"leak-user\"\n\
@@ -537,7 +548,43 @@ fn steps() -> Vec<Step> {
             config: Some("shared-other.toml"),
             ..step("doctor with another team key", &["doctor", "--json"])
         },
+        Step {
+            code: 1,
+            setup: dotenv_configs,
+            config: Some("dotenv-broken.toml"),
+            ..step("dotenv syntax error", &["apply", "--yes"])
+        },
+        Step {
+            code: 1,
+            config: Some("dotenv-no-key.toml"),
+            ..step("dotenv key absent", &["plan", "--json"])
+        },
     ]
+}
+
+/// A `.env` whose unclosed quote holds the canary, and a key that the canary's file lacks (whose
+/// message lists the file's keys, never its values).
+fn dotenv_configs(env: &Env) {
+    env.write(
+        "broken.env",
+        &format!("OK=1\nFROM_DOTENV=\"{CANARY_DOTENV}\nstill open\n"),
+    );
+    let api_url = env.sandbox.api_url();
+    for (name, source) in [
+        ("dotenv-broken.toml", "{ file = \"broken.env\" }"),
+        (
+            "dotenv-no-key.toml",
+            "{ file = \".env\", key = \"ABSENT\" }",
+        ),
+    ] {
+        env.write(
+            name,
+            &format!(
+                "[github]\napi_url = \"{api_url}\"\n[secrets.FROM_DOTENV]\ndotenv = {source}\n\
+                 [[targets]]\nrepo = \"{REPO}\"\n"
+            ),
+        );
+    }
 }
 
 /// `[state] store = "github"` with team keys made of canaries: the right one, and another.
@@ -640,6 +687,28 @@ fn no_canary_anywhere() {
         assert_clean(&format!("init {verbosity:?}"), &out, &env);
         runs += 1;
     }
+    // `init --from-github` (with the canary token) and `--from-dotenv` (the canary `.env`): the
+    // config it writes names the file and its keys, never a value, nor the token.
+    let api_url = env.sandbox.api_url();
+    for verbosity in VERBOSITIES {
+        let mut args: Vec<&str> = verbosity.to_vec();
+        args.extend_from_slice(&[
+            "init",
+            "--config",
+            "init-from.toml",
+            "--from-github",
+            REPO,
+            "--from-dotenv",
+            ".env",
+            "--api-url",
+            &api_url,
+            "--force",
+        ]);
+        let out = canary_env(env.command(env!("CARGO_BIN_EXE_secretsync")).args(&args)).run();
+        out.assert_code(0);
+        assert_clean(&format!("init --from-github {verbosity:?}"), &out, &env);
+        runs += 1;
+    }
     assert!(runs >= 120, "{runs} runs");
     // The canaries did travel through secretsync: a last good apply, and the sandbox opened them.
     env.sandbox.clear_failures();
@@ -658,6 +727,7 @@ fn no_canary_anywhere() {
         ("FROM_CHAIN", CANARY_CHAIN),
         ("FROM_PROMPT", CANARY_PROMPT_ENV),
         ("REG_PASSWORD", CANARY_REGISTRY),
+        ("FROM_DOTENV", CANARY_DOTENV),
     ] {
         assert_eq!(env.plaintext(name).as_deref(), Some(value), "{name}");
     }

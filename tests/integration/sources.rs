@@ -271,3 +271,45 @@ fn a_hanging_gh_is_stopped_and_its_children_with_it() {
     );
     assert_gone(&recorded_pids(&env));
 }
+
+/// The `.env` catalogue through plan and apply: `export`, both quotes, a multi-line value, CRLF
+/// line ends, a comment, a key written twice (the last wins, as in `gh secret set -f`), a key
+/// named apart from the secret, a variable, and a chain that falls past a missing file.
+#[test]
+fn dotenv_values_reach_github_as_gh_would_read_them() {
+    let env = Env::new();
+    env.write(
+        ".env",
+        "# deploy keys\r\n\
+         export DB_PASSWORD='p@ss $word'\r\n\
+         API_KEY=\"first\"\r\n\
+         API_KEY=\"second # not a comment\"\r\n\
+         CERT=\"-----BEGIN-----\nline two\n-----END-----\"\n\
+         region=eu-west-1 # a comment\n",
+    );
+    env.config_for_repo(
+        "[secrets.DB_PASSWORD]\ndotenv = { file = \".env\" }\n\
+         [secrets.API_KEY]\nfrom = [{ dotenv = { file = \"absent.env\" } }, { dotenv = { file = \".env\" } }]\n\
+         [secrets.TLS_CERT]\ndotenv = { file = \".env\", key = \"CERT\" }\n\
+         [variables.REGION]\ndotenv = { file = \".env\", key = \"region\" }\n",
+    );
+    let plan = env.cmd(&["plan", "--detailed-exitcode"]).run();
+    plan.assert_code(2);
+    env.cmd(&["apply", "--yes"]).run().assert_code(0);
+    assert_eq!(env.plaintext("DB_PASSWORD").as_deref(), Some("p@ss $word"));
+    assert_eq!(
+        env.plaintext("API_KEY").as_deref(),
+        Some("second # not a comment")
+    );
+    assert_eq!(
+        env.plaintext("TLS_CERT").as_deref(),
+        Some("-----BEGIN-----\nline two\n-----END-----")
+    );
+    let scope = secretsync_sandbox::Scope::Repo(REPO.into());
+    assert_eq!(
+        env.sandbox.variable(&scope, "REGION").as_deref(),
+        Some("eu-west-1")
+    );
+    let again = env.cmd(&["plan", "--detailed-exitcode"]).run();
+    again.assert_code(0);
+}

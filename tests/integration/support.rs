@@ -116,6 +116,25 @@ impl Env {
         }
     }
 
+    /// An Env whose sandbox speaks HTTPS under `/api/v3`, as a GitHub Enterprise server does,
+    /// with a certificate from a test CA that no system trusts; and that CA's PEM written to
+    /// `ca.pem`.
+    pub fn https() -> Env {
+        let repos = [REPO, OTHER].iter().map(|r| r.to_string()).collect();
+        let (sandbox, ca) = Sandbox::spawn_https(SandboxConfig {
+            token: TOKEN.to_string(),
+            repos: Some(repos),
+            ..SandboxConfig::default()
+        })
+        .expect("an HTTPS sandbox starts");
+        let env = Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+            sandbox,
+        };
+        env.write("ca.pem", ca.pem());
+        env
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -2,6 +2,11 @@
 //! `aliyun-acr` preset is the founding story: four secrets, the registry password's rules, and a
 //! registry check, with the password coming from env, then the keyring, then a prompt.
 
+mod draft;
+mod from;
+mod from_github;
+mod render;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -71,6 +76,9 @@ password = "secret:ALIYUN_PASSWORD"
 push = ["secret:ALIYUN_NAMESPACE/app"]
 "#;
 
+pub use from::{run as run_from, Reading};
+pub use from_github::Wanted;
+
 pub const PRESETS: &[&str] = &["aliyun-acr"];
 
 /// The config text for a preset (or the generic one), for `repo`.
@@ -105,6 +113,18 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let text = template(preset, repo)?;
+    write_config(path, &text, force)?;
+    writeln!(
+        out,
+        "wrote {}; edit it, then run `secretsync plan`",
+        path.display()
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+/// The one writer of every mode: a new file, never over an existing one (nor through a link)
+/// unless `force`, which replaces whatever is there.
+pub fn write_config(path: &Path, text: &str, force: bool) -> Result<(), Error> {
     let cannot = |error: std::io::Error| -> Error {
         LocalError::ConfigUnwritable {
             path: path.to_owned(),
@@ -113,29 +133,34 @@ pub fn run(
         .into()
     };
     if force {
-        replace(path, &text).map_err(cannot)?;
-    } else {
-        // create_new: refusing and writing are one step, so nothing can appear in between; it
-        // also refuses a link, even one to nothing, rather than writing through it.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => UsageError::InitExists {
-                    path: path.to_owned(),
-                }
-                .into(),
-                _ => cannot(e),
-            })?;
-        file.write_all(text.as_bytes()).map_err(cannot)?;
+        return replace(path, text).map_err(cannot);
     }
-    writeln!(
-        out,
-        "wrote {}; edit it, then run `secretsync plan`",
-        path.display()
-    )?;
-    Ok(ExitStatus::Success)
+    // create_new: refusing and writing are one step, so nothing can appear in between; it
+    // also refuses a link, even one to nothing, rather than writing through it.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => UsageError::InitExists {
+                path: path.to_owned(),
+            }
+            .into(),
+            _ => cannot(e),
+        })?;
+    file.write_all(text.as_bytes()).map_err(cannot)
+}
+
+/// Refuse early, before any request, when the file is there and may not be replaced; writing
+/// refuses again, in one step with the write, should one appear meanwhile.
+fn refuse_existing(path: &Path, force: bool) -> Result<(), Error> {
+    match !force && std::fs::symlink_metadata(path).is_ok() {
+        true => Err(UsageError::InitExists {
+            path: path.to_owned(),
+        }
+        .into()),
+        false => Ok(()),
+    }
 }
 
 /// Replace whatever is at `path` with a new file: written beside it, then renamed over it. A

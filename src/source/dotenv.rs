@@ -1,0 +1,170 @@
+//! `dotenv = { file = ".env", key = "NAME" }`: one key of a `.env` file, read as `gh secret set -f`
+//! reads it (`crate::dotenv` has the format). A missing file or key is "nothing here", so a chain
+//! goes on.
+
+use std::io::{self, Read as _};
+use std::path::Path;
+
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use super::file::{not_regular, open};
+use super::{one_line, Outcome, SourceError};
+
+/// A `.env` holds many values; a file past this is not one.
+const DOTENV_CAP: usize = 1024 * 1024;
+/// How many of the file's keys a "no key" message lists, and how long each may be.
+const LISTED_KEYS: usize = 5;
+const LISTED_KEY_CHARS: usize = 40;
+
+pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcome, SourceError> {
+    let Some(text) = read(secret, path)? else {
+        return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
+    };
+    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(secret, path, error))?;
+    match entries.get(key) {
+        Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
+        None => Ok(Outcome::Nothing(format!(
+            "no key `{key}` in `{}`{}",
+            path.display(),
+            known_keys(&entries)
+        ))),
+    }
+}
+
+/// The keys of a `.env` file as this source reads it, so that `init --from-dotenv` and the
+/// source never disagree: sorted, a key written twice once. `None` when there is no file. The
+/// values are read (the parser needs them) and dropped, zeroed.
+pub fn keys(path: &Path) -> Result<Option<Vec<String>>, SourceError> {
+    const READER: &str = "init --from-dotenv";
+    let Some(text) = read(READER, path)? else {
+        return Ok(None);
+    };
+    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(READER, path, error))?;
+    Ok(Some(entries.into_keys().collect()))
+}
+
+fn syntax(secret: &str, path: &Path, error: crate::dotenv::SyntaxError) -> SourceError {
+    SourceError::DotenvSyntax {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        line: error.line,
+        problem: error.problem,
+        key: error
+            .key
+            .map(|k| format!(" (key `{k}`)"))
+            .unwrap_or_default(),
+    }
+}
+
+/// The file's text, or None when there is no file (so a chain may go on to its next source).
+fn read(secret: &str, path: &Path) -> Result<Option<Zeroizing<String>>, SourceError> {
+    let read_error = |error: io::Error| SourceError::FileRead {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        detail: one_line(&error.to_string()),
+    };
+    let file = match open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(read_error(error)),
+    };
+    let kind = file.metadata().map_err(read_error)?.file_type();
+    if let Some(what) = not_regular(kind) {
+        return Err(SourceError::FileNotRegular {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+            what,
+        });
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(DOTENV_CAP + 1));
+    file.take(DOTENV_CAP as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() > DOTENV_CAP {
+        return Err(SourceError::DotenvTooLarge {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+            limit: DOTENV_CAP,
+        });
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Some(Zeroizing::new(text.to_owned()))),
+        Err(_) => Err(SourceError::FileNotUtf8 {
+            secret: secret.to_owned(),
+            path: path.to_owned(),
+        }),
+    }
+}
+
+/// " (it has `A`, `B`)": a few of the file's keys, for a misspelt `key`. Keys are names, never
+/// values; long ones are left out all the same.
+fn known_keys(entries: &crate::dotenv::Entries) -> String {
+    let names: Vec<String> = entries
+        .keys()
+        .filter(|k| k.len() <= LISTED_KEY_CHARS)
+        .take(LISTED_KEYS)
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if names.is_empty() {
+        return " (it has no keys)".to_owned();
+    }
+    let more = if entries.len() > names.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    format!(" (it has {}{more})", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret as _;
+
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn a_missing_key_lists_a_few_keys_and_no_value() {
+        let (_dir, path) = write("ALPHA=canary-one\nBETA=canary-two\n");
+        let Ok(Outcome::Nothing(why)) = from_dotenv("S", &path, "GAMMA") else {
+            panic!("expected nothing for an absent key");
+        };
+        assert!(why.contains("no key `GAMMA`"), "{why}");
+        assert!(why.contains("`ALPHA`, `BETA`"), "{why}");
+        assert!(!why.contains("canary"), "{why}");
+    }
+
+    #[test]
+    fn a_missing_file_lets_the_chain_go_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outcome = from_dotenv("S", &dir.path().join("absent.env"), "S");
+        assert!(matches!(outcome, Ok(Outcome::Nothing(why)) if why.contains("no file")));
+    }
+
+    #[test]
+    fn a_present_key_gives_its_value() {
+        let (_dir, path) = write("export S='p@ss word'\n");
+        let Ok(Outcome::Value(secret)) = from_dotenv("S", &path, "S") else {
+            panic!("expected a value");
+        };
+        assert_eq!(secret.expose_secret(), "p@ss word");
+    }
+
+    #[test]
+    fn a_syntax_error_message_holds_no_value() {
+        let (_dir, path) = write("S=\"canary-secret\n");
+        let Err(error) = from_dotenv("S", &path, "S") else {
+            panic!("expected a syntax error");
+        };
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("line 1 (key `S`)"), "{shown}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+}
