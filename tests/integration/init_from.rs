@@ -461,3 +461,62 @@ fn an_organization_target_takes_the_access_most_items_have_and_leaves_out_the_ot
     .collect();
     assert_eq!(changes(&doc), expected, "{}", plan.stdout);
 }
+
+/// The whole adoption of an existing setup: `init --from-github`, then `adopt`, after which
+/// plan is in sync and apply writes nothing, with each value read from its env source.
+#[test]
+fn init_then_adopt_leaves_plan_in_sync_and_apply_writes_nothing() {
+    let env = Env::new();
+    github_with_everything(&env);
+    let everything = [
+        "--from-github",
+        REPO,
+        "--environment",
+        "production",
+        "--org",
+        "acme",
+        "--dependabot",
+    ];
+    init(&env, &everything).assert_code(0);
+    let names = [
+        "DEPLOY_KEY",
+        "NPM_TOKEN",
+        "DB_PASSWORD",
+        "ORG_WIDE",
+        "REGISTRY_TOKEN",
+    ];
+    // The values GitHub holds, given as the chain's first source: an env var of the same name.
+    let with_values = |mut run: Run| {
+        for name in names {
+            run = run.env(name, "unknown-to-init");
+        }
+        no_keyring(run, &env)
+    };
+    let adopt = with_values(env.cmd(&["adopt", "--yes"])).run();
+    adopt.assert_code(0);
+    for name in names {
+        assert!(adopt.stdout.contains(name), "{name}: {}", adopt.stdout);
+    }
+    env.sandbox.clear_requests();
+    let plan = with_values(env.cmd(&["plan", "--json", "--detailed-exitcode"])).run();
+    plan.assert_code(0);
+    let rows = changes(&plan.json::<Value>());
+    assert_eq!(rows.len(), 11, "{}", plan.stdout);
+    for (target, kind, name, action, _) in &rows {
+        assert_eq!(
+            action, "unchanged",
+            "{target} {kind} {name}: {}",
+            plan.stdout
+        );
+    }
+    with_values(env.cmd(&["apply", "--yes"]))
+        .run()
+        .assert_code(0);
+    let writes: Vec<String> = env
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
