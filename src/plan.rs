@@ -370,10 +370,10 @@ impl fmt::Display for Reason {
                 "changed on GitHub at {remote}, after the last apply at {recorded}"
             ),
             Reason::Unrecorded => {
-                f.write_str("on GitHub but not set by secretsync here; value cannot be compared")
+                f.write_str("on GitHub but not set by secretsync here; value cannot be compared (`secretsync adopt` trusts it)")
             }
             Reason::UnrecordedShared => f.write_str(
-                "on GitHub but not in the shared record; value cannot be compared, so it is sent once to record it",
+                "on GitHub but not in the shared record; value cannot be compared, so it is sent once to record it (or `secretsync adopt` trusts it)",
             ),
             Reason::AppliedElsewhere => f.write_str(
                 "another machine applied a different value after this one's last apply; apply sends this machine's value back",

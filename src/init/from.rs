@@ -233,21 +233,28 @@ fn report(
         let variables: usize = listings.iter().map(|l| l.variables.len()).sum();
         writeln!(
             out,
-            "read {}: {secrets} secrets (names only), {variables} variables",
-            places.join(", ")
+            "read {}: {} (names only), {}",
+            places.join(", "),
+            count(secrets, "secret"),
+            count(variables, "variable")
         )?;
     }
     writeln!(
         out,
-        "wrote {}: {} secrets, {} variables, {} targets",
+        "wrote {}: {}, {}, {}",
         path.display(),
-        draft.secrets.len(),
-        draft.variables.len(),
-        draft.targets.len()
+        count(draft.secrets.len(), "secret"),
+        count(draft.variables.len(), "variable"),
+        count(draft.targets.len(), "target")
     )?;
     for note in &draft.notes {
         writeln!(out, "note: {note}")?;
     }
     writeln!(out, "then run `secretsync plan`")?;
     Ok(())
+}
+
+/// "1 secret", "2 secrets".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
