@@ -44,31 +44,7 @@ impl Wanted {
             let repo = Repo::parse(text).ok_or_else(|| UsageError::InitRepoName {
                 target: text.clone(),
             })?;
-            push_new(
-                &mut scopes,
-                Scope::Repo {
-                    repo: repo.clone(),
-                    app: App::Actions,
-                },
-            );
-            for environment in &self.environments {
-                push_new(
-                    &mut scopes,
-                    Scope::Environment {
-                        repo: repo.clone(),
-                        environment: environment.clone(),
-                    },
-                );
-            }
-            if self.dependabot {
-                push_new(
-                    &mut scopes,
-                    Scope::Repo {
-                        repo,
-                        app: App::Dependabot,
-                    },
-                );
-            }
+            self.push_repo(&mut scopes, repo);
         }
         for org in &self.orgs {
             if !valid_name_part(org) {
@@ -77,21 +53,41 @@ impl Wanted {
                 }
                 .into());
             }
-            let apps: &[App] = match self.dependabot {
-                true => &[App::Actions, App::Dependabot],
-                false => &[App::Actions],
-            };
-            for app in apps {
-                push_new(
-                    &mut scopes,
-                    Scope::Org {
-                        org: org.clone(),
-                        app: *app,
-                    },
-                );
-            }
+            self.push_org(&mut scopes, org);
         }
         Ok(scopes)
+    }
+
+    /// A repository's Actions scope, its environments, and its Dependabot scope if wanted.
+    fn push_repo(&self, scopes: &mut Vec<Scope>, repo: Repo) {
+        let actions = Scope::Repo {
+            repo: repo.clone(),
+            app: App::Actions,
+        };
+        push_new(scopes, actions);
+        for environment in &self.environments {
+            let scope = Scope::Environment {
+                repo: repo.clone(),
+                environment: environment.clone(),
+            };
+            push_new(scopes, scope);
+        }
+        if self.dependabot {
+            let app = App::Dependabot;
+            push_new(scopes, Scope::Repo { repo, app });
+        }
+    }
+
+    /// An organization's Actions scope, and its Dependabot scope if wanted.
+    fn push_org(&self, scopes: &mut Vec<Scope>, org: &str) {
+        let apps: &[App] = match self.dependabot {
+            true => &[App::Actions, App::Dependabot],
+            false => &[App::Actions],
+        };
+        for app in apps {
+            let org = org.to_owned();
+            push_new(scopes, Scope::Org { org, app: *app });
+        }
     }
 }
 
