@@ -2,14 +2,13 @@
 //! reads it (`crate::dotenv` has the format). A missing file or key is "nothing here", so a chain
 //! goes on.
 
-use std::io::{self, Read as _};
 use std::path::Path;
 
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::file::{not_regular, open};
-use super::{one_line, Outcome, SourceError};
+use super::file::read_text;
+use super::{Outcome, SourceError};
 
 /// A `.env` holds many values; a file past this is not one.
 const DOTENV_CAP: usize = 1024 * 1024;
@@ -59,42 +58,12 @@ fn syntax(secret: &str, path: &Path, error: crate::dotenv::SyntaxError) -> Sourc
 
 /// The file's text, or None when there is no file (so a chain may go on to its next source).
 fn read(secret: &str, path: &Path) -> Result<Option<Zeroizing<String>>, SourceError> {
-    let read_error = |error: io::Error| SourceError::FileRead {
+    let too_large = || SourceError::DotenvTooLarge {
         secret: secret.to_owned(),
         path: path.to_owned(),
-        detail: one_line(&error.to_string()),
+        limit: DOTENV_CAP,
     };
-    let file = match open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(read_error(error)),
-    };
-    let kind = file.metadata().map_err(read_error)?.file_type();
-    if let Some(what) = not_regular(kind) {
-        return Err(SourceError::FileNotRegular {
-            secret: secret.to_owned(),
-            path: path.to_owned(),
-            what,
-        });
-    }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(DOTENV_CAP + 1));
-    file.take(DOTENV_CAP as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() > DOTENV_CAP {
-        return Err(SourceError::DotenvTooLarge {
-            secret: secret.to_owned(),
-            path: path.to_owned(),
-            limit: DOTENV_CAP,
-        });
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Some(Zeroizing::new(text.to_owned()))),
-        Err(_) => Err(SourceError::FileNotUtf8 {
-            secret: secret.to_owned(),
-            path: path.to_owned(),
-        }),
-    }
+    read_text(secret, path, DOTENV_CAP, too_large)
 }
 
 /// " (it has `A`, `B`)": a few of the file's keys, for a misspelt `key`. Keys are names, never

@@ -15,6 +15,26 @@ use super::{one_line, strip_newline, Outcome, SourceError};
 const FILE_CAP: usize = crate::source::MAX_VALUE_BYTES + 2;
 
 pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceError> {
+    let too_large = || SourceError::FileTooLarge {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        limit: crate::source::MAX_VALUE_BYTES,
+    };
+    Ok(match read_text(secret, path, FILE_CAP, too_large)? {
+        None => Outcome::Nothing(format!("no file `{}`", path.display())),
+        Some(text) => Outcome::Value(SecretString::from(strip_newline(&text))),
+    })
+}
+
+/// A regular file's text, of at most `cap` bytes (`too_large` is the error past it), or None when
+/// there is no file, so a chain may go on to its next source. The `file` and `dotenv` sources
+/// read through this.
+pub(super) fn read_text(
+    secret: &str,
+    path: &Path,
+    cap: usize,
+    too_large: impl FnOnce() -> SourceError,
+) -> Result<Option<Zeroizing<String>>, SourceError> {
     let read_error = |error: io::Error| SourceError::FileRead {
         secret: secret.to_owned(),
         path: path.to_owned(),
@@ -22,9 +42,7 @@ pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceErro
     };
     let file = match open(path) {
         Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
-        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(read_error(error)),
     };
     // Checked on the open file, not the path, so nothing can be swapped in between.
@@ -37,19 +55,15 @@ pub(super) fn from_file(secret: &str, path: &Path) -> Result<Outcome, SourceErro
         });
     }
     // Sized up front: a grown Vec would leave unzeroised copies of the value behind.
-    let mut bytes = Zeroizing::new(Vec::with_capacity(FILE_CAP + 1));
-    file.take(FILE_CAP as u64 + 1)
+    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
+    file.take(cap as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(read_error)?;
-    if bytes.len() > FILE_CAP {
-        return Err(SourceError::FileTooLarge {
-            secret: secret.to_owned(),
-            path: path.to_owned(),
-            limit: crate::source::MAX_VALUE_BYTES,
-        });
+    if bytes.len() > cap {
+        return Err(too_large());
     }
     match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Outcome::Value(SecretString::from(strip_newline(text)))),
+        Ok(text) => Ok(Some(Zeroizing::new(text.to_owned()))),
         Err(_) => Err(SourceError::FileNotUtf8 {
             secret: secret.to_owned(),
             path: path.to_owned(),

@@ -109,11 +109,7 @@ pub fn adopt(
         variables: BTreeMap::new(),
     };
     let (key, have_key) = fingerprint_key(&config, state, Command::Apply)?;
-    let (runtime, client) = crate::github::connect(&config, token.value, options.pacing)?;
-    let cache = options
-        .http_cache
-        .then(|| crate::github::HttpCache::in_state_folder(state.root()));
-    let client = client.with_cache(cache);
+    let (runtime, client) = super::connect(&config, state, token.value, options)?;
     let scan = RunContext {
         client: &client,
         config: &config,

@@ -14,6 +14,8 @@ mod write;
 
 use std::io::Write;
 
+use secrecy::SecretString;
+
 use crate::config::{Config, Store};
 use crate::error::Error;
 use crate::github::{HttpCache, Pacing};
@@ -94,11 +96,7 @@ pub fn run(
         resolve::check_values(&config, &values, options.json, out)?;
     }
     let (key, have_key) = fingerprint_key(&config, state, command)?;
-    let (runtime, client) = crate::github::connect(&config, token.value, options.pacing)?;
-    let cache = options
-        .http_cache
-        .then(|| HttpCache::in_state_folder(state.root()));
-    let client = client.with_cache(cache);
+    let (runtime, client) = connect(&config, state, token.value, options)?;
     let scan = RunContext {
         client: &client,
         config: &config,
@@ -110,6 +108,21 @@ pub fn run(
         applying: command == Command::Apply,
     };
     runtime.block_on(steps(&scan, values, command, options, out))
+}
+
+/// The client a run talks to GitHub through: paced as the options say, and keeping listings
+/// under the state folder unless they say not to.
+fn connect(
+    config: &Config,
+    state: &StateDir,
+    token: SecretString,
+    options: &RunOptions,
+) -> Result<(tokio::runtime::Runtime, crate::github::Client), Error> {
+    let (runtime, client) = crate::github::connect(config, token, options.pacing)?;
+    let cache = options
+        .http_cache
+        .then(|| HttpCache::in_state_folder(state.root()));
+    Ok((runtime, client.with_cache(cache)))
 }
 
 /// The steps that talk to GitHub: expand, gather and plan, then report (`plan`, or nothing to
