@@ -29,6 +29,9 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// GitHub's limit for a value, plus the line break that is stripped from the output.
 const STDOUT_CAP: usize = crate::source::MAX_VALUE_BYTES + 2;
 
+/// How often a running command is looked at for having stopped to read the terminal.
+const STOP_CHECK: Duration = Duration::from_millis(200);
+
 /// Only the tail of stderr is shown, so only a bounded tail is kept.
 const STDERR_KEEP: usize = 4096;
 
@@ -188,7 +191,7 @@ pub(super) fn run(
     let (mut status, mut stdout, mut stderr) = (None, None, None);
     while status.is_none() || stdout.is_none() || stderr.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
-        match events.recv_timeout(left) {
+        match events.recv_timeout(left.min(STOP_CHECK)) {
             Ok(Event::Exited(result)) => status = Some(result),
             Ok(Event::Stdout(Ok(read))) if read.len() > STDOUT_CAP => {
                 return Err(SourceError::CommandTooLarge {
@@ -199,6 +202,15 @@ pub(super) fn run(
             }
             Ok(Event::Stdout(result)) => stdout = Some(result),
             Ok(Event::Stderr(tail)) => stderr = Some(tail),
+            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                if group_stopped(pid) {
+                    discard_typed_input();
+                    return Err(SourceError::CommandWantsTerminal {
+                        secret: secret.to_owned(),
+                        program: program.to_owned(),
+                    });
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {
                 return Err(SourceError::CommandTimeout {
                     secret: secret.to_owned(),
@@ -225,6 +237,45 @@ pub(super) fn run(
         stdout,
         stderr: stderr.unwrap_or_default(),
     })
+}
+
+/// Whether a process of the command's group is stopped. The group is not the terminal's
+/// foreground, so a process in it that reads the terminal (a passphrase prompt) is stopped by
+/// SIGTTIN, and would wait for a foreground that never comes until the timeout.
+fn group_stopped(group: Pid) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(is_pid))
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .any(|stat| stopped_in(&stat, group.as_raw()))
+}
+
+fn is_pid(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `/proc/PID/stat` is "pid (comm) state ppid pgrp ...". The name may hold spaces and
+/// parentheses, so the fields are read after its last `)`.
+fn stopped_in(stat: &str, group: i32) -> bool {
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let mut fields = rest.split_whitespace();
+    let state = fields.next();
+    let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+    state == Some("T") && pgrp == Some(group)
+}
+
+/// What the user typed for the stopped command waits in the terminal's input. Left there, the
+/// shell would read it as a command line once secretsync ends: a passphrase, run and kept in the
+/// history.
+fn discard_typed_input() {
+    if let Ok(tty) = std::fs::File::open("/dev/tty") {
+        let _ = nix::sys::termios::tcflush(&tty, nix::sys::termios::FlushArg::TCIFLUSH);
+    }
 }
 
 /// One thread per stream and one to wait, each reporting once on the returned channel. Stdout
@@ -344,5 +395,20 @@ fn stderr_tail(stderr: &[u8]) -> String {
     } else {
         let kept: String = tail.chars().skip(count - STDERR_MAX_CHARS).collect();
         format!("...{kept}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stopped_in;
+
+    #[test]
+    fn a_stopped_process_of_the_group_is_seen_whatever_its_name() {
+        assert!(stopped_in("42 (pass) T 1 4242 4242 0", 4242));
+        assert!(stopped_in("43 (odd ) (name) T 42 4242 4242 0", 4242));
+        assert!(!stopped_in("42 (pass) S 1 4242 4242 0", 4242));
+        assert!(!stopped_in("42 (gpg) T 1 777 777 0", 4242));
+        assert!(!stopped_in("42 (pass) t 1 4242 4242 0", 4242));
+        assert!(!stopped_in("garbage", 4242));
     }
 }

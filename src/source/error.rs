@@ -109,6 +109,8 @@ pub enum SourceError {
         program: String,
         timeout: String,
     },
+    #[error("command `{program}` for `{secret}` stopped to ask on the terminal, which a command source cannot use, and was ended (what was typed for it is discarded); sign in or unlock it first (such as `op signin`, `bw unlock`, or a gpg-agent that holds the passphrase), or give the secret another source")]
+    CommandWantsTerminal { secret: String, program: String },
     #[error("output of `{program}` for `{secret}` is larger than {limit} bytes, GitHub's limit for a value, and was cut off; make it print only the value")]
     CommandTooLarge {
         secret: String,

@@ -309,3 +309,51 @@ fn an_unreachable_keyring_leads_on_to_the_prompt() {
     assert!(!pty.seen.contains("Headless-Value"), "{}", pty.seen);
     assert_eq!(env.plaintext(SECRET).as_deref(), Some(value));
 }
+
+/// Runs secretsync on the terminal, then reads what is left in the terminal's input, as the
+/// user's shell would once secretsync ends.
+const LEFTOVER_SCRIPT: &str = r#"
+stty echo || exit 90
+"$@"
+echo "exit=$?"
+read -r -t 1 leftover
+echo "leftover=[$leftover]"
+"#;
+
+#[test]
+fn a_command_that_asks_on_the_terminal_is_ended_at_once_and_what_was_typed_is_discarded() {
+    if !require_tools(
+        "a_command_that_asks_on_the_terminal_is_ended_at_once_and_what_was_typed_is_discarded",
+        STTY,
+    ) {
+        return;
+    }
+    let env = Env::new();
+    // A password manager asking for its passphrase on the terminal, as pinentry-curses does.
+    env.config_for_repo(&format!(
+        "[secrets.{SECRET}]\ncommand = [\"sh\", \"-c\", \"printf 'Passphrase: ' >/dev/tty; \
+         read -r x </dev/tty; echo \\\"$x\\\"\"]\ntimeout = \"10m\"\n"
+    ));
+    let command = env
+        .cmd(&["plan"])
+        .env("NO_COLOR", "1")
+        .wrap(&["bash", "-c", LEFTOVER_SCRIPT, "bash"])
+        .into_pty_command();
+    let options = Options::new().timeout_ms(Some(TIMEOUT.as_millis() as u64));
+    let mut session = spawn_with_options(command, options).expect("spawn on a pty");
+    // Typed ahead, before the command asks: it waits in the terminal's input all the same.
+    session.send_line("typed-passphrase").expect("type");
+    let seen = session
+        .exp_eof()
+        .expect("the run ends well within the test's timeout");
+    assert!(
+        seen.contains("stopped to ask on the terminal") && seen.contains("`sh`"),
+        "{seen}"
+    );
+    assert!(!seen.contains("did not finish within"), "{seen}");
+    assert!(seen.contains("exit=1"), "{seen}");
+    assert!(
+        seen.contains("leftover=[]"),
+        "the shell would read it: {seen}"
+    );
+}
