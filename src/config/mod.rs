@@ -727,12 +727,19 @@ impl Validator<'_> {
         if from.is_empty() {
             self.problem(at, format!("{what} has an empty `from`; list a source"));
         }
-        from.into_iter()
-            .filter_map(|s| {
-                let at = Some(s.span().start);
-                self.source(s.into_inner(), at, named)
-            })
-            .collect()
+        let mut chain: Vec<Source> = Vec::new();
+        for raw in from {
+            let at = Some(raw.span().start);
+            if let Some(last) = chain.last().filter(|last| ends_a_chain(last)) {
+                let kind = last.kind().as_str();
+                self.problem(
+                    at,
+                    format!("{what}: this source is never reached, since the `{kind}` before it always gives a value or fails; put it before the `{kind}`, or remove it"),
+                );
+            }
+            chain.extend(self.source(raw.into_inner(), at, named));
+        }
+        chain
     }
 
     fn source(
@@ -894,6 +901,12 @@ pub fn check_name(name: &str, kind: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A literal always gives its value, and a command gives one or fails the run (a failing
+/// password manager must not fall through to an old value), so nothing after either is read.
+fn ends_a_chain(source: &Source) -> bool {
+    matches!(source, Source::Value(_) | Source::Command(_))
 }
 
 #[cfg(test)]

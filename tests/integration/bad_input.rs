@@ -644,6 +644,8 @@ fn cases() -> Vec<Case> {
             .commands(&[&["adopt", "--yes"]])
             .env(&[("ALIYUN_PASSWORD", "")])
             .network(),
+        case("a source after a command in a chain", Body(secret_to_shop!("[secrets.A]\nfrom = [\n  { command = [\"op\", \"read\", \"op://v/i/f\"] },\n  { env = \"A\" },\n]")),
+            &["secretsync.toml:7:", "`A`: this source is never reached, since the `command` before it always gives a value or fails", "put it before the `command`"]),
     ]
 }
 
