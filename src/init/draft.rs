@@ -31,6 +31,8 @@ pub struct SecretDraft {
     pub on_github: bool,
     /// The key of the `.env` file that holds it, when one does.
     pub dotenv_key: Option<String>,
+    /// The keyring entry's user for its value (see [`keyring_user`]).
+    pub keyring_user: String,
     /// The targets listing it, as labels.
     pub at: Vec<String>,
 }
@@ -249,6 +251,7 @@ fn secrets(
         .map(|name| SecretDraft {
             at: labels_of(targets, |t| t.secrets.contains(&name)),
             dotenv_key: dotenv.and_then(|keys| keys.get(&name).cloned()),
+            keyring_user: keyring_user(targets, &name),
             on_github: true,
             name,
         })
@@ -263,6 +266,7 @@ fn secrets(
             name: name.clone(),
             on_github: false,
             dotenv_key: Some(key.clone()),
+            keyring_user: keyring_user(&[], name),
             at: Vec::new(),
         })
         .collect();
@@ -277,6 +281,23 @@ fn secrets(
     all.extend(alone);
     all.sort_by(|a, b| a.name.cmp(&b.name));
     all
+}
+
+/// The keyring entry a secret's value is kept in: its name under the first repository or
+/// organization that holds it, as `acme/shop/db_password`. A bare name would make two projects'
+/// DB_PASSWORDs one entry, and `set` for one would change what the other sends.
+fn keyring_user(targets: &[TargetDraft], name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    let place = targets
+        .iter()
+        .find(|t| t.secrets.iter().any(|s| s.eq_ignore_ascii_case(&name)));
+    match place.map(|t| &t.scope) {
+        Some(Scope::Repo { repo, .. } | Scope::Environment { repo, .. }) => {
+            format!("{repo}/{name}")
+        }
+        Some(Scope::Org { org, .. }) => format!("{org}/{name}"),
+        None => name,
+    }
 }
 
 fn labels_of(targets: &[TargetDraft], has: impl Fn(&TargetDraft) -> bool) -> Vec<String> {
@@ -377,5 +398,38 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains("`Api_Key`") && n.contains("ignore case")));
+    }
+
+    #[test]
+    fn a_keyring_entry_is_named_for_the_first_place_that_holds_the_secret() {
+        let with_secret = |mut listing: Listing, scope: Option<Scope>| {
+            listing.secrets.push(crate::plan::Remote {
+                name: "DB_PASSWORD".into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+                access: None,
+            });
+            if let Some(scope) = scope {
+                listing.scope = scope;
+            }
+            listing
+        };
+        let org = Scope::Org {
+            org: "acme".into(),
+            app: App::Actions,
+        };
+        let users = |listings: &[Listing]| draft(listings, None).secrets[0].keyring_user.clone();
+        let shop = with_secret(repo_listing("acme/Shop", &[]), None);
+        let web = with_secret(repo_listing("acme/web", &[]), None);
+        assert_eq!(users(&[shop]), "acme/Shop/db_password");
+        assert_eq!(users(&[web]), "acme/web/db_password");
+        assert_eq!(
+            users(&[with_secret(repo_listing("x/y", &[]), Some(org))]),
+            "acme/db_password"
+        );
+        let keys = vec!["DB_PASSWORD".to_owned()];
+        assert_eq!(
+            draft(&[], Some(&keys)).secrets[0].keyring_user,
+            "db_password"
+        );
     }
 }

@@ -191,8 +191,8 @@ fn value_notes(draft: &mut Draft, dotenv: Option<&Dotenv>) {
         notes.push(format!(
             "secret values are unknown: GitHub never returns them. Each of the {from_github} secrets \
              found on GitHub takes its value from {first}the env var of its name, then the keyring \
-             (service \"secretsync\", user its name in lower case; `secretsync set NAME` stores it \
-             there), then a prompt on apply that offers to remember it. Until `secretsync adopt` or \
+             (service \"secretsync\", user the repository or organization it was found at and its name \
+             in lower case, as `acme/shop/db_password`; `secretsync set NAME` stores it there), then a prompt on apply that offers to remember it. Until `secretsync adopt` or \
              an apply records them, `secretsync plan` says each \"cannot be compared\""
         ));
     }

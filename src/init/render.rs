@@ -17,11 +17,6 @@ pub struct Origin<'a> {
     pub dotenv_file: Option<&'a str>,
 }
 
-/// The keyring entry a secret's value is kept in, as `secretsync set NAME` stores it.
-pub fn keyring_user(name: &str) -> String {
-    name.to_ascii_lowercase()
-}
-
 pub fn render(draft: &Draft, origin: &Origin) -> String {
     let mut text = String::new();
     header(&mut text, draft, origin);
@@ -123,7 +118,7 @@ fn secret_table(text: &mut String, secret: &SecretDraft, dotenv_file: Option<&st
         "  {{ env = {} }},\n  {{ keyring = {{ service = \"secretsync\", user = {} }} }},\n  \
          {{ prompt = {}, confirm = true, remember = true }},\n]\n",
         quote(name),
-        quote(&keyring_user(name)),
+        quote(&secret.keyring_user),
         quote(name)
     );
 }

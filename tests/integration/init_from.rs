@@ -119,7 +119,7 @@ fn from_github_declares_exactly_what_github_holds() {
         "{text}"
     );
     assert!(
-        text.contains("{ keyring = { service = \"secretsync\", user = \"npm_token\" } }")
+        text.contains("{ keyring = { service = \"secretsync\", user = \"acme/shop/npm_token\" } }")
             && text.contains("remember = true"),
         "{text}"
     );
