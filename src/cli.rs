@@ -289,6 +289,9 @@ pub struct AuditArgs {
 pub struct InitArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// How `--from-github` paces its reads
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Start from a preset: `aliyun-acr` declares the four ALIYUN_* secrets with their rules
     #[arg(long, value_name = "NAME", conflicts_with_all = ["from_github", "from_dotenv"])]
     pub preset: Option<String>,

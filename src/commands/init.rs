@@ -2,7 +2,7 @@
 //! a template or preset, or what GitHub and a `.env` file hold.
 
 use super::{Context, ExitStatus};
-use crate::cli::{InitArgs, NetworkArgs};
+use crate::cli::InitArgs;
 use crate::error::Error;
 use crate::init::{Reading, Wanted};
 
@@ -29,6 +29,6 @@ pub fn run(args: InitArgs, cx: &mut Context) -> Result<ExitStatus, Error> {
         api_url: args.api_url,
         force: args.force,
     };
-    let pacing = cx.pacing(NetworkArgs::default());
+    let pacing = cx.pacing(args.network);
     crate::init::run_from(&path, reading, pacing, cx.out)
 }

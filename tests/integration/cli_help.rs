@@ -41,7 +41,7 @@ fn each_subcommand_shows_only_the_flags_it_uses() {
         ("doctor", true, false, true),
         ("audit", true, false, true),
         ("check", true, false, false),
-        ("init", true, false, false),
+        ("init", true, false, true),
         ("set", true, false, false),
         ("completions", false, false, false),
         ("man", false, false, false),

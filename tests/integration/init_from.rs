@@ -520,3 +520,19 @@ fn init_then_adopt_leaves_plan_in_sync_and_apply_writes_nothing() {
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
 }
+
+/// `init --from-github` reads through the same transport as plan, with its network flags.
+#[test]
+fn from_github_takes_the_network_flags() {
+    let env = Env::new();
+    github_with_everything(&env);
+    env.sandbox
+        .inject_transient(2, secretsync_sandbox::Transient::BadGateway);
+    let refused = init(&env, &["--from-github", REPO, "--retries", "0"]);
+    refused.assert_code(1);
+    assert!(refused.stderr.contains("502"), "{}", refused.stderr);
+    assert!(!env.path("secretsync.toml").exists());
+    env.sandbox
+        .inject_transient(2, secretsync_sandbox::Transient::BadGateway);
+    init(&env, &["--from-github", REPO]).assert_code(0);
+}
