@@ -167,10 +167,17 @@ impl Drop for Group {
 pub(super) fn run(
     secret: &str,
     program: &str,
-    mut process: Command,
+    process: Command,
     timeout: Duration,
 ) -> Result<Finished, SourceError> {
     watch_signals();
+    // The group is killed when `group` drops, after the wait, however it ended.
+    let (child, group) = spawn(secret, program, process)?;
+    collect(watch(child), group.pid, secret, program, timeout)
+}
+
+/// Start the command, registered so an interrupt can kill its group.
+fn spawn(secret: &str, program: &str, mut process: Command) -> Result<(Child, Group), SourceError> {
     // The lock is held from spawn to registration, so an interrupt cannot fall between the two.
     let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let child = process.spawn().map_err(|error| SourceError::CommandSpawn {
@@ -185,8 +192,18 @@ pub(super) fn run(
         program: program.to_owned(),
     });
     drop(live);
-    let _group = Group { pid };
-    let events = watch(child);
+    Ok((child, Group { pid }))
+}
+
+/// Both streams and the exit status, within `timeout`; a command that prints too much, stops to
+/// read the terminal, or outlives its timeout ends the wait at once.
+fn collect(
+    events: mpsc::Receiver<Event>,
+    pid: Pid,
+    secret: &str,
+    program: &str,
+    timeout: Duration,
+) -> Result<Finished, SourceError> {
     let deadline = Instant::now() + timeout;
     let (mut status, mut stdout, mut stderr) = (None, None, None);
     while status.is_none() || stdout.is_none() || stderr.is_none() {
