@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::config::{self, Config};
-use crate::error::UsageError;
+use crate::config::Config;
+use crate::error::{Error, UsageError};
+use crate::new_value;
 use crate::plan::{Action, Change, ItemKind, Reason};
 
 /// A declared secret of one scope that is not trusted, and why.
@@ -78,22 +79,17 @@ pub fn pick(changes: &[Change], known: impl Fn(&str) -> bool) -> Picked {
 
 /// The config as `adopt` sees it: only secrets, and only `names` if any are given (each must be
 /// a declared secret that a target carries). Variables need no adoption: their values are read.
-pub fn narrowed(config: &Config, names: &[String]) -> Result<Config, UsageError> {
+pub fn narrowed(config: &Config, names: &[String]) -> Result<Config, Error> {
     let wanted: BTreeSet<String> = names.iter().map(|n| n.to_uppercase()).collect();
     for name in &wanted {
-        if !config.secrets.contains_key(name) {
-            let nearest = config::nearest(name, config.secrets.keys().map(String::as_str));
-            return Err(match config.variables.contains_key(name) {
-                true => UsageError::AdoptVariable { name: name.clone() },
-                false => UsageError::NotDeclared {
-                    name: name.clone(),
-                    config: config.path.clone(),
-                    nearest: nearest.map(str::to_string),
-                },
-            });
-        }
+        new_value::declared(config, name).map_err(|e| {
+            match config.variables.contains_key(name) {
+                true => UsageError::AdoptVariable { name: name.clone() }.into(),
+                false => e,
+            }
+        })?;
         if !config.targets.iter().any(|t| t.secrets.contains(name)) {
-            return Err(UsageError::NotCarried { name: name.clone() });
+            return Err(UsageError::NotCarried { name: name.clone() }.into());
         }
     }
     let mut config = config.clone();
@@ -220,13 +216,19 @@ secrets = ["B"]
     fn an_unknown_name_is_a_clear_error() {
         let declared = crate::config::parsed(TWO_TARGETS);
         let err = narrowed(&declared, &["AA".into()]).unwrap_err();
-        assert!(matches!(err, UsageError::NotDeclared { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Usage(UsageError::NotDeclared { .. })),
+            "{err:?}"
+        );
         let err = narrowed(&declared, &["V".into()]).unwrap_err();
         assert!(
             err.to_string().contains("variables need no adoption"),
             "{err}"
         );
         let err = narrowed(&declared, &["LONELY".into()]).unwrap_err();
-        assert!(matches!(err, UsageError::NotCarried { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Usage(UsageError::NotCarried { .. })),
+            "{err:?}"
+        );
     }
 }
