@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::adopt::{self, Picked, Skipped};
+use crate::adopt::{self, Skipped};
 use crate::config::Config;
 use crate::error::{Error, UsageError};
 use crate::github::GithubError;
@@ -37,9 +37,9 @@ struct Adoption {
     target: String,
     scope: Option<Scope>,
     error: Option<TargetError>,
-    picked: Picked,
-    /// The record to write for each trusted name: the fingerprint and GitHub's time.
+    /// The trusted names, each with the record to write: the fingerprint and GitHub's time.
     records: Recorded,
+    skipped: Vec<Skipped>,
     /// Trusted names that another run recorded between the plan and the record: left alone.
     late: Vec<String>,
 }
@@ -53,8 +53,8 @@ impl Adoption {
                 status: error.status(),
                 message: error.to_string(),
             }),
-            picked: Picked::default(),
             records: Recorded::new(),
+            skipped: Vec::new(),
             late: Vec::new(),
         }
     }
@@ -68,22 +68,22 @@ impl Adoption {
         let picked = adopt::pick(&report.changes, |n| writes.secrets.contains_key(n));
         let records = picked
             .trusted
-            .iter()
+            .into_iter()
             .filter_map(|name| {
-                let listed = writes.remote_secrets.iter().find(|r| r.name == *name)?;
+                let listed = writes.remote_secrets.iter().find(|r| r.name == name)?;
                 let record = Record {
-                    fingerprint: writes.secrets.get(name)?.fingerprint.clone(),
+                    fingerprint: writes.secrets.get(&name)?.fingerprint.clone(),
                     updated_at: Some(listed.updated_at.clone()),
                 };
-                Some((name.clone(), record))
+                Some((name, record))
             })
             .collect();
         Adoption {
             target: report.target,
             scope: Some(writes.scope),
             error: None,
-            picked,
             records,
+            skipped: picked.skipped,
             late: Vec::new(),
         }
     }
@@ -177,7 +177,6 @@ async fn record_all(scan: &RunContext<'_>, adoptions: &mut [Adoption]) -> Result
                 message: format!("not adopted: {e}; run adopt again"),
             });
             adoption.records.clear();
-            adoption.picked.trusted.clear();
         }
     }
     Ok(())
@@ -228,9 +227,8 @@ fn keep_unrecorded(adoption: &mut Adoption, recorded: &Recorded) {
         .collect();
     for name in meanwhile {
         adoption.records.remove(&name);
-        adoption.picked.trusted.retain(|n| *n != name);
         adoption.late.push(name.clone());
-        adoption.picked.skipped.push(Skipped {
+        adoption.skipped.push(Skipped {
             name,
             reason_code: "recorded",
             reason: "recorded by another run meanwhile; left as it is".into(),
@@ -267,16 +265,12 @@ fn text(
         if a.error.is_some() {
             writeln!(out, "  ! failed; its error is shown after the report")?;
         }
-        let names = a
-            .picked
-            .trusted
-            .iter()
-            .chain(a.picked.skipped.iter().map(|s| &s.name));
+        let names = a.records.keys().chain(a.skipped.iter().map(|s| &s.name));
         let width = names.map(String::len).max().unwrap_or(0);
-        for name in &a.picked.trusted {
+        for name in a.records.keys() {
             writeln!(out, "  trust  {name}")?;
         }
-        for s in &a.picked.skipped {
+        for s in &a.skipped {
             writeln!(out, "  skip   {:<width$}  {}", s.name, s.reason)?;
         }
     }
@@ -300,7 +294,7 @@ struct JsonDocument<'a> {
 struct JsonTarget<'a> {
     target: &'a str,
     error: Option<&'a TargetError>,
-    adopted: &'a [String],
+    adopted: Vec<&'a String>,
     skipped: &'a [Skipped],
 }
 
@@ -374,8 +368,8 @@ fn json(
             .map(|a| JsonTarget {
                 target: &a.target,
                 error: a.error.as_ref(),
-                adopted: &a.picked.trusted,
-                skipped: &a.picked.skipped,
+                adopted: a.records.keys().collect(),
+                skipped: &a.skipped,
             })
             .collect(),
         unresolved: unresolved
