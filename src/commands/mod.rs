@@ -88,14 +88,8 @@ impl Context<'_> {
     /// The default state folder's conditional-GET cache, for the commands that take no
     /// `--state-dir` (doctor, audit); none when there is no such folder to name.
     fn http_cache(&self) -> Option<HttpCache> {
-        let state = StateDir::locate(
-            None,
-            std::env::var_os("XDG_STATE_HOME"),
-            std::env::var_os("HOME"),
-        );
-        state
-            .ok()
-            .map(|state| HttpCache::in_state_folder(state.root()))
+        let state = self.state(StateArgs::default()).ok()?;
+        Some(HttpCache::in_state_folder(state.root()))
     }
 
     /// Plan or apply with the config and state the flags point at.
