@@ -212,6 +212,9 @@ async fn record_scope(
             }
             for (name, record) in &adoption.records {
                 loaded.records.insert(name.clone(), record.clone());
+                // The record says what GitHub holds; a left-over intent of a write that never
+                // landed would later take someone else's write for ours.
+                loaded.intents.remove(name);
             }
         })
         .map_err(|e| format!("the state folder: {e}"))

@@ -4,7 +4,7 @@
 
 use rexpect::process::WaitStatus;
 use rexpect::session::spawn_command;
-use secretsync_sandbox::Scope;
+use secretsync_sandbox::{Fault, FaultKind, Scope};
 
 use serde::Deserialize;
 
@@ -390,6 +390,32 @@ fn a_later_write_by_someone_else_is_still_drift() {
     env.config_for_repo(FOUR);
     set_by_hand(&env);
     run(&env, &["adopt", "--yes"]).assert_code(0);
+    env.sandbox.advance_clock(1);
+    env.sandbox.put_outside(REPO, "C", b"rotated by hand");
+    let plan = run(&env, &["plan"]);
+    let drifted: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter(|l| l.contains("changed on GitHub at"))
+        .collect();
+    assert_eq!(drifted.len(), 1, "{}", plan.stdout);
+    assert!(drifted[0].contains(" C "), "{}", plan.stdout);
+}
+
+#[test]
+fn an_intent_left_by_a_write_that_never_landed_does_not_hide_a_later_write() {
+    let env = Env::new();
+    env.config_for_repo(FOUR);
+    set_by_hand(&env);
+    // The connection drops before GitHub carries out C's write: its fate is unknown to apply,
+    // so its intent stays in the state.
+    env.sandbox
+        .inject_fault(Fault::new("PUT", "/C", FaultKind::Reset));
+    run(&env, &["apply", "--yes", "--retries", "0"]).assert_code(1);
+    env.sandbox.clear_faults();
+    let adopt = run(&env, &["adopt", "--yes"]);
+    adopt.assert_code(0);
+    assert!(adopt.stdout.contains("trust  C"), "{}", adopt.stdout);
     env.sandbox.advance_clock(1);
     env.sandbox.put_outside(REPO, "C", b"rotated by hand");
     let plan = run(&env, &["plan"]);
