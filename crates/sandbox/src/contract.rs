@@ -78,10 +78,10 @@ impl Contract {
         })
     }
 
-    /// The operation a raw path (GitHub Enterprise's `/api/v3` prefix allowed) addresses: the
-    /// template with the most literal segments that matches, as `public-key` beats `{name}`.
+    /// The operation a raw path addresses (a GitHub Enterprise sandbox's router took its
+    /// `/api/v3` off already): the template with the most literal segments that matches, as
+    /// `public-key` beats `{name}`.
     fn operation(&self, method: &Method, path: &str) -> Option<&Operation> {
-        let path = path.strip_prefix("/api/v3").unwrap_or(path);
         // GitHub's paging links address a repository by id (`/repositories/{id}/...`), a form
         // its description does not list: it is the `/repos/{owner}/{repo}/...` operation.
         let by_id = path
