@@ -380,10 +380,11 @@ impl Sandbox {
     /// not: a test can wait for a request to be in flight (under latency, say) without guessing
     /// how long it takes to be sent.
     pub fn arrived(&self, method: &str, path_suffix: &str) -> usize {
-        let aimed_at = |a: &&traffic::Arrival| {
-            a.method.as_str().eq_ignore_ascii_case(method) && a.path.ends_with(path_suffix)
-        };
-        lock(&self.state).arrivals.iter().filter(aimed_at).count()
+        let state = lock(&self.state);
+        let arrivals = state.arrivals.iter();
+        arrivals
+            .filter(|a| faults::aimed_at(Some(method), path_suffix, &a.method, &a.path))
+            .count()
     }
 
     /// Secret names of `repo` (`owner/repo`), sorted and upper-case.
