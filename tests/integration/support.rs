@@ -94,19 +94,37 @@ impl Output {
     }
 }
 
+/// The sandbox of every Env: REPO and OTHER exist, and `token` has full access.
+fn sandbox_config(token: &str) -> SandboxConfig {
+    let repos: BTreeSet<String> = [REPO, OTHER].iter().map(|s| s.to_string()).collect();
+    SandboxConfig {
+        token: token.to_string(),
+        repos: Some(repos),
+        ..SandboxConfig::default()
+    }
+}
+
 impl Env {
     pub fn new() -> Env {
         Self::with_token(TOKEN)
     }
 
     pub fn with_token(token: &str) -> Env {
-        let repos: BTreeSet<String> = [REPO, OTHER].iter().map(|s| s.to_string()).collect();
-        let sandbox = Sandbox::spawn(SandboxConfig {
-            token: token.to_string(),
-            repos: Some(repos),
-            ..SandboxConfig::default()
-        })
-        .expect("sandbox starts");
+        Env::around(Sandbox::spawn(sandbox_config(token)).expect("sandbox starts"))
+    }
+
+    /// An Env whose sandbox speaks HTTPS under `/api/v3`, as a GitHub Enterprise server does,
+    /// with a certificate from a test CA that no system trusts; and that CA's PEM written to
+    /// `ca.pem`.
+    pub fn https() -> Env {
+        let (sandbox, ca) =
+            Sandbox::spawn_https(sandbox_config(TOKEN)).expect("an HTTPS sandbox starts");
+        let env = Env::around(sandbox);
+        env.write("ca.pem", ca.pem());
+        env
+    }
+
+    fn around(sandbox: Sandbox) -> Env {
         // Every test is also a check of the client and the sandbox against GitHub's own REST
         // description: see `Drop`.
         sandbox.validate_against_openapi();
@@ -114,25 +132,6 @@ impl Env {
             dir: tempfile::tempdir().expect("tempdir"),
             sandbox,
         }
-    }
-
-    /// An Env whose sandbox speaks HTTPS under `/api/v3`, as a GitHub Enterprise server does,
-    /// with a certificate from a test CA that no system trusts; and that CA's PEM written to
-    /// `ca.pem`.
-    pub fn https() -> Env {
-        let repos = [REPO, OTHER].iter().map(|r| r.to_string()).collect();
-        let (sandbox, ca) = Sandbox::spawn_https(SandboxConfig {
-            token: TOKEN.to_string(),
-            repos: Some(repos),
-            ..SandboxConfig::default()
-        })
-        .expect("an HTTPS sandbox starts");
-        let env = Env {
-            dir: tempfile::tempdir().expect("tempdir"),
-            sandbox,
-        };
-        env.write("ca.pem", ca.pem());
-        env
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -78,10 +78,10 @@ impl Contract {
         })
     }
 
-    /// The operation a raw path (GitHub Enterprise's `/api/v3` prefix allowed) addresses: the
-    /// template with the most literal segments that matches, as `public-key` beats `{name}`.
+    /// The operation a raw path addresses (a GitHub Enterprise sandbox's router took its
+    /// `/api/v3` off already): the template with the most literal segments that matches, as
+    /// `public-key` beats `{name}`.
     fn operation(&self, method: &Method, path: &str) -> Option<&Operation> {
-        let path = path.strip_prefix("/api/v3").unwrap_or(path);
         // GitHub's paging links address a repository by id (`/repositories/{id}/...`), a form
         // its description does not list: it is the `/repos/{owner}/{repo}/...` operation.
         let by_id = path
@@ -233,7 +233,7 @@ fn describe(error: &jsonschema::ValidationError) -> String {
 }
 
 /// The request's violations (method, path and what is wrong), if any.
-pub(super) fn check_request(parts: &http::request::Parts, body: &[u8]) -> Vec<String> {
+fn check_request(parts: &http::request::Parts, body: &[u8]) -> Vec<String> {
     let (method, path) = (&parts.method, parts.uri.path());
     let Some(op) = contract().operation(method, path) else {
         return vec![format!(
@@ -250,11 +250,7 @@ pub(super) fn check_request(parts: &http::request::Parts, body: &[u8]) -> Vec<St
 
 /// The answer's violations, if any. An answer to a request that is no operation was already
 /// reported with the request.
-pub(super) fn check_answer(
-    parts: &http::request::Parts,
-    status: StatusCode,
-    body: &[u8],
-) -> Vec<String> {
+fn check_answer(parts: &http::request::Parts, status: StatusCode, body: &[u8]) -> Vec<String> {
     let (method, path) = (&parts.method, parts.uri.path());
     let Some(op) = contract().operation(method, path) else {
         return Vec::new();
@@ -357,11 +353,6 @@ fn name_all(found: Vec<String>, request: &str) -> Vec<String> {
         .collect()
 }
 
-/// The description's version (e.g. `23.0.2`), for messages.
-pub(super) fn version() -> &'static str {
-    &contract().version
-}
-
 impl Sandbox {
     /// From now on, check every request and answer against GitHub's REST description; see
     /// [`Sandbox::contract_violations`]. Scripted faults, limit answers and injected failures are
@@ -384,7 +375,7 @@ impl Sandbox {
 
     /// The version of `@octokit/openapi` the committed description came from.
     pub fn openapi_version() -> &'static str {
-        version()
+        &contract().version
     }
 }
 

@@ -53,9 +53,9 @@ impl Fault {
     }
 }
 
-/// Whether a request is one a fault or a hold aims at: its method (`None`: any) and the end of
-/// its path.
-fn aimed_at(want: Option<&str>, path_suffix: &str, method: &Method, path: &str) -> bool {
+/// Whether a request is one a fault, a hold or [`Sandbox::arrived`] aims at: its method
+/// (`None`: any) and the end of its path.
+pub(super) fn aimed_at(want: Option<&str>, path_suffix: &str, method: &Method, path: &str) -> bool {
     want.is_none_or(|m| m.eq_ignore_ascii_case(method.as_str())) && path.ends_with(path_suffix)
 }
 

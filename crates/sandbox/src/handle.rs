@@ -196,13 +196,7 @@ impl Sandbox {
 
     /// The primary budget spent so far: `x-ratelimit-used` as the next answer would carry it.
     pub fn rate_limit_used(&self) -> u64 {
-        let state = lock(&self.state);
-        let headers = state.limits.headers(Instant::now());
-        headers
-            .iter()
-            .find(|(name, _)| *name == "x-ratelimit-used")
-            .and_then(|(_, value)| value.to_str().ok()?.parse().ok())
-            .unwrap_or(0)
+        u64::from(lock(&self.state).limits.reported_used())
     }
 }
 

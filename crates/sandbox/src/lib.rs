@@ -342,14 +342,17 @@ impl Sandbox {
 
     /// Every request answered so far, in order, including rejected ones.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.state).requests.clone()
+        let state = lock(&self.state);
+        state.answered.iter().map(|a| a.record.clone()).collect()
     }
 
     /// Each request's headers and body as it arrived, in arrival order, but its `Authorization`
     /// header and a sealed `encrypted_value`: what a leak test searches for secrets. Taken, so
     /// the next call returns only what came since (each run's requests searched once).
     pub fn take_traffic(&self) -> Vec<Vec<u8>> {
-        std::mem::take(&mut lock(&self.state).traffic)
+        let mut state = lock(&self.state);
+        let arrivals = state.arrivals.iter_mut();
+        arrivals.filter_map(|a| a.traffic.take()).collect()
     }
 
     /// The round trips on the critical path of the requests answered so far: the longest chain
@@ -358,25 +361,30 @@ impl Sandbox {
     /// needed an earlier answer is a round trip more. Meaningful under injected latency, which
     /// keeps requests sent together from being answered before the last of them arrives.
     pub fn round_trips(&self) -> usize {
-        round_trips(&lock(&self.state).spans)
+        let state = lock(&self.state);
+        let spans: Vec<_> = state
+            .answered
+            .iter()
+            .map(|a| (a.arrived, a.answered))
+            .collect();
+        round_trips(&spans)
     }
 
     pub fn clear_requests(&self) {
         let mut state = lock(&self.state);
-        state.requests.clear();
-        state.traffic.clear();
-        state.spans.clear();
         state.arrivals.clear();
+        state.answered.clear();
     }
 
     /// How many `method` requests whose path ends with `path_suffix` have arrived, answered or
     /// not: a test can wait for a request to be in flight (under latency, say) without guessing
     /// how long it takes to be sent.
     pub fn arrived(&self, method: &str, path_suffix: &str) -> usize {
-        let aimed_at = |(m, path): &&(String, String)| {
-            m.eq_ignore_ascii_case(method) && path.ends_with(path_suffix)
-        };
-        lock(&self.state).arrivals.iter().filter(aimed_at).count()
+        let state = lock(&self.state);
+        let arrivals = state.arrivals.iter();
+        arrivals
+            .filter(|a| faults::aimed_at(Some(method), path_suffix, &a.method, &a.path))
+            .count()
     }
 
     /// Secret names of `repo` (`owner/repo`), sorted and upper-case.

@@ -229,19 +229,25 @@ impl Limits {
         None
     }
 
+    /// The budget an answer reports: the limit, and what is used of it.
+    fn budget(&self) -> (u32, u32) {
+        let limit = self.primary.map_or(DEFAULT_LIMIT, |limit| limit.requests);
+        (limit, self.used.min(limit))
+    }
+
+    /// What `x-ratelimit-used` reports.
+    pub(super) fn reported_used(&self) -> u32 {
+        self.budget().1
+    }
+
     /// The `x-ratelimit-*` headers as of `now`.
     pub(super) fn headers(&self, now: Instant) -> [(&'static str, HeaderValue); 4] {
-        let (limit, reset_at) = match self.primary {
-            None => (DEFAULT_LIMIT, self.window_start + HOUR),
-            Some(limit) => {
-                let reset_at = match self.exhausted_at {
-                    Some(hit) => hit + limit.reset_after,
-                    None => now + limit.reset_after,
-                };
-                (limit.requests, reset_at)
-            }
+        let reset_at = match (self.primary, self.exhausted_at) {
+            (None, _) => self.window_start + HOUR,
+            (Some(limit), Some(hit)) => hit + limit.reset_after,
+            (Some(limit), None) => now + limit.reset_after,
         };
-        let used = self.used.min(limit);
+        let (limit, used) = self.budget();
         [
             ("x-ratelimit-limit", HeaderValue::from(limit)),
             ("x-ratelimit-remaining", HeaderValue::from(limit - used)),

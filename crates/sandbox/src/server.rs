@@ -5,6 +5,7 @@ use super::faults::{self, After, Plan};
 use super::identity::{self, Caller};
 use super::limits::{Gate, InFlight};
 use super::routes::{route, Collection, Route};
+use super::traffic::{Answered, Arrival};
 use super::*;
 use http::request::Parts;
 
@@ -60,28 +61,25 @@ where
 
 pub(super) async fn handle(AxumState(shared): AxumState<Shared>, request: Request) -> Response {
     // Counted from arrival to answer, latency included.
+    // Checked against the secondary limits before the body is awaited: the in-flight limit
+    // counts the requests that came before this one, not those that came while it was read.
     let _in_flight = InFlight::enter(&shared);
-    let arrival = (
-        request.method().to_string(),
-        request.uri().path().to_owned(),
-    );
     let arrived = Instant::now();
-    let limited = {
+    let limited = lock(&shared)
+        .limits
+        .arrive(request.method(), request.uri().path(), arrived);
+    let (parts, body) = request.into_parts();
+    // Read before locking: the lock is never held across an await.
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
+    let latency = {
         let mut state = lock(&shared);
-        state.arrivals.push(arrival);
-        let (method, path) = (request.method(), request.uri().path());
-        state.limits.arrive(method, path, arrived)
+        state.arrivals.push(Arrival::of(&parts, body.as_deref()));
+        state.latency
     };
-    let latency = lock(&shared).latency;
     if !latency.is_zero() {
         // The lock is not held here, so concurrent requests sleep concurrently.
         tokio::time::sleep(latency).await;
     }
-    let (parts, body) = request.into_parts();
-    // Read before locking: the lock is never held across an await.
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
-    let kept = super::traffic::kept(&parts.headers, body.as_deref());
-    lock(&shared).traffic.push(kept);
     #[cfg(feature = "contract")]
     super::contract::arrived(&shared, &parts, body.as_deref());
     let path = parts.uri.path();
@@ -174,13 +172,17 @@ fn respond(
 fn record(state: &mut State, parts: &Parts, status: u16, scripted: bool, arrived: Instant) {
     let (method, path) = (&parts.method, parts.uri.path());
     tracing::debug!(method = %method, path = %path, status, scripted, "sandbox request");
-    state.requests.push(RequestRecord {
+    let record = RequestRecord {
         method: method.to_string(),
         path: path.to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
         status,
+    };
+    state.answered.push(Answered {
+        record,
+        arrived,
+        answered: Instant::now(),
     });
-    state.spans.push((arrived, Instant::now()));
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {

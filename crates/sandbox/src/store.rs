@@ -4,6 +4,7 @@
 
 use super::limits::Limits;
 use super::named::Named;
+use super::traffic::{Answered, Arrival};
 use super::*;
 
 /// How GitHub writes `updated_at` and `created_at`: RFC 3339, UTC, whole seconds.
@@ -142,13 +143,10 @@ pub(super) struct State {
     pub(super) clock_offset: i64,
     /// The second the clock is stopped at: see [`Sandbox::pin_clock`].
     pub(super) clock_pinned: Option<i64>,
-    pub(super) requests: Vec<RequestRecord>,
-    /// Every request's headers and body as it arrived (see `Sandbox::take_traffic`).
-    pub(super) traffic: Vec<Vec<u8>>,
-    /// When each of `requests` arrived and was answered, at the same index.
-    pub(super) spans: Vec<(Instant, Instant)>,
-    /// (method, path) of every request as it arrives, before any latency or answer.
-    pub(super) arrivals: Vec<(String, String)>,
+    /// Every request as it arrived, in arrival order.
+    pub(super) arrivals: Vec<Arrival>,
+    /// Every request as it was answered, in answer order.
+    pub(super) answered: Vec<Answered>,
     /// Keyed by (lower-cased repo/org or "*", upper-cased name or "*").
     pub(super) write_failures: HashMap<(String, String), Injected>,
     /// Keyed by lower-cased repo/org or "*".
@@ -214,10 +212,8 @@ impl State {
             clock: 0,
             clock_offset: 0,
             clock_pinned: None,
-            requests: Vec::new(),
-            traffic: Vec::new(),
-            spans: Vec::new(),
             arrivals: Vec::new(),
+            answered: Vec::new(),
             write_failures: HashMap::new(),
             list_failures: HashMap::new(),
             #[cfg(feature = "contract")]

@@ -1,8 +1,38 @@
-//! What each request carried, kept for the leak tests: every header and the body's bytes, but
-//! the two places a secret is meant to travel (the token's `Authorization` header and a sealed
-//! `encrypted_value`), so that anything else carrying a secret can be searched for.
+//! The two logs of requests: each as it arrived (what [`Sandbox::arrived`] counts, and what it
+//! carried, for the leak tests), and each as it was answered (what [`Sandbox::requests`] and
+//! [`Sandbox::round_trips`] read). A request is in the first from arrival on, in the second once
+//! answered; one that is never answered is in the first only.
+//!
+//! What it carried is every header and the body's bytes, but the two places a secret is meant
+//! to travel (the token's `Authorization` header and a sealed `encrypted_value`), so that
+//! anything else carrying a secret can be searched for.
 
 use super::*;
+
+/// A request as it arrived, before any latency or answer.
+pub(super) struct Arrival {
+    pub(super) method: Method,
+    pub(super) path: String,
+    /// Its [`kept`] headers and body, until [`Sandbox::take_traffic`] takes them.
+    pub(super) traffic: Option<Vec<u8>>,
+}
+
+impl Arrival {
+    pub(super) fn of(parts: &http::request::Parts, body: Option<&[u8]>) -> Arrival {
+        Arrival {
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            traffic: Some(kept(&parts.headers, body)),
+        }
+    }
+}
+
+/// A request as it was answered (status 0: no answer was sent), with when it arrived.
+pub(super) struct Answered {
+    pub(super) record: RequestRecord,
+    pub(super) arrived: Instant,
+    pub(super) answered: Instant,
+}
 
 /// `headers` as `name: value` lines (bytes as sent) but `Authorization`, then the body: a JSON
 /// object without its `encrypted_value` (written back, so escapes are undone and an escaped
