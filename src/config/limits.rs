@@ -81,7 +81,12 @@ impl Validator<'_> {
             MAX_IN_FLIGHT,
             default.in_flight as i64,
         );
-        let window_secs = self.limit_value(raw.window_secs, "window_secs", MAX_WINDOW_SECS, 60);
+        let window_secs = self.limit_value(
+            raw.window_secs,
+            "window_secs",
+            MAX_WINDOW_SECS,
+            default.window.as_secs() as i64,
+        );
         // Every value is within 1..=MAX_POINTS here, so the conversions cannot fail.
         let narrow = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         Budget {
@@ -93,7 +98,8 @@ impl Validator<'_> {
         }
     }
 
-    /// One key's whole number in `1..=max`, else a problem on its line and `default`.
+    /// One key's whole number in `1..=max`, else a problem on its line and `default` (github.com's
+    /// value).
     fn limit_value(
         &mut self,
         value: Option<Spanned<i64>>,
@@ -114,20 +120,10 @@ impl Validator<'_> {
                  at least a point and no more than the window holds"
             ),
             _ => format!(
-                "`[github.limits] {key} = {n}` must be from 1 to {max}; github.com's is {}",
-                github_default(key)
+                "`[github.limits] {key} = {n}` must be from 1 to {max}; github.com's is {default}"
             ),
         };
         self.problem(Some(value.span().start), message);
         default
-    }
-}
-
-fn github_default(key: &str) -> String {
-    let default = Budget::default();
-    match key {
-        "in_flight" => default.in_flight.to_string(),
-        "points" => default.points.to_string(),
-        _ => default.window.as_secs().to_string(),
     }
 }

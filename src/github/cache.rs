@@ -59,10 +59,6 @@ impl HttpCache {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Where `url`'s entry lives: a URL holds characters no file name may.
     pub fn file(&self, url: &str) -> PathBuf {
         let digest = Sha256::digest(url.as_bytes());
@@ -159,7 +155,7 @@ mod tests {
         cache.put(url, &entry());
         assert_eq!(cache.get(url), Some(entry()));
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(cache.dir()), 0o700);
+        assert_eq!(mode(&cache.dir), 0o700);
         assert_eq!(mode(&cache.file(url)), 0o600);
         cache.forget(url);
         assert_eq!(cache.get(url), None);

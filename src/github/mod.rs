@@ -21,7 +21,6 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-pub use crate::config::Budget;
 pub use cache::HttpCache;
 pub use error::{GithubError, Op};
 pub use transport::Pacing;
@@ -52,17 +51,20 @@ pub fn connect(
     token: SecretString,
     pacing: Pacing,
 ) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
-    connect_to(&config.api_url, config.limits, token, pacing)
+    let pacing = Pacing {
+        budget: config.limits,
+        ..pacing
+    };
+    connect_to(&config.api_url, token, pacing)
 }
 
-/// As [`connect`], for the GitHub at `api` within `budget`, before there is a config (`init`).
+/// As [`connect`], for the GitHub at `api` within `pacing.budget`, before there is a config
+/// (`init`).
 pub fn connect_to(
     api: &ApiUrl,
-    budget: Budget,
     token: SecretString,
     pacing: Pacing,
 ) -> Result<(tokio::runtime::Runtime, Client), GithubError> {
-    let pacing = Pacing { budget, ..pacing };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

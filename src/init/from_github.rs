@@ -2,7 +2,7 @@
 //! command uses (its pacing and retries). Secrets come back as names only: GitHub never returns a
 //! value. Variables come back with their values, which are not secret.
 
-use crate::config::{ApiUrl, Budget, STATE_VARIABLE};
+use crate::config::{ApiUrl, STATE_VARIABLE};
 use crate::error::{Error, UsageError};
 use crate::github::{self, Client, GithubError, Pacing};
 use crate::plan::{Remote, RemoteVariable};
@@ -112,7 +112,7 @@ fn token() -> Result<crate::source::Token, Error> {
 /// items visible to selected repositories, the round that names those repositories).
 pub fn list(api: &ApiUrl, scopes: &[Scope], pacing: Pacing) -> Result<Vec<Listing>, Error> {
     let token = token()?;
-    let (runtime, client) = github::connect_to(api, Budget::default(), token.value, pacing)?;
+    let (runtime, client) = github::connect_to(api, token.value, pacing)?;
     let listings = runtime.block_on(async {
         let reads = scopes.iter().map(|scope| list_one(&client, scope));
         futures::future::join_all(reads).await
