@@ -90,11 +90,25 @@ fn api_url(flag: Option<&str>) -> Result<ApiUrl, Error> {
     let text = flag.unwrap_or(DEFAULT_API_URL);
     ApiUrl::parse(text).map_err(|reason| {
         UsageError::InitApiUrl {
-            url: text.to_owned(),
+            url: without_credentials(text),
             reason,
         }
         .into()
     })
+}
+
+/// `url` as an error may show it: credentials before an `@` (refused, as a token belongs in
+/// GH_TOKEN) become `***`, so the message refusing them does not print them.
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 fn read_dotenv(file: &Path, config: &Path) -> Result<Dotenv, Error> {
