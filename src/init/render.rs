@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::scope::{App, Scope, Visibility};
 
-use super::draft::{is_dependabot, Draft, SecretDraft, TargetDraft};
+use super::draft::{Draft, SecretDraft, TargetDraft};
 
 /// Where the text came from, for its first lines.
 pub struct Origin<'a> {
@@ -161,7 +161,8 @@ fn target_table(text: &mut String, target: &TargetDraft) {
         }
     }
     let _ = writeln!(text, "secrets = {}", list(&target.secrets));
-    if !is_dependabot(&target.scope) {
+    // Dependabot's scopes have no variables.
+    if target.scope.variables_path().is_some() {
         let _ = writeln!(text, "variables = {}", list(&target.variables));
     }
 }
