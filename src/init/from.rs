@@ -13,7 +13,7 @@ use crate::scope::{App, Repo, Scope};
 use super::draft::{self, Draft, TargetDraft};
 use super::from_github::{self, Wanted};
 use super::render::{self, Origin};
-use super::{refuse_existing, write_config};
+use super::{folder_of, refuse_existing, write_config};
 
 /// What to read, and where the config goes.
 #[derive(Debug, Default)]
@@ -131,11 +131,7 @@ fn relative_to_folder_of(file: &Path, config: &Path) -> PathBuf {
             .or_else(|_| std::path::absolute(p))
             .unwrap_or_else(|_| p.to_owned())
     };
-    let folder = match config.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let (file, folder) = (absolute(file), absolute(folder));
+    let (file, folder) = (absolute(file), absolute(folder_of(config)));
     let file_parts: Vec<Component> = file.components().collect();
     let folder_parts: Vec<Component> = folder.components().collect();
     let common = file_parts
@@ -223,8 +219,7 @@ fn value_notes(draft: &mut Draft, dotenv: Option<&Dotenv>) {
 
 /// The text must read back as a valid config; one that does not is a bug here, not the user's.
 fn parses(text: &str, path: &Path) -> Result<(), Error> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    crate::config::parse(text, path, folder)
+    crate::config::parse(text, path, folder_of(path))
         .map(|_| ())
         .map_err(|problems| {
             let first = problems.first().map(|p| p.message.clone());
