@@ -152,7 +152,9 @@ fn relative_to_folder_of(file: &Path, config: &Path) -> PathBuf {
     relative
 }
 
-/// Without GitHub, the `.env`'s secrets go to `--repo`, or to a placeholder a note points at.
+/// Without GitHub, the `.env`'s secrets go to `--repo`, or to a placeholder a note points at;
+/// past the number of secrets a repository holds, the rest are declared on no target, and a
+/// note says so (a target over the limit is not a valid config).
 fn target_the_dotenv(draft: &mut Draft, repo: Option<&str>) -> Result<(), Error> {
     let text = repo.unwrap_or(PLACEHOLDER);
     let repo = Repo::parse(text).ok_or_else(|| UsageError::RepoNotOwnerName {
@@ -162,12 +164,24 @@ fn target_the_dotenv(draft: &mut Draft, repo: Option<&str>) -> Result<(), Error>
         repo,
         app: App::Actions,
     };
-    let names: Vec<String> = draft.secrets.iter().map(|s| s.name.clone()).collect();
-    if names.is_empty() {
+    if draft.secrets.is_empty() {
         return Ok(());
     }
-    for secret in &mut draft.secrets {
+    let limit = scope.limits().secrets;
+    let carried = draft.secrets.len().min(limit);
+    let (listed, over) = draft.secrets.split_at_mut(carried);
+    for secret in listed.iter_mut() {
         secret.at = vec![scope.to_string()];
+    }
+    let names: Vec<String> = listed.iter().map(|s| s.name.clone()).collect();
+    if !over.is_empty() {
+        let left: Vec<String> = over.iter().map(|s| format!("`{}`", s.name)).collect();
+        draft.notes.push(format!(
+            "`{scope}` holds at most {limit} secrets, and the `.env` file has {} more: {}; declared, \
+             carried by no target: add them to another target's `secrets` to send them",
+            left.len(),
+            left.join(", ")
+        ));
     }
     if text == PLACEHOLDER {
         draft.notes.push(format!(
