@@ -145,3 +145,9 @@ fn blank_and_comment_only_texts_have_no_keys() {
         assert!(parse(text).expect(text).is_empty(), "{text:?}");
     }
 }
+
+#[test]
+fn a_line_after_multi_line_values_is_numbered_as_the_file_has_it() {
+    let text = "M='a\nb'\n# c\nN=\"c\nd\ne\"\nX=1\n\n  BAD\n";
+    assert_eq!(problem(text), (9, None, Problem::NotKeyValue));
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::config::check_name;
 use crate::plan::OrgAccess;
-use crate::scope::{App, Scope, Visibility};
+use crate::scope::{Scope, Visibility};
 
 use super::from_github::Listing;
 
@@ -324,25 +324,11 @@ fn shared_record_notes(listings: &[Listing], notes: &mut Vec<String>) {
     }
 }
 
-/// Whether Dependabot's scope: its targets carry no variables.
-pub fn is_dependabot(scope: &Scope) -> bool {
-    matches!(
-        scope,
-        Scope::Repo {
-            app: App::Dependabot,
-            ..
-        } | Scope::Org {
-            app: App::Dependabot,
-            ..
-        }
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::RemoteVariable;
-    use crate::scope::Repo;
+    use crate::scope::{App, Repo};
 
     fn repo_listing(name: &str, variables: &[(&str, &str)]) -> Listing {
         Listing {

@@ -13,7 +13,7 @@ use crate::scope::{App, Repo, Scope};
 use super::draft::{self, Draft, TargetDraft};
 use super::from_github::{self, Wanted};
 use super::render::{self, Origin};
-use super::{refuse_existing, write_config};
+use super::{folder_of, refuse_existing, write_config};
 
 /// What to read, and where the config goes.
 #[derive(Debug, Default)]
@@ -90,11 +90,25 @@ fn api_url(flag: Option<&str>) -> Result<ApiUrl, Error> {
     let text = flag.unwrap_or(DEFAULT_API_URL);
     ApiUrl::parse(text).map_err(|reason| {
         UsageError::InitApiUrl {
-            url: text.to_owned(),
+            url: without_credentials(text),
             reason,
         }
         .into()
     })
+}
+
+/// `url` as an error may show it: credentials before an `@` (refused, as a token belongs in
+/// GH_TOKEN) become `***`, so the message refusing them does not print them.
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 fn read_dotenv(file: &Path, config: &Path) -> Result<Dotenv, Error> {
@@ -117,11 +131,7 @@ fn relative_to_folder_of(file: &Path, config: &Path) -> PathBuf {
             .or_else(|_| std::path::absolute(p))
             .unwrap_or_else(|_| p.to_owned())
     };
-    let folder = match config.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let (file, folder) = (absolute(file), absolute(folder));
+    let (file, folder) = (absolute(file), absolute(folder_of(config)));
     let file_parts: Vec<Component> = file.components().collect();
     let folder_parts: Vec<Component> = folder.components().collect();
     let common = file_parts
@@ -142,7 +152,9 @@ fn relative_to_folder_of(file: &Path, config: &Path) -> PathBuf {
     relative
 }
 
-/// Without GitHub, the `.env`'s secrets go to `--repo`, or to a placeholder a note points at.
+/// Without GitHub, the `.env`'s secrets go to `--repo`, or to a placeholder a note points at;
+/// past the number of secrets a repository holds, the rest are declared on no target, and a
+/// note says so (a target over the limit is not a valid config).
 fn target_the_dotenv(draft: &mut Draft, repo: Option<&str>) -> Result<(), Error> {
     let text = repo.unwrap_or(PLACEHOLDER);
     let repo = Repo::parse(text).ok_or_else(|| UsageError::RepoNotOwnerName {
@@ -152,12 +164,24 @@ fn target_the_dotenv(draft: &mut Draft, repo: Option<&str>) -> Result<(), Error>
         repo,
         app: App::Actions,
     };
-    let names: Vec<String> = draft.secrets.iter().map(|s| s.name.clone()).collect();
-    if names.is_empty() {
+    if draft.secrets.is_empty() {
         return Ok(());
     }
-    for secret in &mut draft.secrets {
+    let limit = scope.limits().secrets;
+    let carried = draft.secrets.len().min(limit);
+    let (listed, over) = draft.secrets.split_at_mut(carried);
+    for secret in listed.iter_mut() {
         secret.at = vec![scope.to_string()];
+    }
+    let names: Vec<String> = listed.iter().map(|s| s.name.clone()).collect();
+    if !over.is_empty() {
+        let left: Vec<String> = over.iter().map(|s| format!("`{}`", s.name)).collect();
+        draft.notes.push(format!(
+            "`{scope}` holds at most {limit} secrets, and the `.env` file has {} more: {}; declared, \
+             carried by no target: add them to another target's `secrets` to send them",
+            left.len(),
+            left.join(", ")
+        ));
     }
     if text == PLACEHOLDER {
         draft.notes.push(format!(
@@ -209,8 +233,7 @@ fn value_notes(draft: &mut Draft, dotenv: Option<&Dotenv>) {
 
 /// The text must read back as a valid config; one that does not is a bug here, not the user's.
 fn parses(text: &str, path: &Path) -> Result<(), Error> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    crate::config::parse(text, path, folder)
+    crate::config::parse(text, path, folder_of(path))
         .map(|_| ())
         .map_err(|problems| {
             let first = problems.first().map(|p| p.message.clone());

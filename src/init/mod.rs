@@ -167,10 +167,7 @@ fn refuse_existing(path: &Path, force: bool) -> Result<(), Error> {
 /// link is replaced, never written through, so `--force` cannot overwrite the file it points to
 /// (which may be anywhere), and a reader never sees half a config.
 fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let folder = folder_of(path);
     // The mode a new file gets by default: a config holds no values and may be shared.
     let mut tmp = tempfile::Builder::new()
         .prefix(".secretsync-init")
@@ -180,6 +177,14 @@ fn replace(path: &Path, text: &str) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The folder the config at `path` is in: `.` for a bare file name, whose parent is empty.
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(test)]

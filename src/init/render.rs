@@ -1,11 +1,12 @@
-//! A [`Draft`] as commented TOML. Every string is written by the TOML library, so any name,
-//! value or path reads back as itself.
+//! A [`Draft`] as commented TOML. Every string is written by the TOML library and every name as
+//! a key that is quoted when it must be, so any name, value or path reads back as itself; and no
+//! comment holds a line break, so none can end early and start a line of TOML.
 
 use std::fmt::Write as _;
 
 use crate::scope::{App, Scope, Visibility};
 
-use super::draft::{is_dependabot, Draft, SecretDraft, TargetDraft};
+use super::draft::{Draft, SecretDraft, TargetDraft};
 
 /// Where the text came from, for its first lines.
 pub struct Origin<'a> {
@@ -27,7 +28,7 @@ pub fn render(draft: &Draft, origin: &Origin) -> String {
         let _ = write!(
             text,
             "\n[variables.{}]\n{}value = {}\n",
-            variable.name,
+            key(&variable.name),
             at_comment(&variable.at),
             quote(&variable.value)
         );
@@ -65,6 +66,8 @@ fn header(text: &mut String, draft: &Draft, origin: &Origin) {
 
 /// `text` as `#` lines of at most about 98 columns; `indent` starts each continued line.
 fn comment(out: &mut String, text: &str, indent: &str) {
+    // Names read from GitHub may hold anything; a line break would end the comment.
+    let text = text.replace(char::is_control, " ");
     let mut line = String::from("#");
     for word in text.split(' ') {
         if line.len() > 2 && line.len() + 1 + word.len() > 98 {
@@ -95,7 +98,7 @@ fn secret_table(text: &mut String, secret: &SecretDraft, dotenv_file: Option<&st
     let _ = write!(
         text,
         "\n[secrets.{}]\n{}",
-        secret.name,
+        key(&secret.name),
         at_comment(&secret.at)
     );
     let dotenv = match (&secret.dotenv_key, dotenv_file) {
@@ -158,7 +161,8 @@ fn target_table(text: &mut String, target: &TargetDraft) {
         }
     }
     let _ = writeln!(text, "secrets = {}", list(&target.secrets));
-    if !is_dependabot(&target.scope) {
+    // Dependabot's scopes have no variables.
+    if target.scope.variables_path().is_some() {
         let _ = writeln!(text, "variables = {}", list(&target.variables));
     }
 }
@@ -175,7 +179,82 @@ fn list(items: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
+/// `name` as a TOML key: bare when TOML allows, else quoted, so that no name (GitHub's are read
+/// as they come) can end its table header and write a table of its own.
+fn key(name: &str) -> String {
+    let bare = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if !name.is_empty() && name.chars().all(bare) {
+        return name.to_owned();
+    }
+    // One line: a key may not be the multi-line string `quote` gives text with a line break.
+    let mut quoted = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '"' | '\\' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(quoted, "\\u{:04X}", u32::from(c));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
 /// `text` as a TOML string, escaped as TOML needs.
 pub fn quote(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::draft::VariableDraft;
+
+    /// A name or note that would end its line and start TOML of its own if written as it is.
+    #[test]
+    fn no_name_or_note_can_write_toml_of_its_own() {
+        let injected = "X]\ncommand = [\"sh\"]\n[secrets.Y";
+        let draft = Draft {
+            secrets: vec![SecretDraft {
+                name: injected.to_owned(),
+                on_github: true,
+                dotenv_key: None,
+                keyring_user: "x".to_owned(),
+                at: vec!["acme/shop".to_owned()],
+            }],
+            variables: vec![VariableDraft {
+                name: injected.replace("secrets", "variables"),
+                value: "v".to_owned(),
+                at: Vec::new(),
+            }],
+            targets: Vec::new(),
+            notes: vec![format!("`{injected}`\n[secrets.EVIL]\nvalue = \"1\"")],
+        };
+        let origin = Origin {
+            command: "test",
+            api_url: None,
+            dotenv_file: None,
+        };
+        let text = render(&draft, &origin);
+        let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let keys = |table: &str| -> Vec<String> {
+            doc[table]
+                .as_table()
+                .expect(table)
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(keys("secrets"), [injected], "{text}");
+        assert_eq!(
+            keys("variables"),
+            [draft.variables[0].name.clone()],
+            "{text}"
+        );
+        assert!(doc["secrets"][injected].get("command").is_none(), "{text}");
+    }
 }

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use secrecy::SecretString;
-use zeroize::Zeroizing;
 
 use super::file::read_text;
 use super::{Outcome, SourceError};
+use crate::dotenv::Entries;
 
 /// A `.env` holds many values; a file past this is not one.
 const DOTENV_CAP: usize = 1024 * 1024;
@@ -17,10 +17,9 @@ const LISTED_KEYS: usize = 5;
 const LISTED_KEY_CHARS: usize = 40;
 
 pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcome, SourceError> {
-    let Some(text) = read(secret, path)? else {
+    let Some(entries) = entries(secret, path)? else {
         return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
     };
-    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(secret, path, error))?;
     match entries.get(key) {
         Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
         None => Ok(Outcome::Nothing(format!(
@@ -35,12 +34,24 @@ pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcom
 /// source never disagree: sorted, a key written twice once. `None` when there is no file. The
 /// values are read (the parser needs them) and dropped, zeroed.
 pub fn keys(path: &Path) -> Result<Option<Vec<String>>, SourceError> {
-    const READER: &str = "init --from-dotenv";
-    let Some(text) = read(READER, path)? else {
+    let entries = entries("init --from-dotenv", path)?;
+    Ok(entries.map(|entries| entries.into_keys().collect()))
+}
+
+/// The file's keys and values, or None when there is no file (so a chain may go on to its next
+/// source). `secret` is who reads, for errors.
+fn entries(secret: &str, path: &Path) -> Result<Option<Entries>, SourceError> {
+    let too_large = || SourceError::DotenvTooLarge {
+        secret: secret.to_owned(),
+        path: path.to_owned(),
+        limit: DOTENV_CAP,
+    };
+    let Some(text) = read_text(secret, path, DOTENV_CAP, too_large)? else {
         return Ok(None);
     };
-    let entries = crate::dotenv::parse(&text).map_err(|error| syntax(READER, path, error))?;
-    Ok(Some(entries.into_keys().collect()))
+    crate::dotenv::parse(&text)
+        .map(Some)
+        .map_err(|error| syntax(secret, path, error))
 }
 
 fn syntax(secret: &str, path: &Path, error: crate::dotenv::SyntaxError) -> SourceError {
@@ -56,19 +67,9 @@ fn syntax(secret: &str, path: &Path, error: crate::dotenv::SyntaxError) -> Sourc
     }
 }
 
-/// The file's text, or None when there is no file (so a chain may go on to its next source).
-fn read(secret: &str, path: &Path) -> Result<Option<Zeroizing<String>>, SourceError> {
-    let too_large = || SourceError::DotenvTooLarge {
-        secret: secret.to_owned(),
-        path: path.to_owned(),
-        limit: DOTENV_CAP,
-    };
-    read_text(secret, path, DOTENV_CAP, too_large)
-}
-
 /// " (it has `A`, `B`)": a few of the file's keys, for a misspelt `key`. Keys are names, never
 /// values; long ones are left out all the same.
-fn known_keys(entries: &crate::dotenv::Entries) -> String {
+fn known_keys(entries: &Entries) -> String {
     let names: Vec<String> = entries
         .keys()
         .filter(|k| k.len() <= LISTED_KEY_CHARS)

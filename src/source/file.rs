@@ -73,14 +73,14 @@ pub(super) fn read_text(
 
 /// Opening a FIFO for reading blocks until a writer comes; non-blocking, it returns at once, and
 /// the type check then refuses it. Regular files read the same either way.
-pub(super) fn open(path: &Path) -> io::Result<File> {
+fn open(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
         .open(path)
 }
 
-pub(super) fn not_regular(kind: FileType) -> Option<&'static str> {
+fn not_regular(kind: FileType) -> Option<&'static str> {
     if kind.is_file() {
         None
     } else if kind.is_dir() {

@@ -536,3 +536,23 @@ fn from_github_takes_the_network_flags() {
         .inject_transient(2, secretsync_sandbox::Transient::BadGateway);
     init(&env, &["--from-github", REPO]).assert_code(0);
 }
+
+/// A `.env` of more keys than a repository holds secrets: the target lists as many as it may,
+/// the rest are declared on no target with a note, and the config is valid.
+#[test]
+fn from_dotenv_past_a_repositorys_limit_declares_the_rest_on_no_target() {
+    let env = Env::new();
+    let keys: Vec<String> = (0..101).map(|i| format!("KEY_{i:03}")).collect();
+    let text: String = keys.iter().map(|k| format!("{k}=v\n")).collect();
+    env.write("big.env", &text);
+    let out = init(&env, &["--from-dotenv", "big.env", "--repo", REPO]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("holds at most 100 secrets") && out.stdout.contains("`KEY_100`"),
+        "{}",
+        out.stdout
+    );
+    let config = secretsync::config::load(&env.path("secretsync.toml")).expect("valid");
+    assert_eq!(config.secrets.len(), 101);
+    assert_eq!(config.targets[0].secrets, keys[..100]);
+}

@@ -559,6 +559,21 @@ fn steps() -> Vec<Step> {
             config: Some("dotenv-no-key.toml"),
             ..step("dotenv key absent", &["plan", "--json"])
         },
+        Step {
+            code: 1,
+            config: Some("init-url.toml"),
+            ..step(
+                "init refusing a token in --api-url",
+                &[
+                    "init",
+                    "--from-github",
+                    REPO,
+                    "--api-url",
+                    // CANARY_TOKEN, where a token never belongs.
+                    "https://x-access-token:CANARYTOKEN-ghp-7d1e5a0c9b@api.github.com/api/v3",
+                ],
+            )
+        },
     ]
 }
 
