@@ -11,10 +11,12 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use secrecy::{ExposeSecret as _, SecretString};
 use zeroize::Zeroizing;
 
-/// Each key with its value. A key written twice keeps its last value, as in gh and a shell.
-pub type Entries = BTreeMap<String, Zeroizing<String>>;
+/// Each key with its value. A key written twice keeps its last value, as in gh and a shell. The
+/// values are `SecretString`s, so no `Debug` of a parsed file can show one.
+pub type Entries = BTreeMap<String, SecretString>;
 
 /// Where a text is not `.env`: the 1-based line of the statement, its key when one was read,
 /// and what is wrong. Never a value, nor a name after `$` (which may be part of a password).
@@ -79,7 +81,7 @@ pub fn parse(text: &str) -> Result<Entries, SyntaxError> {
         let (key, after_key) =
             key_name(statement).ok_or_else(|| fail(None, Problem::NotKeyValue))?;
         let (value, after) = value(after_key, &entries).map_err(|p| fail(Some(key), p))?;
-        entries.insert(key.to_owned(), value);
+        entries.insert(key.to_owned(), SecretString::from(value.as_str()));
         rest = after;
     }
     Ok(entries)
@@ -200,7 +202,7 @@ fn expand(text: &str, above: &Entries) -> Result<Zeroizing<String>, Problem> {
             (Some(_), _) => out.push_str(&whole.as_str()[1..]),
             (None, Some(name)) => {
                 let value = above.get(name.as_str()).ok_or(Problem::UnknownName)?;
-                out.push_str(value);
+                out.push_str(value.expose_secret());
             }
             (None, None) => out.push_str(whole.as_str()),
         }

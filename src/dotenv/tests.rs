@@ -5,7 +5,8 @@ fn value(text: &str, key: &str) -> String {
     entries
         .get(key)
         .unwrap_or_else(|| panic!("{key} in {text:?}"))
-        .to_string()
+        .expose_secret()
+        .to_owned()
 }
 
 fn problem(text: &str) -> (usize, Option<String>, Problem) {
@@ -150,4 +151,14 @@ fn blank_and_comment_only_texts_have_no_keys() {
 fn a_line_after_multi_line_values_is_numbered_as_the_file_has_it() {
     let text = "M='a\nb'\n# c\nN=\"c\nd\ne\"\nX=1\n\n  BAD\n";
     assert_eq!(problem(text), (9, None, Problem::NotKeyValue));
+}
+
+#[test]
+fn a_parsed_file_debug_prints_no_value() {
+    let entries = parse("K=canary-value\nL=\"$K and more\"\n").expect("parses");
+    let shown = format!("{entries:?}");
+    assert!(
+        shown.contains("\"K\"") && !shown.contains("canary"),
+        "{shown}"
+    );
 }

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use secrecy::SecretString;
-
 use super::file::read_text;
 use super::{Outcome, SourceError};
 use crate::dotenv::Entries;
@@ -21,7 +19,7 @@ pub(super) fn from_dotenv(secret: &str, path: &Path, key: &str) -> Result<Outcom
         return Ok(Outcome::Nothing(format!("no file `{}`", path.display())));
     };
     match entries.get(key) {
-        Some(value) => Ok(Outcome::Value(SecretString::from(value.as_str()))),
+        Some(value) => Ok(Outcome::Value(value.clone())),
         None => Ok(Outcome::Nothing(format!(
             "no key `{key}` in `{}`{}",
             path.display(),
