@@ -55,6 +55,8 @@ pub struct TargetDraft {
 /// Plan the config from GitHub's `listings` and the `.env` keys (`dotenv`, valid or not).
 pub fn draft(listings: &[Listing], dotenv: Option<&[String]>) -> Draft {
     let mut d = Draft::default();
+    let valid = declarable_listings(listings, &mut d.notes);
+    let listings = valid.as_slice();
     let mut targets: Vec<TargetDraft> = listings.iter().map(|l| target_of(l, &mut d)).collect();
     let chosen = choose_values(listings, &mut d.notes);
     for (target, listing) in targets.iter_mut().zip(listings) {
@@ -214,6 +216,32 @@ fn choose_values(listings: &[Listing], notes: &mut Vec<String>) -> BTreeMap<Stri
         chosen.insert(name.to_owned(), (*value).to_owned());
     }
     chosen
+}
+
+/// The listings less any name no config can declare (GitHub's answer is input like any other),
+/// with a note for each, so one odd name leaves the rest of the config to be written.
+fn declarable_listings(listings: &[Listing], notes: &mut Vec<String>) -> Vec<Listing> {
+    let mut keep = |scope: &Scope, name: &str, kind: &str| match check_name(name, kind) {
+        Ok(()) => true,
+        Err(why) => {
+            notes.push(format!(
+                "`{scope}`: a {kind} GitHub listed is not declared: {why}"
+            ));
+            false
+        }
+    };
+    listings
+        .iter()
+        .map(|listing| {
+            let mut listing = listing.clone();
+            let scope = listing.scope.clone();
+            listing.secrets.retain(|s| keep(&scope, &s.name, "secret"));
+            listing
+                .variables
+                .retain(|v| keep(&scope, &v.name, "variable"));
+            listing
+        })
+        .collect()
 }
 
 /// The `.env` keys that can be secrets, upper-cased as GitHub stores names, each with the key
@@ -416,6 +444,32 @@ mod tests {
         assert_eq!(
             draft(&[], Some(&keys)).secrets[0].keyring_user,
             "db_password"
+        );
+    }
+
+    #[test]
+    fn a_name_no_config_can_declare_is_left_out_with_a_note() {
+        let mut listing = repo_listing("o/r", &[("BAD VAR", "v"), ("GOOD_VAR", "g")]);
+        for name in ["OK", "BAD\n[x]"] {
+            listing.secrets.push(crate::plan::Remote {
+                name: name.into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+                access: None,
+            });
+        }
+        let d = draft(&[listing], None);
+        let secrets: Vec<&str> = d.secrets.iter().map(|s| s.name.as_str()).collect();
+        let variables: Vec<&str> = d.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!((secrets, variables), (vec!["OK"], vec!["GOOD_VAR"]));
+        assert_eq!(d.targets[0].secrets, ["OK"]);
+        let notes = d.notes.join("\n");
+        assert!(
+            notes.contains("a secret GitHub listed is not declared"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("a variable GitHub listed is not declared"),
+            "{notes}"
         );
     }
 }
